@@ -1,0 +1,228 @@
+//! The command line: `serve` (default), `migrate`, `openapi`, `user create`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::auth::passwords;
+use crate::config::Config;
+use crate::policy::Role;
+use crate::storage::audit::Actor;
+use crate::storage::users::{self, UserFields};
+use crate::storage::{self, organizations, write_transaction, Database};
+
+#[derive(Debug, Parser)]
+#[command(name = "provincial-kpi", version, about = "Provincial KPI evaluation service (REST/JSON, OpenAPI)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default). Applies pending migrations first.
+    Serve {
+        /// Fill an empty database with demo data from the seed documents (Yasothon FY 2565)
+        /// and allow running without a signing key.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (JSON) the code declares.
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Manage local accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password comes from KPI_PASSWORD, else from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, province_admin, supervisor, agency_officer, viewer or integration.
+        #[arg(long)]
+        role: String,
+        /// The organization's code (required for province_admin, supervisor, agency_officer).
+        #[arg(long)]
+        org: Option<String>,
+        /// Display name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Openapi { output } => {
+            let json = openapi_json()?;
+            match output {
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{json}"),
+            }
+            Ok(())
+        }
+        Command::Serve { demo } => {
+            let config = Config::from_env()?;
+            crate::telemetry::init(config.log_format);
+            actix_web::rt::System::new().block_on(crate::startup::serve(config, demo))
+        }
+        Command::Migrate => {
+            let config = Config::from_env()?;
+            crate::telemetry::init(config.log_format);
+            let applied = storage::run_migrations(&config.database_url)?;
+            println!(
+                "{applied} migration(s) applied to {}",
+                config.database_url.redacted()
+            );
+            Ok(())
+        }
+        Command::User {
+            action:
+                UserCommand::Create {
+                    username,
+                    role,
+                    org,
+                    name,
+                },
+        } => {
+            let config = Config::from_env()?;
+            create_user(&config, &username, &role, org.as_deref(), name.as_deref())
+        }
+    }
+}
+
+/// The committed `openapi/openapi.json` is exactly this text (a test compares them).
+pub fn openapi_json() -> anyhow::Result<String> {
+    let mut json = crate::http::openapi()
+        .to_pretty_json()
+        .context("serializing the OpenAPI document")?;
+    json.push('\n');
+    Ok(json)
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("KPI_PASSWORD") {
+        return Ok(password);
+    }
+    eprintln!("password (from standard input):");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn create_user(
+    config: &Config,
+    username: &str,
+    role: &str,
+    org: Option<&str>,
+    name: Option<&str>,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| {
+        format!("--role: `{role}` is not one of admin, province_admin, supervisor, agency_officer, viewer, integration")
+    })?;
+    let password = read_password()?;
+    if let Some(problem) = passwords::check_strength("password", &password) {
+        anyhow::bail!("the password {}", problem.message);
+    }
+    storage::run_migrations(&config.database_url)?;
+    let mut conn = storage::ConnectionManager::new(config.database_url.clone())
+        .establish()
+        .context("connecting to the database")?;
+    let created = write_transaction(&mut conn, |conn| {
+        let organization = match org {
+            Some(code) => Some(organizations::find_by_code(conn, code)?.ok_or_else(|| {
+                crate::error::Error::invalid_field("org", format!("no organization has the code {code}"))
+            })?),
+            None => None,
+        };
+        if role.needs_organization() && organization.is_none() {
+            return Err(crate::error::Error::invalid_field(
+                "org",
+                format!("the role {} needs --org CODE", role.as_str()),
+            ));
+        }
+        let fields = UserFields {
+            username: username.to_owned(),
+            display_name: name.unwrap_or(username).to_owned(),
+            password_hash: passwords::hash(&password)?,
+            role,
+            organization_id: organization.as_ref().map(|o| o.id),
+            disabled: false,
+        };
+        users::create(
+            conn,
+            &Actor::system("cli"),
+            &fields,
+            organization.and_then(|o| o.province_id),
+        )
+    })
+    .map_err(|e| match e {
+        crate::error::Error::Validation { errors } => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("--{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    println!(
+        "created user {} (id {}, role {})",
+        created.user.username,
+        created.user.id,
+        role.as_str()
+    );
+    Ok(())
+}
+
+/// `serve --demo`: fills an empty database, leaves a filled one alone and says so.
+pub async fn seed_demo(db: &Database) -> anyhow::Result<()> {
+    let report = db
+        .write(crate::demo::seed_if_empty)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
+    match report {
+        None => tracing::warn!("the database already has data: starting without reseeding the demo"),
+        Some(accounts) => {
+            eprintln!("\nDemo data loaded (Yasothon, FY 2565). Log in with POST /api/v1/auth/token, e.g.:");
+            eprintln!(
+                "  curl -s -X POST http://HOST/api/v1/auth/token -H 'Content-Type: application/json' -d '{{\"username\":\"{}\",\"password\":\"{}\"}}'",
+                accounts[0].0,
+                crate::demo::DEMO_PASSWORD
+            );
+            eprintln!("Accounts (password `{}` for all):", crate::demo::DEMO_PASSWORD);
+            for (username, role, org) in &accounts {
+                eprintln!("  {username:<22} {role:<15} {}", org.as_deref().unwrap_or("(national)"));
+            }
+            eprintln!();
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! The one error type of the service. Storage and domain code return it; the HTTP layer
+//! (`http::problem`) maps each kind to an RFC 9457 problem with a stable `type`.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A problem with one input field, so a front-end can put the message next to the field.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `name_th`, `criteria[1].value`, `query.limit`.
+    #[schema(example = "name_th")]
+    pub field: String,
+    /// What is wrong, in words a person can act on.
+    #[schema(example = "must not be empty")]
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way a request can fail. The variant decides the status and the problem `type`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is malformed: unparsable JSON, a wrong type, an unknown field, a bad query value.
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// Well-formed but breaks a rule of the domain.
+    #[error("the request breaks {} rule(s)", errors.len())]
+    Validation { errors: Vec<FieldError> },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the stored state (a duplicate code, a referenced row, a frozen field).
+    #[error("{detail}")]
+    Conflict {
+        kind: ConflictKind,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("this request needs an If-Match header with the resource's current ETag")]
+    PreconditionRequired,
+    #[error("the resource has changed since it was read (current ETag {current})")]
+    PreconditionFailed { current: String },
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("this Idempotency-Key was used with a different request body; use a new key for a new request")]
+    IdempotencyKeyReused,
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("too many failed attempts; try again in {retry_after_seconds} s")]
+    TooManyRequests { retry_after_seconds: u64 },
+    /// The database cannot be reached or the pool is exhausted: worth retrying.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected storage failure. Logged in full, shown without internals.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Kinds of conflict, each its own problem `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// A unique value (a code, a username) is taken.
+    Duplicate,
+    /// The row is still referenced by others and cannot be deleted.
+    Referenced,
+    /// The resource's state does not allow the change (frozen fields, closed evaluation).
+    State,
+    /// The same `Idempotency-Key` is still being processed.
+    IdempotencyInProgress,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn bad_request(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self::BadRequest {
+            detail: detail.into(),
+            errors,
+        }
+    }
+
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// `Ok(())` when nothing was collected, else one 422 listing every problem at once.
+    pub fn check(errors: Vec<FieldError>) -> Result<()> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::Validation { errors })
+        }
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("{what} {id} does not exist or is not visible to you"))
+    }
+
+    pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn duplicate(field: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Self::Conflict {
+            kind: ConflictKind::Duplicate,
+            errors: vec![FieldError::new(field, detail.clone())],
+            detail,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as D};
+        match error {
+            D::NotFound => Self::NotFound("the resource does not exist".into()),
+            // Constraint violations that validation should have caught first; still a 409,
+            // never a 500, when two requests race past the check.
+            D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
+                ConflictKind::Duplicate,
+                format!("a unique value is already taken ({})", info.message()),
+            ),
+            D::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => Self::conflict(
+                ConflictKind::Referenced,
+                format!("the change would break a reference ({})", info.message()),
+            ),
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Self::Unavailable(format!("the database connection closed: {}", info.message()))
+            }
+            D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Unavailable("a concurrent change interfered; retry the request".into())
+            }
+            D::DatabaseError(_, info) if is_busy(info.message()) => {
+                Self::Unavailable("the database is busy; retry the request".into())
+            }
+            other => Self::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(error: r2d2::Error) -> Self {
+        Self::Unavailable(format!("no database connection available: {error}"))
+    }
+}

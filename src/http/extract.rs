@@ -1,0 +1,364 @@
+//! Request extractors that answer in problem+json with field-level messages: JSON bodies,
+//! query strings, bearer tokens, `If-Match`, `Idempotency-Key`, and the request id.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use crate::auth::Claims;
+use crate::error::{Error, FieldError, Result};
+
+/// Default limit of a JSON request body (DESIGN.md section 4: 1 MiB).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A body limit for a scope that takes larger bodies (batch intake).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Turns a serde error at `path` into a field error a person can act on.
+fn field_error(path: &serde_path_to_error::Path, message: String, root: &str) -> FieldError {
+    let mut field = path.to_string();
+    // serde reports a missing or unknown field on its container: name the field itself.
+    for marker in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(marker) {
+            if let Some(name) = rest.split('`').next() {
+                if !field.ends_with(name) {
+                    field = if field == "." || field.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{field}.{name}")
+                    };
+                }
+            }
+        }
+    }
+    if field == "." || field.is_empty() {
+        field = root.to_owned();
+    }
+    // serde_json appends " at line L column C": keep it, it locates syntax errors.
+    FieldError::new(field, message)
+}
+
+/// Parses JSON into `T`, naming the field that is wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().clone();
+        let message = error.into_inner().to_string();
+        Error::bad_request(
+            "the request body is not valid for this operation",
+            vec![field_error(&path, message, "body")],
+        )
+    })
+}
+
+/// Deserializes an already-parsed JSON value into `T` (merge patches), naming the field.
+pub fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().clone();
+        let message = error.into_inner().to_string();
+        Error::bad_request(
+            "the request body is not valid for this operation",
+            vec![field_error(&path, message, "body")],
+        )
+    })
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.mime_type().ok().flatten().is_some_and(|mime| {
+        mime.type_() == "application"
+            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+    })
+}
+
+/// Reads the whole body, refusing more than `limit` bytes with a 413.
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Result<Bytes> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(Error::PayloadTooLarge { limit });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| Error::bad_request(format!("the request body could not be read: {e}"), vec![]))?;
+        if body.len() + chunk.len() > limit {
+            return Err(Error::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A JSON request body: `application/json` (or any `+json` type), at most 1 MiB unless the
+/// scope sets a `BodyLimit`, unknown fields refused by the target type. Keeps the raw bytes
+/// for `Idempotency-Key` comparison.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub bytes: Bytes,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(Error::UnsupportedMediaType(
+                    "send the body as JSON with Content-Type: application/json".into(),
+                ));
+            }
+            let limit = req
+                .app_data::<BodyLimit>()
+                .map_or(JSON_BODY_LIMIT, |limit| limit.0);
+            let bytes = read_body(&req, &mut payload, limit).await?;
+            let value = parse_json(&bytes)?;
+            Ok(Self { value, bytes })
+        })
+    }
+}
+
+/// A query string parsed into `T`, with the parameter named in errors.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        std::future::ready(
+            serde_path_to_error::deserialize(parsed)
+                .map(QueryParams)
+                .map_err(|error| {
+                    let path = error.path().clone();
+                    let message = error.into_inner().to_string();
+                    Error::bad_request(
+                        "a query parameter is not valid",
+                        vec![field_error(&path, message, "query")],
+                    )
+                }),
+        )
+    }
+}
+
+/// The verified bearer token of the request (401 when missing or invalid).
+pub struct Authenticated(pub Claims);
+
+impl FromRequest for Authenticated {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req).map(Authenticated))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Claims> {
+    let state = req
+        .app_data::<Data<AppState>>()
+        .ok_or_else(|| Error::Internal("application state is missing".into()))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| {
+            Error::Unauthorized(
+                "send `Authorization: Bearer <token>`; get a token from POST /api/v1/auth/token"
+                    .into(),
+            )
+        })?
+        .to_str()
+        .map_err(|_| Error::Unauthorized("the Authorization header is not readable".into()))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| Error::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+    state.tokens.verify(token)
+}
+
+/// The `If-Match` header, checked against a resource's current version.
+pub struct IfMatch(Option<String>);
+
+impl IfMatch {
+    /// 428 when absent; 412 when no listed tag is the current strong ETag.
+    pub fn require(&self, current_version: i64) -> Result<()> {
+        let current = etag(current_version);
+        let raw = self.0.as_deref().ok_or(Error::PreconditionRequired)?;
+        let matches = raw
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == current);
+        if matches {
+            Ok(())
+        } else {
+            Err(Error::PreconditionFailed { current })
+        }
+    }
+
+    /// For DELETE: checked when given, not required.
+    pub fn check_if_present(&self, current_version: i64) -> Result<()> {
+        match self.0 {
+            None => Ok(()),
+            Some(_) => self.require(current_version),
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req
+            .headers()
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().map(str::to_owned));
+        std::future::ready(match value {
+            None => Ok(IfMatch(None)),
+            Some(Ok(raw)) => Ok(IfMatch(Some(raw))),
+            Some(Err(_)) => Err(Error::bad_request(
+                "the If-Match header is not readable",
+                vec![FieldError::new("If-Match", "must be an ETag such as \"3\"")],
+            )),
+        })
+    }
+}
+
+/// The strong ETag of a resource at `version`.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The optional `Idempotency-Key` header: 1–255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match req.headers().get("Idempotency-Key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|key| {
+                    (1..=255).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic())
+                })
+                .map(|key| IdempotencyKey(Some(key.to_owned())))
+                .ok_or_else(|| {
+                    Error::bad_request(
+                        "the Idempotency-Key header is not valid",
+                        vec![FieldError::new(
+                            "Idempotency-Key",
+                            "must be 1–255 visible ASCII characters, e.g. a UUID",
+                        )],
+                    )
+                }),
+        };
+        std::future::ready(result)
+    }
+}
+
+/// The id the `observe` middleware gave this request (also in the `X-Request-Id` header).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl FromRequest for RequestId {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()));
+        std::future::ready(Ok(id))
+    }
+}
+
+/// Handler for bad path segments (`/organizations/abc`).
+pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    Error::bad_request(
+        "a path parameter is not valid",
+        vec![FieldError::new(
+            "id",
+            format!("must be a whole number ({error})"),
+        )],
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+        items: Vec<Item>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        value: f64,
+    }
+
+    fn first_field(result: Result<Sample>) -> (String, String) {
+        match result {
+            Err(Error::BadRequest { errors, .. }) => {
+                (errors[0].field.clone(), errors[0].message.clone())
+            }
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let (field, _) = first_field(parse_json(br#"{"name":"a","items":[{"value":"x"}]}"#));
+        assert_eq!(field, "items[0].value");
+        let (field, message) = first_field(parse_json(br#"{"name":"a","items":[],"extra":1}"#));
+        assert_eq!(field, "extra");
+        assert!(message.contains("unknown field"));
+        let (field, _) = first_field(parse_json(br#"{"items":[]}"#));
+        assert_eq!(field, "name");
+        let (field, _) = first_field(parse_json(b"{not json"));
+        assert_eq!(field, "body");
+    }
+
+    #[test]
+    fn if_match_rules() {
+        assert!(matches!(IfMatch(None).require(3), Err(Error::PreconditionRequired)));
+        assert!(IfMatch(Some("\"3\"".into())).require(3).is_ok());
+        assert!(IfMatch(Some("*".into())).require(3).is_ok());
+        assert!(matches!(
+            IfMatch(Some("\"2\"".into())).require(3),
+            Err(Error::PreconditionFailed { .. })
+        ));
+        assert!(IfMatch(Some("W/\"3\"".into())).require(3).is_err(), "weak tags never match");
+        assert!(IfMatch(None).check_if_present(3).is_ok());
+    }
+}

@@ -1,0 +1,179 @@
+//! The HTTP layer: routes, extractors, error mapping. Handlers extract, run one closure of
+//! storage calls on a blocking thread (`Database::read`/`write`), and shape the response.
+
+pub mod extract;
+pub mod idempotent;
+pub mod merge_patch;
+pub mod observe;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Condition};
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpRequest, HttpResponse};
+use utoipa::OpenApi as _;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenService;
+use crate::error::Error;
+use crate::storage::Database;
+use observe::Metrics;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Database,
+    pub tokens: TokenService,
+    pub metrics: Arc<Metrics>,
+    pub max_batch_bytes: usize,
+}
+
+/// The spec as the code declares it (the `openapi` subcommand and the snapshot test).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes::register)
+        .split_for_parts();
+    openapi::finish(api)
+}
+
+/// The whole application: API routes, Swagger UI, problem+json fallbacks, CORS, observation.
+pub fn app(
+    state: Data<AppState>,
+    cors_origins: &[String],
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .app_data(state)
+        .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes::register)
+        .split_for_parts();
+    let api = openapi::finish(api);
+    let route_table = Data::new(RouteTable::from_openapi(&api));
+    app.app_data(route_table)
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+        .default_service(web::to(fallback))
+        .wrap(Condition::new(!cors_origins.is_empty(), cors(cors_origins)))
+        .wrap(from_fn(observe::observe))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(observe::REQUEST_ID_HEADER),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(observe::REQUEST_ID_HEADER),
+        ])
+        // Same-origin requests (Swagger UI) carry an Origin too: never refuse them here.
+        .block_on_origin_mismatch(false)
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// The documented paths and their methods, to tell a wrong method (405) from a wrong path (404).
+pub struct RouteTable {
+    routes: Vec<(Vec<Option<String>>, Vec<Method>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|segment| {
+                        (!(segment.starts_with('{') && segment.ends_with('}')))
+                            .then(|| segment.to_owned())
+                    })
+                    .collect();
+                let methods = [
+                    (item.get.is_some(), Method::GET),
+                    (item.post.is_some(), Method::POST),
+                    (item.put.is_some(), Method::PUT),
+                    (item.patch.is_some(), Method::PATCH),
+                    (item.delete.is_some(), Method::DELETE),
+                ]
+                .into_iter()
+                .filter_map(|(present, method)| present.then_some(method))
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods the path answers to, if it is a documented path.
+    pub fn methods_for(&self, path: &str) -> Option<Vec<Method>> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let methods: Vec<Method> = self
+            .routes
+            .iter()
+            .filter(|(pattern, _)| {
+                pattern.len() == segments.len()
+                    && pattern.iter().zip(&segments).all(|(expected, actual)| {
+                        expected.as_deref().is_none_or(|literal| literal == *actual)
+                    })
+            })
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
+        (!methods.is_empty()).then_some(methods)
+    }
+}
+
+/// Unknown paths are 404, known paths with another method 405, both as problem+json.
+async fn fallback(req: HttpRequest, routes: Data<RouteTable>) -> HttpResponse {
+    use actix_web::ResponseError;
+    match routes.methods_for(req.path()) {
+        Some(methods) => {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut response = Error::MethodNotAllowed(format!(
+                "{} is not allowed on {}; use {allow}",
+                req.method(),
+                req.path()
+            ))
+            .error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
+        None => Error::NotFound(format!("there is no resource at {}", req.path())).error_response(),
+    }
+}

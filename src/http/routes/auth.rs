@@ -1,0 +1,169 @@
+//! `POST /api/v1/auth/token` (local accounts) and `GET /api/v1/me`.
+
+use actix_web::web::Data;
+use actix_web::{get, post, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{passwords, resolve_caller};
+use crate::domain::organization::OrganizationKind;
+use crate::error::{Error, Result};
+use crate::http::extract::{Authenticated, JsonBody};
+use crate::http::openapi::{TooManyRequests, Unauthorized};
+use crate::http::AppState;
+use crate::policy::Role;
+use crate::storage::{organizations, users, write_transaction};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "yasothon.admin", "password": "correct horse battery staple"}))]
+pub struct TokenRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ5YXNvdGhvbi5hZG1pbiJ9.c2lnbmF0dXJl", "token_type": "Bearer", "expires_in": 900}))]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+}
+
+/// Exchange a local account's username and password for a short-lived bearer token.
+/// Five wrong passwords within 15 minutes lock the username for 15 minutes (counted in the
+/// database, so the limit holds across instances).
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "A token for the `Authorization: Bearer` header", body = TokenResponse),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyRequests),
+    )
+)]
+#[post("/auth/token")]
+pub async fn issue_token(
+    state: Data<AppState>,
+    body: JsonBody<TokenRequest>,
+) -> Result<HttpResponse> {
+    let TokenRequest { username, password } = body.value;
+    let (user, organization_code) = state
+        .db
+        .run(move |conn| {
+            let retry_after = |until: chrono::NaiveDateTime| Error::TooManyRequests {
+                retry_after_seconds: (until - crate::storage::now()).num_seconds().max(1) as u64,
+            };
+            if let Some(until) = users::locked_until(conn, &username)? {
+                return Err(retry_after(until));
+            }
+            let user = users::find_by_username(conn, &username)?;
+            // The hash is checked even for an unknown user, so timing tells nothing.
+            let stored_hash = user
+                .as_ref()
+                .map_or(passwords::dummy_hash(), |u| u.password_hash.as_str());
+            let password_ok = passwords::verify(&password, stored_hash);
+            let user = match user {
+                Some(user) if password_ok => user,
+                _ => {
+                    let locked = write_transaction(conn, |c| users::record_failure(c, &username))?;
+                    return Err(match locked {
+                        Some(until) => retry_after(until),
+                        None => Error::Unauthorized("wrong username or password".into()),
+                    });
+                }
+            };
+            write_transaction(conn, |c| users::clear_failures(c, &username))?;
+            if user.disabled {
+                return Err(Error::Unauthorized("this account is disabled".into()));
+            }
+            let organization_code = match user.organization_id {
+                Some(id) => organizations::find(conn, id)?.map(|org| org.code),
+                None => None,
+            };
+            Ok((user, organization_code))
+        })
+        .await?;
+    let access_token = state.tokens.issue(
+        &user.username,
+        &user.display_name,
+        &user.role,
+        organization_code.as_deref(),
+    )?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: state.tokens.lifetime().as_secs(),
+        }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationSummary {
+    pub id: i64,
+    #[schema(example = "YST-PEO")]
+    pub code: String,
+    #[schema(example = "สำนักงานพลังงานจังหวัดยโสธร")]
+    pub name_th: String,
+    pub kind: OrganizationKind,
+}
+
+/// The caller as the service sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "subject": "somchai.peo", "name": "สมชาย ใจดี", "role": "agency_officer",
+    "organization": {"id": 12, "code": "YST-PEO", "name_th": "สำนักงานพลังงานจังหวัดยโสธร", "kind": "agency"},
+    "province": {"id": 2, "code": "TH-35", "name_th": "จังหวัดยโสธร", "kind": "province"}
+}))]
+pub struct Me {
+    /// The token's `sub`.
+    pub subject: String,
+    pub name: String,
+    pub role: Role,
+    /// Absent for national accounts.
+    pub organization: Option<OrganizationSummary>,
+    /// The province the caller's scope is, if any.
+    pub province: Option<OrganizationSummary>,
+}
+
+/// The caller's identity, role and organization.
+#[utoipa::path(
+    tag = "auth",
+    responses((status = 200, description = "The caller", body = Me)),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me(state: Data<AppState>, Authenticated(claims): Authenticated) -> Result<HttpResponse> {
+    let me = state
+        .db
+        .read(move |conn| {
+            let caller = resolve_caller(conn, &claims)?;
+            let mut summary = |id: Option<i64>| -> Result<Option<OrganizationSummary>> {
+                Ok(match id {
+                    Some(id) => organizations::find(conn, id)?.map(|row| OrganizationSummary {
+                        kind: row.kind(),
+                        id: row.id,
+                        code: row.code,
+                        name_th: row.name_th,
+                    }),
+                    None => None,
+                })
+            };
+            let organization = summary(caller.organization_id())?;
+            let province = summary(caller.province_id())?;
+            Ok(Me {
+                subject: caller.subject,
+                name: caller.name,
+                role: caller.role,
+                organization,
+                province,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(me))
+}

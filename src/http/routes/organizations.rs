@@ -1,0 +1,311 @@
+//! `/api/v1/organizations`: the tree of the country, provinces, agencies and local units.
+
+use actix_web::web::{Data, Path};
+use actix_web::{delete, get, patch, post, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{timestamp, with_etag, Page, PageParams};
+use crate::auth::resolve_caller;
+use crate::domain::organization::OrganizationKind;
+use crate::error::Result;
+use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId};
+use crate::http::idempotent::{self, Created};
+use crate::http::merge_patch;
+use crate::http::openapi::{
+    Duplicate, NotFound, PreconditionFailed, PreconditionRequired, Referenced, Unprocessable,
+};
+use crate::http::AppState;
+use crate::storage::audit::Actor;
+use crate::storage::organizations::{self, OrganizationFilter, OrganizationInput, OrganizationRow};
+
+/// An organization: the country, a province, an agency, a district or a local government.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 12, "code": "YST-PEO", "name_th": "สำนักงานพลังงานจังหวัดยโสธร",
+    "name_en": "Yasothon Provincial Energy Office", "kind": "agency", "parent_id": 2,
+    "province_id": 2, "version": 1,
+    "created_at": "2021-10-01T02:00:00.000000Z", "updated_at": "2021-10-01T02:00:00.000000Z"
+}))]
+pub struct Organization {
+    pub id: i64,
+    pub code: String,
+    pub name_th: String,
+    pub name_en: Option<String>,
+    pub kind: OrganizationKind,
+    pub parent_id: Option<i64>,
+    /// The province it belongs to (itself for a province); null for national and regional units.
+    pub province_id: Option<i64>,
+    /// Increases with every change; the `ETag` is this number in quotes.
+    pub version: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(row: OrganizationRow) -> Self {
+        Self {
+            kind: row.kind(),
+            id: row.id,
+            code: row.code,
+            name_th: row.name_th,
+            name_en: row.name_en,
+            parent_id: row.parent_id,
+            province_id: row.province_id,
+            version: row.version,
+            created_at: timestamp(row.created_at),
+            updated_at: timestamp(row.updated_at),
+        }
+    }
+}
+
+/// The writable fields of an organization.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "YST-PEO", "name_th": "สำนักงานพลังงานจังหวัดยโสธร",
+    "name_en": "Yasothon Provincial Energy Office", "kind": "agency", "parent_id": 2
+}))]
+pub struct NewOrganization {
+    /// Unique. Provinces use ISO 3166-2:TH (`TH-35` is Yasothon); others 1–40 of `A–Z a–z 0–9 . _ -`.
+    #[schema(example = "YST-PEO")]
+    pub code: String,
+    #[schema(example = "สำนักงานพลังงานจังหวัดยโสธร")]
+    pub name_th: String,
+    #[serde(default)]
+    #[schema(example = "Yasothon Provincial Energy Office")]
+    pub name_en: Option<String>,
+    pub kind: OrganizationKind,
+    /// A province's parent is the country or none; a district's is a province.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+}
+
+impl From<NewOrganization> for OrganizationInput {
+    fn from(new: NewOrganization) -> Self {
+        Self {
+            code: new.code,
+            name_th: new.name_th,
+            name_en: new.name_en,
+            kind: new.kind,
+            parent_id: new.parent_id,
+        }
+    }
+}
+
+/// A JSON Merge Patch of an organization: only the fields to change; `null` clears an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name_en": "Yasothon Provincial Energy Office"}))]
+pub struct OrganizationPatch {
+    pub code: Option<String>,
+    pub name_th: Option<String>,
+    pub name_en: Option<String>,
+    pub kind: Option<OrganizationKind>,
+    pub parent_id: Option<i64>,
+}
+
+fn writable_fields(row: &OrganizationRow) -> Value {
+    json!({
+        "code": row.code,
+        "name_th": row.name_th,
+        "name_en": row.name_en,
+        "kind": row.kind,
+        "parent_id": row.parent_id,
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationListQuery {
+    pub kind: Option<OrganizationKind>,
+    /// Only the direct units of this organization.
+    pub parent_id: Option<i64>,
+    /// Substring of the code, Thai name or English name (Latin letters case-insensitive).
+    #[param(example = "ยโสธร")]
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List organizations in the caller's scope (its province and the national units), by id.
+#[utoipa::path(
+    tag = "organizations",
+    params(OrganizationListQuery),
+    responses((status = 200, description = "One page of organizations", body = Page<Organization>)),
+    security(("bearer" = []))
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    state: Data<AppState>,
+    Authenticated(claims): Authenticated,
+    QueryParams(query): QueryParams<OrganizationListQuery>,
+) -> Result<HttpResponse> {
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    }
+    .page()?;
+    let filter = OrganizationFilter {
+        kind: query.kind,
+        parent_id: query.parent_id,
+        q: query.q,
+    };
+    let rows = state
+        .db
+        .read(move |conn| {
+            let caller = resolve_caller(conn, &claims)?;
+            organizations::list(conn, caller.visibility(), &filter, page)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::from_storage(rows, Organization::from)))
+}
+
+/// Create an organization. Admins create anything; a province admin creates units under its province.
+#[utoipa::path(
+    tag = "organizations",
+    request_body = NewOrganization,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body return the first response for 24 hours")),
+    responses(
+        (status = 201, description = "Created; `Location` names it and `ETag` is its version", body = Organization,
+            headers(("Location" = String, description = "URL of the new organization"), ("ETag" = String, description = "Its version"))),
+        (status = 409, response = Duplicate),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/organizations")]
+pub async fn create_organization(
+    state: Data<AppState>,
+    Authenticated(claims): Authenticated,
+    request_id: RequestId,
+    key: IdempotencyKey,
+    body: JsonBody<NewOrganization>,
+) -> Result<HttpResponse> {
+    let subject = claims.sub.clone();
+    let JsonBody { value, bytes } = body;
+    idempotent::create(&state, &subject, "/api/v1/organizations", key, &bytes, move |conn| {
+        let caller = resolve_caller(conn, &claims)?;
+        let actor = Actor::of(&caller, Some(request_id.0));
+        let row = organizations::create(conn, &caller, &actor, value.into())?;
+        Ok(Created {
+            location: format!("/api/v1/organizations/{}", row.id),
+            version: row.version,
+            body: Organization::from(row),
+        })
+    })
+    .await
+}
+
+/// Read one organization. The `ETag` header carries its version for a later `PATCH`.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id")),
+    responses(
+        (status = 200, description = "The organization", body = Organization,
+            headers(("ETag" = String, description = "Its version, for If-Match"))),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/organizations/{id}")]
+pub async fn get_organization(
+    state: Data<AppState>,
+    Authenticated(claims): Authenticated,
+    id: Path<i64>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .read(move |conn| {
+            let caller = resolve_caller(conn, &claims)?;
+            organizations::get_visible(conn, &caller, id)
+        })
+        .await?;
+    let version = row.version;
+    Ok(with_etag(&Organization::from(row), version))
+}
+
+/// Change an organization with a JSON Merge Patch; `If-Match` must carry its current `ETag`.
+#[utoipa::path(
+    tag = "organizations",
+    params(
+        ("id" = i64, Path, description = "Organization id"),
+        ("If-Match" = String, Header, description = "The ETag from the last read, e.g. \"3\""),
+    ),
+    request_body(content = OrganizationPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed organization", body = Organization,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 404, response = NotFound),
+        (status = 409, response = Duplicate),
+        (status = 412, response = PreconditionFailed),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/organizations/{id}")]
+pub async fn patch_organization(
+    state: Data<AppState>,
+    Authenticated(claims): Authenticated,
+    request_id: RequestId,
+    id: Path<i64>,
+    if_match: IfMatch,
+    patch: JsonBody<Value>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .write(move |conn| {
+            let caller = resolve_caller(conn, &claims)?;
+            let current = organizations::get_visible(conn, &caller, id)?;
+            if_match.require(current.version)?;
+            let merged: NewOrganization =
+                merge_patch::apply(writable_fields(&current), &patch.value)?;
+            let actor = Actor::of(&caller, Some(request_id.0));
+            organizations::update(conn, &caller, &actor, &current, merged.into())
+        })
+        .await?;
+    let version = row.version;
+    Ok(with_etag(&Organization::from(row), version))
+}
+
+/// Delete an organization nothing refers to any more (409 otherwise). `If-Match` is checked when given.
+#[utoipa::path(
+    tag = "organizations",
+    params(
+        ("id" = i64, Path, description = "Organization id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, response = NotFound),
+        (status = 409, response = Referenced),
+        (status = 412, response = PreconditionFailed),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/organizations/{id}")]
+pub async fn delete_organization(
+    state: Data<AppState>,
+    Authenticated(claims): Authenticated,
+    request_id: RequestId,
+    id: Path<i64>,
+    if_match: IfMatch,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| {
+            let caller = resolve_caller(conn, &claims)?;
+            let current = organizations::get_visible(conn, &caller, id)?;
+            if_match.check_if_present(current.version)?;
+            let actor = Actor::of(&caller, Some(request_id.0));
+            organizations::delete(conn, &caller, &actor, &current)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
