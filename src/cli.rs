@@ -15,7 +15,11 @@ use crate::storage::users::{self, UserFields};
 use crate::storage::{self, organizations, write_transaction, Database};
 
 #[derive(Debug, Parser)]
-#[command(name = "provincial-kpi", version, about = "Provincial KPI evaluation service (REST/JSON, OpenAPI)")]
+#[command(
+    name = "provincial-kpi",
+    version,
+    about = "Provincial KPI evaluation service (REST/JSON, OpenAPI)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -157,7 +161,10 @@ fn create_user(
     let created = write_transaction(&mut conn, |conn| {
         let organization = match org {
             Some(code) => Some(organizations::find_by_code(conn, code)?.ok_or_else(|| {
-                crate::error::Error::invalid_field("org", format!("no organization has the code {code}"))
+                crate::error::Error::invalid_field(
+                    "org",
+                    format!("no organization has the code {code}"),
+                )
             })?),
             None => None,
         };
@@ -209,7 +216,9 @@ pub async fn seed_demo(db: &Database) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
     match report {
-        None => tracing::warn!("the database already has data: starting without reseeding the demo"),
+        None => {
+            tracing::warn!("the database already has data: starting without reseeding the demo")
+        }
         Some(accounts) => {
             eprintln!("\nDemo data loaded (Yasothon, FY 2565). Log in with POST /api/v1/auth/token, e.g.:");
             eprintln!(
@@ -217,9 +226,15 @@ pub async fn seed_demo(db: &Database) -> anyhow::Result<()> {
                 accounts[0].0,
                 crate::demo::DEMO_PASSWORD
             );
-            eprintln!("Accounts (password `{}` for all):", crate::demo::DEMO_PASSWORD);
+            eprintln!(
+                "Accounts (password `{}` for all):",
+                crate::demo::DEMO_PASSWORD
+            );
             for (username, role, org) in &accounts {
-                eprintln!("  {username:<22} {role:<15} {}", org.as_deref().unwrap_or("(national)"));
+                eprintln!(
+                    "  {username:<22} {role:<15} {}",
+                    org.as_deref().unwrap_or("(national)")
+                );
             }
             eprintln!();
         }

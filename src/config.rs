@@ -36,7 +36,9 @@ impl DatabaseUrl {
         let path = raw.strip_prefix("sqlite://").unwrap_or(raw);
         if path.is_empty() || path == ":memory:" {
             // Each pooled connection would get its own empty in-memory database.
-            return Err("needs a file path (an in-memory SQLite database is not shared by the pool)".into());
+            return Err(
+                "needs a file path (an in-memory SQLite database is not shared by the pool)".into(),
+            );
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
@@ -152,7 +154,12 @@ impl Config {
         let bind_addr = get("BIND_ADDR")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse::<SocketAddr>()
-            .map_err(|e| fail("BIND_ADDR", format!("expected HOST:PORT such as 127.0.0.1:8080 ({e})")))?;
+            .map_err(|e| {
+                fail(
+                    "BIND_ADDR",
+                    format!("expected HOST:PORT such as 127.0.0.1:8080 ({e})"),
+                )
+            })?;
 
         let read_file = |variable: &'static str| -> Result<Option<Vec<u8>>, ConfigError> {
             get(variable)
@@ -163,12 +170,11 @@ impl Config {
                 .transpose()
         };
         let keys = match (get("KPI_JWT_SECRET"), read_file("KPI_JWT_PUBLIC_KEY_FILE")?) {
-            (Some(_), Some(_)) => {
-                return Err(fail(
-                    "KPI_JWT_SECRET",
-                    "set either KPI_JWT_SECRET (HS256) or KPI_JWT_PUBLIC_KEY_FILE (RS256), not both".into(),
-                ))
-            }
+            (Some(_), Some(_)) => return Err(fail(
+                "KPI_JWT_SECRET",
+                "set either KPI_JWT_SECRET (HS256) or KPI_JWT_PUBLIC_KEY_FILE (RS256), not both"
+                    .into(),
+            )),
             (Some(secret), None) => {
                 if secret.len() < MIN_SECRET_BYTES {
                     return Err(fail(
@@ -222,7 +228,9 @@ impl Config {
                         } else {
                             Err(fail(
                                 "KPI_CORS_ORIGINS",
-                                format!("`{origin}` is not an origin such as https://kpi.example.go.th"),
+                                format!(
+                                    "`{origin}` is not an origin such as https://kpi.example.go.th"
+                                ),
                             ))
                         }
                     })
@@ -364,7 +372,10 @@ mod tests {
         let secret = "0123456789abcdef0123456789abcdef";
         let config = config(&[
             ("KPI_JWT_SECRET", secret),
-            ("KPI_CORS_ORIGINS", "https://a.example, http://localhost:5173/"),
+            (
+                "KPI_CORS_ORIGINS",
+                "https://a.example, http://localhost:5173/",
+            ),
             ("KPI_LOG_FORMAT", "json"),
         ])
         .expect("valid");

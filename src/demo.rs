@@ -18,47 +18,211 @@ pub const DEMO_PASSWORD: &str = "demo-password-2565";
 
 /// (code, Thai name, English name, kind, parent code)
 pub const ORGANIZATIONS: &[(&str, &str, &str, OrganizationKind, Option<&str>)] = &[
-    ("TH", "ประเทศไทย", "Thailand", OrganizationKind::Country, None),
-    ("TH-35", "จังหวัดยโสธร", "Yasothon", OrganizationKind::Province, Some("TH")),
-    ("YST-PO", "สำนักงานจังหวัดยโสธร", "Yasothon Provincial Office", OrganizationKind::Agency, Some("TH-35")),
-    ("YST-AGRI", "สำนักงานเกษตรจังหวัดยโสธร", "Yasothon Provincial Agricultural Extension Office", OrganizationKind::Agency, Some("TH-35")),
-    ("YST-PHO", "สำนักงานสาธารณสุขจังหวัดยโสธร", "Yasothon Provincial Public Health Office", OrganizationKind::Agency, Some("TH-35")),
-    ("YST-SSO", "สำนักงานประกันสังคมจังหวัดยโสธร", "Yasothon Provincial Social Security Office", OrganizationKind::Agency, Some("TH-35")),
-    ("YST-DLA", "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดยโสธร", "Yasothon Provincial Office of Local Administration", OrganizationKind::Agency, Some("TH-35")),
-    ("YST-NRE", "สำนักงานทรัพยากรธรรมชาติและสิ่งแวดล้อมจังหวัดยโสธร", "Yasothon Provincial Natural Resources and Environment Office", OrganizationKind::Agency, Some("TH-35")),
-    ("YST-PEO", "สำนักงานพลังงานจังหวัดยโสธร", "Yasothon Provincial Energy Office", OrganizationKind::Agency, Some("TH-35")),
-    ("YST-D01", "อำเภอเมืองยโสธร", "Mueang Yasothon District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D02", "อำเภอทรายมูล", "Sai Mun District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D03", "อำเภอกุดชุม", "Kut Chum District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D04", "อำเภอคำเขื่อนแก้ว", "Kham Khuean Kaeo District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D05", "อำเภอป่าติ้ว", "Pa Tio District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D06", "อำเภอมหาชนะชัย", "Maha Chana Chai District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D07", "อำเภอค้อวัง", "Kho Wang District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D08", "อำเภอเลิงนกทา", "Loeng Nok Tha District", OrganizationKind::District, Some("TH-35")),
-    ("YST-D09", "อำเภอไทยเจริญ", "Thai Charoen District", OrganizationKind::District, Some("TH-35")),
-    ("RD-RET", "ศูนย์วิจัยข้าวร้อยเอ็ด", "Roi Et Rice Research Center", OrganizationKind::Agency, None),
-    ("TH-11", "จังหวัดสมุทรปราการ", "Samut Prakan", OrganizationKind::Province, Some("TH")),
-    ("SPK-PO", "สำนักงานจังหวัดสมุทรปราการ", "Samut Prakan Provincial Office", OrganizationKind::Agency, Some("TH-11")),
+    (
+        "TH",
+        "ประเทศไทย",
+        "Thailand",
+        OrganizationKind::Country,
+        None,
+    ),
+    (
+        "TH-35",
+        "จังหวัดยโสธร",
+        "Yasothon",
+        OrganizationKind::Province,
+        Some("TH"),
+    ),
+    (
+        "YST-PO",
+        "สำนักงานจังหวัดยโสธร",
+        "Yasothon Provincial Office",
+        OrganizationKind::Agency,
+        Some("TH-35"),
+    ),
+    (
+        "YST-AGRI",
+        "สำนักงานเกษตรจังหวัดยโสธร",
+        "Yasothon Provincial Agricultural Extension Office",
+        OrganizationKind::Agency,
+        Some("TH-35"),
+    ),
+    (
+        "YST-PHO",
+        "สำนักงานสาธารณสุขจังหวัดยโสธร",
+        "Yasothon Provincial Public Health Office",
+        OrganizationKind::Agency,
+        Some("TH-35"),
+    ),
+    (
+        "YST-SSO",
+        "สำนักงานประกันสังคมจังหวัดยโสธร",
+        "Yasothon Provincial Social Security Office",
+        OrganizationKind::Agency,
+        Some("TH-35"),
+    ),
+    (
+        "YST-DLA",
+        "สำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัดยโสธร",
+        "Yasothon Provincial Office of Local Administration",
+        OrganizationKind::Agency,
+        Some("TH-35"),
+    ),
+    (
+        "YST-NRE",
+        "สำนักงานทรัพยากรธรรมชาติและสิ่งแวดล้อมจังหวัดยโสธร",
+        "Yasothon Provincial Natural Resources and Environment Office",
+        OrganizationKind::Agency,
+        Some("TH-35"),
+    ),
+    (
+        "YST-PEO",
+        "สำนักงานพลังงานจังหวัดยโสธร",
+        "Yasothon Provincial Energy Office",
+        OrganizationKind::Agency,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D01",
+        "อำเภอเมืองยโสธร",
+        "Mueang Yasothon District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D02",
+        "อำเภอทรายมูล",
+        "Sai Mun District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D03",
+        "อำเภอกุดชุม",
+        "Kut Chum District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D04",
+        "อำเภอคำเขื่อนแก้ว",
+        "Kham Khuean Kaeo District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D05",
+        "อำเภอป่าติ้ว",
+        "Pa Tio District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D06",
+        "อำเภอมหาชนะชัย",
+        "Maha Chana Chai District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D07",
+        "อำเภอค้อวัง",
+        "Kho Wang District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D08",
+        "อำเภอเลิงนกทา",
+        "Loeng Nok Tha District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "YST-D09",
+        "อำเภอไทยเจริญ",
+        "Thai Charoen District",
+        OrganizationKind::District,
+        Some("TH-35"),
+    ),
+    (
+        "RD-RET",
+        "ศูนย์วิจัยข้าวร้อยเอ็ด",
+        "Roi Et Rice Research Center",
+        OrganizationKind::Agency,
+        None,
+    ),
+    (
+        "TH-11",
+        "จังหวัดสมุทรปราการ",
+        "Samut Prakan",
+        OrganizationKind::Province,
+        Some("TH"),
+    ),
+    (
+        "SPK-PO",
+        "สำนักงานจังหวัดสมุทรปราการ",
+        "Samut Prakan Provincial Office",
+        OrganizationKind::Agency,
+        Some("TH-11"),
+    ),
 ];
 
 /// (username, display name, role, organization code)
 pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>)] = &[
     ("admin", "ผู้ดูแลระบบ ก.พ.ร.", Role::Admin, None),
-    ("yasothon.admin", "กลุ่มงานยุทธศาสตร์ สนจ.ยโสธร", Role::ProvinceAdmin, Some("YST-PO")),
-    ("yasothon.supervisor", "ผู้กำกับดูแลตัวชี้วัด ยโสธร", Role::Supervisor, Some("YST-PO")),
-    ("energy.officer", "เจ้าหน้าที่ สำนักงานพลังงานจังหวัดยโสธร", Role::AgencyOfficer, Some("YST-PEO")),
-    ("health.officer", "เจ้าหน้าที่ สำนักงานสาธารณสุขจังหวัดยโสธร", Role::AgencyOfficer, Some("YST-PHO")),
-    ("yasothon.governor", "ผู้ว่าราชการจังหวัดยโสธร", Role::Viewer, Some("TH-35")),
+    (
+        "yasothon.admin",
+        "กลุ่มงานยุทธศาสตร์ สนจ.ยโสธร",
+        Role::ProvinceAdmin,
+        Some("YST-PO"),
+    ),
+    (
+        "yasothon.supervisor",
+        "ผู้กำกับดูแลตัวชี้วัด ยโสธร",
+        Role::Supervisor,
+        Some("YST-PO"),
+    ),
+    (
+        "energy.officer",
+        "เจ้าหน้าที่ สำนักงานพลังงานจังหวัดยโสธร",
+        Role::AgencyOfficer,
+        Some("YST-PEO"),
+    ),
+    (
+        "health.officer",
+        "เจ้าหน้าที่ สำนักงานสาธารณสุขจังหวัดยโสธร",
+        Role::AgencyOfficer,
+        Some("YST-PHO"),
+    ),
+    (
+        "yasothon.governor",
+        "ผู้ว่าราชการจังหวัดยโสธร",
+        Role::Viewer,
+        Some("TH-35"),
+    ),
     ("ereport", "ระบบ e-report", Role::Integration, None),
-    ("samutprakan.admin", "กลุ่มงานยุทธศาสตร์ สนจ.สมุทรปราการ", Role::ProvinceAdmin, Some("SPK-PO")),
+    (
+        "samutprakan.admin",
+        "กลุ่มงานยุทธศาสตร์ สนจ.สมุทรปราการ",
+        Role::ProvinceAdmin,
+        Some("SPK-PO"),
+    ),
 ];
 
+/// An account the demo made: (username, role, organization code).
+pub type DemoAccount = (String, String, Option<String>);
+
 /// Fills an empty database; returns the accounts made, or None when data was already there.
-pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Vec<(String, String, Option<String>)>>> {
+pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Vec<DemoAccount>>> {
     let existing: i64 = organizations_table::table.count().get_result(conn)?;
     if existing > 0 {
         return Ok(None);
     }
+    seed_organizations_and_accounts(conn).map(Some)
+}
+
+/// The organizations and accounts alone (also the test fixture of every API test).
+pub fn seed_organizations_and_accounts(conn: &mut DbConnection) -> Result<Vec<DemoAccount>> {
     let actor = Actor::system("demo");
     let system = Caller {
         subject: "demo".into(),
@@ -111,5 +275,5 @@ pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Vec<(String, Stri
             org.map(str::to_owned),
         ));
     }
-    Ok(Some(made))
+    Ok(made)
 }

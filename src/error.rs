@@ -110,7 +110,9 @@ impl Error {
     }
 
     pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
-        Self::NotFound(format!("{what} {id} does not exist or is not visible to you"))
+        Self::NotFound(format!(
+            "{what} {id} does not exist or is not visible to you"
+        ))
     }
 
     pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
@@ -146,9 +148,9 @@ impl From<diesel::result::Error> for Error {
                 ConflictKind::Referenced,
                 format!("the change would break a reference ({})", info.message()),
             ),
-            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Self::Unavailable(format!("the database connection closed: {}", info.message()))
-            }
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => Self::Unavailable(
+                format!("the database connection closed: {}", info.message()),
+            ),
             D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::Unavailable("a concurrent change interfered; retry the request".into())
             }

@@ -133,10 +133,16 @@ impl Caller {
     }
 
     fn forbidden(&self, what: &str) -> Error {
-        Error::Forbidden(format!(
-            "the role {} may not {what}",
-            self.role.as_str()
-        ))
+        Error::Forbidden(format!("the role {} may not {what}", self.role.as_str()))
+    }
+
+    /// Whether the role manages organizations at all: checked first, so a role that may not
+    /// gets a 403 before any validation of what it sent.
+    pub fn may_manage_organizations(&self) -> Result<()> {
+        match self.role {
+            Role::Admin | Role::ProvinceAdmin => Ok(()),
+            _ => Err(self.forbidden("change organizations")),
+        }
     }
 
     /// Creating, changing or deleting an organization that belongs to `province_id`
@@ -248,10 +254,18 @@ mod tests {
     #[test]
     fn province_admin_writes_only_below_its_province() {
         let province_admin = caller(Role::ProvinceAdmin, Some(7));
-        assert!(province_admin.may_write_organization(Some(7), "agency").is_ok());
-        assert!(province_admin.may_write_organization(Some(7), "province").is_err());
-        assert!(province_admin.may_write_organization(Some(8), "agency").is_err());
-        assert!(province_admin.may_write_organization(None, "agency").is_err());
+        assert!(province_admin
+            .may_write_organization(Some(7), "agency")
+            .is_ok());
+        assert!(province_admin
+            .may_write_organization(Some(7), "province")
+            .is_err());
+        assert!(province_admin
+            .may_write_organization(Some(8), "agency")
+            .is_err());
+        assert!(province_admin
+            .may_write_organization(None, "agency")
+            .is_err());
         assert!(caller(Role::Supervisor, Some(7))
             .may_write_organization(Some(7), "agency")
             .is_err());

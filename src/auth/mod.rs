@@ -12,7 +12,10 @@ pub use tokens::{Claims, TokenService};
 /// Turns verified claims into a caller, looking the `org` code up once per request.
 pub fn resolve_caller(conn: &mut DbConnection, claims: &Claims) -> Result<Caller> {
     let role = Role::parse(&claims.role).ok_or_else(|| {
-        Error::Unauthorized(format!("the token's role `{}` is not a known role", claims.role))
+        Error::Unauthorized(format!(
+            "the token's role `{}` is not a known role",
+            claims.role
+        ))
     })?;
     let organization = match claims.org.as_deref() {
         None => None,

@@ -142,8 +142,12 @@ impl TokenService {
                     ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".to_owned(),
                     ErrorKind::InvalidIssuer => "the token's issuer is not accepted".to_owned(),
                     ErrorKind::InvalidAudience => "the token's audience is not accepted".to_owned(),
-                    ErrorKind::InvalidSignature => "the token's signature does not verify".to_owned(),
-                    ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted".to_owned(),
+                    ErrorKind::InvalidSignature => {
+                        "the token's signature does not verify".to_owned()
+                    }
+                    ErrorKind::InvalidAlgorithm => {
+                        "the token's algorithm is not accepted".to_owned()
+                    }
                     ErrorKind::MissingRequiredClaim(claim) => {
                         format!("the token lacks the required claim `{claim}`")
                     }

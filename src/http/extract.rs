@@ -30,7 +30,7 @@ fn field_error(path: &serde_path_to_error::Path, message: String, root: &str) ->
         if let Some(rest) = message.strip_prefix(marker) {
             if let Some(name) = rest.split('`').next() {
                 if !field.ends_with(name) {
-                    field = if field == "." || field.is_empty() {
+                    field = if field == "." || field == "?" || field.is_empty() {
                         name.to_owned()
                     } else {
                         format!("{field}.{name}")
@@ -39,7 +39,7 @@ fn field_error(path: &serde_path_to_error::Path, message: String, root: &str) ->
             }
         }
     }
-    if field == "." || field.is_empty() {
+    if field == "." || field == "?" || field.is_empty() {
         field = root.to_owned();
     }
     // serde_json appends " at line L column C": keep it, it locates syntax errors.
@@ -90,7 +90,9 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| Error::bad_request(format!("the request body could not be read: {e}"), vec![]))?;
+        let chunk = chunk.map_err(|e| {
+            Error::bad_request(format!("the request body could not be read: {e}"), vec![])
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(Error::PayloadTooLarge { limit });
         }
@@ -188,7 +190,9 @@ fn authenticate(req: &HttpRequest) -> Result<Claims> {
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| Error::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+        .ok_or_else(|| {
+            Error::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })?;
     state.tokens.verify(token)
 }
 
@@ -351,14 +355,20 @@ mod tests {
 
     #[test]
     fn if_match_rules() {
-        assert!(matches!(IfMatch(None).require(3), Err(Error::PreconditionRequired)));
+        assert!(matches!(
+            IfMatch(None).require(3),
+            Err(Error::PreconditionRequired)
+        ));
         assert!(IfMatch(Some("\"3\"".into())).require(3).is_ok());
         assert!(IfMatch(Some("*".into())).require(3).is_ok());
         assert!(matches!(
             IfMatch(Some("\"2\"".into())).require(3),
             Err(Error::PreconditionFailed { .. })
         ));
-        assert!(IfMatch(Some("W/\"3\"".into())).require(3).is_err(), "weak tags never match");
+        assert!(
+            IfMatch(Some("W/\"3\"".into())).require(3).is_err(),
+            "weak tags never match"
+        );
         assert!(IfMatch(None).check_if_present(3).is_ok());
     }
 }

@@ -24,7 +24,11 @@ fn respond(stored: &StoredResponse) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
     let mut response = HttpResponse::build(status);
     let is_problem = status.is_client_error() || status.is_server_error();
-    response.content_type(if is_problem { PROBLEM_JSON } else { "application/json" });
+    response.content_type(if is_problem {
+        PROBLEM_JSON
+    } else {
+        "application/json"
+    });
     if let Some(location) = &stored.location {
         response.insert_header((header::LOCATION, location.clone()));
     }

@@ -9,22 +9,20 @@ use crate::error::{Error, Result};
 
 /// RFC 7396 section 2: objects merge key by key, `null` removes, anything else replaces.
 pub fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(target), Value::Object(patch)) => {
-            for (key, value) in patch {
-                if value.is_null() {
-                    target.remove(key);
-                } else {
-                    merge(target.entry(key.clone()).or_insert(Value::Null), value);
-                }
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge(target.entry(key.clone()).or_insert(Value::Null), value);
             }
-        }
-        (target, patch) => {
-            let mut replacement = patch.clone();
-            if let Value::Object(map) = &mut replacement {
-                map.retain(|_, value| !value.is_null());
-            }
-            *target = replacement;
         }
     }
 }
@@ -35,7 +33,10 @@ pub fn apply<T: DeserializeOwned>(mut current: Value, patch: &Value) -> Result<T
     if !patch.is_object() {
         return Err(Error::bad_request(
             "a merge patch must be a JSON object",
-            vec![crate::error::FieldError::new("body", "must be a JSON object")],
+            vec![crate::error::FieldError::new(
+                "body",
+                "must be a JSON object",
+            )],
         ));
     }
     merge(&mut current, patch);
@@ -51,12 +52,32 @@ mod tests {
     fn rfc_7396_examples() {
         let cases = [
             (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
-            (json!({"a": "b"}), json!({"b": "c"}), json!({"a": "b", "b": "c"})),
+            (
+                json!({"a": "b"}),
+                json!({"b": "c"}),
+                json!({"a": "b", "b": "c"}),
+            ),
             (json!({"a": "b"}), json!({"a": null}), json!({})),
-            (json!({"a": {"b": "c"}}), json!({"a": {"b": "d", "c": null}}), json!({"a": {"b": "d"}})),
-            (json!({"a": [{"b": "c"}]}), json!({"a": [1]}), json!({"a": [1]})),
-            (json!({"e": null}), json!({"a": 1}), json!({"e": null, "a": 1})),
-            (json!({}), json!({"a": {"bb": {"ccc": null}}}), json!({"a": {"bb": {}}})),
+            (
+                json!({"a": {"b": "c"}}),
+                json!({"a": {"b": "d", "c": null}}),
+                json!({"a": {"b": "d"}}),
+            ),
+            (
+                json!({"a": [{"b": "c"}]}),
+                json!({"a": [1]}),
+                json!({"a": [1]}),
+            ),
+            (
+                json!({"e": null}),
+                json!({"a": 1}),
+                json!({"e": null, "a": 1}),
+            ),
+            (
+                json!({}),
+                json!({"a": {"bb": {"ccc": null}}}),
+                json!({"a": {"bb": {}}}),
+            ),
         ];
         for (mut target, patch, expected) in cases {
             merge(&mut target, &patch);

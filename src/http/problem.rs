@@ -42,12 +42,20 @@ pub const KINDS: &[(&str, u16, &str)] = &[
     ("duplicate", 409, "Already exists"),
     ("referenced", 409, "Still in use"),
     ("invalid-state", 409, "Not allowed in the current state"),
-    ("idempotency-in-progress", 409, "The first request with this Idempotency-Key is still running"),
+    (
+        "idempotency-in-progress",
+        409,
+        "The first request with this Idempotency-Key is still running",
+    ),
     ("precondition-failed", 412, "The resource has changed"),
     ("payload-too-large", 413, "The request body is too large"),
     ("unsupported-media-type", 415, "Unsupported content type"),
     ("validation", 422, "The request breaks the rules"),
-    ("idempotency-key-reused", 422, "Idempotency-Key reused with another body"),
+    (
+        "idempotency-key-reused",
+        422,
+        "Idempotency-Key reused with another body",
+    ),
     ("precondition-required", 428, "If-Match is required"),
     ("too-many-requests", 429, "Too many attempts"),
     ("internal", 500, "Internal error"),
@@ -146,7 +154,12 @@ impl ResponseError for Error {
 }
 
 /// The reusable response of `components.responses` for one problem kind, with an example.
-pub fn problem_response(kind: &str, description: &str, detail: &str, errors: Vec<FieldError>) -> RefOr<Response> {
+pub fn problem_response(
+    kind: &str,
+    description: &str,
+    detail: &str,
+    errors: Vec<FieldError>,
+) -> RefOr<Response> {
     let (status, title) = KINDS
         .iter()
         .find(|(slug, _, _)| *slug == kind)
@@ -185,7 +198,10 @@ mod tests {
         let response = error.error_response();
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
-            response.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
             Some(PROBLEM_JSON.as_bytes())
         );
         let body = to_bytes(response.into_body()).await.expect("body");
@@ -211,11 +227,15 @@ mod tests {
             Error::NotFound("x".into()),
             Error::conflict(ConflictKind::Referenced, "x"),
             Error::PreconditionRequired,
-            Error::PreconditionFailed { current: "\"1\"".into() },
+            Error::PreconditionFailed {
+                current: "\"1\"".into(),
+            },
             Error::PayloadTooLarge { limit: 1 },
             Error::UnsupportedMediaType("x".into()),
             Error::IdempotencyKeyReused,
-            Error::TooManyRequests { retry_after_seconds: 1 },
+            Error::TooManyRequests {
+                retry_after_seconds: 1,
+            },
             Error::Unavailable("x".into()),
             Error::Internal("secret detail".into()),
         ];
@@ -224,7 +244,14 @@ mod tests {
             assert!(KINDS.iter().any(|(slug, _, _)| *slug == kind), "{kind}");
             assert!(!error.to_problem().detail.contains("secret"));
         }
-        assert_eq!(Error::PreconditionRequired.status_code(), StatusCode::PRECONDITION_REQUIRED);
-        assert_eq!(Error::Unauthorized("x".into()).error_response().headers().get(header::WWW_AUTHENTICATE).is_some(), true);
+        assert_eq!(
+            Error::PreconditionRequired.status_code(),
+            StatusCode::PRECONDITION_REQUIRED
+        );
+        assert!(Error::Unauthorized("x".into())
+            .error_response()
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .is_some());
     }
 }

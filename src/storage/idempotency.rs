@@ -42,11 +42,17 @@ pub enum Claim {
     InProgress,
 }
 
-type KeyRecord = (i64, String, String, Option<i32>, Option<String>, Option<String>, NaiveDateTime);
+type KeyRecord = (
+    i64,
+    String,
+    String,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+);
 
-fn scope(
-    request: &KeyedRequest,
-) -> idempotency_keys::BoxedQuery<'static, super::MultiBackend> {
+fn scope(request: &KeyedRequest) -> idempotency_keys::BoxedQuery<'static, super::MultiBackend> {
     idempotency_keys::table
         .filter(idempotency_keys::actor.eq(request.actor.clone()))
         .filter(idempotency_keys::request_path.eq(request.path.clone()))

@@ -93,7 +93,8 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         // A connection handed back inside a transaction (a panic mid-request) is not reused.
-        let status = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+        let status =
+            <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
         !matches!(status.transaction_depth(), Ok(None))
     }
 }

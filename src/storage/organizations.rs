@@ -72,7 +72,8 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Organi
 
 /// Reads back a row this transaction just wrote (MultiConnection has no typed RETURNING).
 fn reload(conn: &mut DbConnection, id: i64) -> Result<OrganizationRow> {
-    find(conn, id)?.ok_or_else(|| crate::error::Error::Internal(format!("organization {id} vanished")))
+    find(conn, id)?
+        .ok_or_else(|| crate::error::Error::Internal(format!("organization {id} vanished")))
 }
 
 /// The organization if the caller may read it; a 404 otherwise (it must not learn it exists).
@@ -139,7 +140,11 @@ fn check_fields(input: &OrganizationInput) -> Vec<FieldError> {
     } else if name_th.chars().count() > 300 {
         errors.push(FieldError::new("name_th", "must be at most 300 characters"));
     }
-    if input.name_en.as_deref().is_some_and(|n| n.chars().count() > 300) {
+    if input
+        .name_en
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 300)
+    {
         errors.push(FieldError::new("name_en", "must be at most 300 characters"));
     }
     errors
@@ -149,13 +154,16 @@ fn check_fields(input: &OrganizationInput) -> Vec<FieldError> {
 /// `own_id` is set for an update, to refuse making an organization its own ancestor.
 fn place_in_tree(
     conn: &mut DbConnection,
+    caller: &Caller,
     input: &OrganizationInput,
     own_id: Option<i64>,
     errors: &mut Vec<FieldError>,
 ) -> Result<Option<i64>> {
     let parent = match input.parent_id {
         None => None,
-        Some(parent_id) => match find(conn, parent_id)? {
+        Some(parent_id) => match find(conn, parent_id)?
+            .filter(|parent| caller.visibility().includes(parent.province_id))
+        {
             Some(parent) => Some(parent),
             None => {
                 errors.push(FieldError::new(
@@ -205,7 +213,10 @@ fn check_code_free(conn: &mut DbConnection, code: &str, own_id: Option<i64>) -> 
         if Some(existing.id) != own_id {
             return Err(Error::duplicate(
                 "code",
-                format!("the code {code} is already used by organization {}", existing.id),
+                format!(
+                    "the code {code} is already used by organization {}",
+                    existing.id
+                ),
             ));
         }
     }
@@ -228,8 +239,9 @@ pub fn create(
     actor: &Actor,
     input: OrganizationInput,
 ) -> Result<OrganizationRow> {
+    caller.may_manage_organizations()?;
     let mut errors = check_fields(&input);
-    let province_id = place_in_tree(conn, &input, None, &mut errors)?;
+    let province_id = place_in_tree(conn, caller, &input, None, &mut errors)?;
     Error::check(errors)?;
     caller.may_write_organization(province_id, input.kind.as_str())?;
     check_code_free(conn, &input.code, None)?;
@@ -282,14 +294,17 @@ pub fn update(
 ) -> Result<OrganizationRow> {
     caller.may_write_organization(current.province_id, &current.kind)?;
     let mut errors = check_fields(&input);
-    let province_id = place_in_tree(conn, &input, Some(current.id), &mut errors)?;
+    let province_id = place_in_tree(conn, caller, &input, Some(current.id), &mut errors)?;
     if input.kind != current.kind() {
         let child_kinds: Vec<String> = organizations::table
             .filter(organizations::parent_id.eq(current.id))
             .select(organizations::kind)
             .distinct()
             .load(conn)?;
-        for child in child_kinds.iter().filter_map(|k| OrganizationKind::parse(k)) {
+        for child in child_kinds
+            .iter()
+            .filter_map(|k| OrganizationKind::parse(k))
+        {
             if child.allows_parent(Some(input.kind)).is_err() {
                 errors.push(FieldError::new(
                     "kind",

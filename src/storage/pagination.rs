@@ -104,7 +104,10 @@ mod tests {
     fn limits_are_checked() {
         assert!(PageRequest::parse(Some(0), None).is_err());
         assert!(PageRequest::parse(Some(501), None).is_err());
-        assert_eq!(PageRequest::parse(None, None).map(|p| p.limit).ok(), Some(50));
+        assert_eq!(
+            PageRequest::parse(None, None).map(|p| p.limit).ok(),
+            Some(50)
+        );
     }
 
     #[test]

@@ -247,7 +247,9 @@ pub fn record_failure(conn: &mut DbConnection, username: &str) -> Result<Option<
         .first(conn)
         .optional()?;
     let (failures, window_started_at) = match existing {
-        Some((failures, started)) if timestamp - started < Duration::minutes(FAILURE_WINDOW_MINUTES) => {
+        Some((failures, started))
+            if timestamp - started < Duration::minutes(FAILURE_WINDOW_MINUTES) =>
+        {
             (failures + 1, started)
         }
         _ => (1, timestamp),

@@ -1,1 +1,8 @@
+//! API tests: one binary, laid out by resource; every case runs on SQLite and PostgreSQL.
 
+mod support;
+
+mod auth;
+mod contract;
+mod organizations;
+mod problems;

@@ -138,7 +138,10 @@ pub struct Me {
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn me(state: Data<AppState>, Authenticated(claims): Authenticated) -> Result<HttpResponse> {
+pub async fn me(
+    state: Data<AppState>,
+    Authenticated(claims): Authenticated,
+) -> Result<HttpResponse> {
     let me = state
         .db
         .read(move |conn| {

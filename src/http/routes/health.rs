@@ -76,7 +76,9 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: Data<AppState>) -> HttpResponse {
     let pool = state.db.pool_state();
     let gauges = &state.metrics.pool_connections;
-    gauges.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
+    gauges
+        .with_label_values(&["idle"])
+        .set(i64::from(pool.idle_connections));
     gauges
         .with_label_values(&["in_use"])
         .set(i64::from(pool.connections - pool.idle_connections));

@@ -10,7 +10,9 @@ use super::{timestamp, with_etag, Page, PageParams};
 use crate::auth::resolve_caller;
 use crate::domain::organization::OrganizationKind;
 use crate::error::Result;
-use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId};
+use crate::http::extract::{
+    Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId,
+};
 use crate::http::idempotent::{self, Created};
 use crate::http::merge_patch;
 use crate::http::openapi::{
@@ -186,16 +188,23 @@ pub async fn create_organization(
 ) -> Result<HttpResponse> {
     let subject = claims.sub.clone();
     let JsonBody { value, bytes } = body;
-    idempotent::create(&state, &subject, "/api/v1/organizations", key, &bytes, move |conn| {
-        let caller = resolve_caller(conn, &claims)?;
-        let actor = Actor::of(&caller, Some(request_id.0));
-        let row = organizations::create(conn, &caller, &actor, value.into())?;
-        Ok(Created {
-            location: format!("/api/v1/organizations/{}", row.id),
-            version: row.version,
-            body: Organization::from(row),
-        })
-    })
+    idempotent::create(
+        &state,
+        &subject,
+        "/api/v1/organizations",
+        key,
+        &bytes,
+        move |conn| {
+            let caller = resolve_caller(conn, &claims)?;
+            let actor = Actor::of(&caller, Some(request_id.0));
+            let row = organizations::create(conn, &caller, &actor, value.into())?;
+            Ok(Created {
+                location: format!("/api/v1/organizations/{}", row.id),
+                version: row.version,
+                body: Organization::from(row),
+            })
+        },
+    )
     .await
 }
 

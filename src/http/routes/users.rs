@@ -9,10 +9,14 @@ use utoipa::ToSchema;
 use super::{timestamp, with_etag, Page, PageParams};
 use crate::auth::{passwords, resolve_caller};
 use crate::error::{Error, FieldError, Result};
-use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId};
+use crate::http::extract::{
+    Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId,
+};
 use crate::http::idempotent::{self, Created};
 use crate::http::merge_patch;
-use crate::http::openapi::{Duplicate, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable};
+use crate::http::openapi::{
+    Duplicate, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable,
+};
 use crate::http::AppState;
 use crate::policy::{Caller, Role};
 use crate::storage::audit::Actor;
@@ -110,7 +114,12 @@ fn check_username(username: &str) -> Option<FieldError> {
         && username
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    (!ok).then(|| FieldError::new("username", "must be 3–64 of A–Z, a–z, 0–9, '.', '_', '-', '@'"))
+    (!ok).then(|| {
+        FieldError::new(
+            "username",
+            "must be 3–64 of A–Z, a–z, 0–9, '.', '_', '-', '@'",
+        )
+    })
 }
 
 /// Checks the account's organization for its role and returns that organization's province.
@@ -212,30 +221,43 @@ pub async fn create_user(
 ) -> Result<HttpResponse> {
     let subject = claims.sub.clone();
     let JsonBody { value: new, bytes } = body;
-    idempotent::create(&state, &subject, "/api/v1/users", key, &bytes, move |conn| {
-        let caller = resolve_caller(conn, &claims)?;
-        caller.account_visibility()?;
-        let mut errors: Vec<FieldError> = check_username(&new.username).into_iter().collect();
-        check_display_name(&new.display_name, &mut errors);
-        errors.extend(passwords::check_strength("password", &new.password));
-        let province_id = place_account(conn, &caller, new.role, new.organization_id, &mut errors)?;
-        Error::check(errors)?;
-        caller.may_manage_account(province_id, new.role)?;
-        let fields = UserFields {
-            username: new.username,
-            display_name: new.display_name.trim().to_owned(),
-            password_hash: passwords::hash(&new.password)?,
-            role: new.role,
-            organization_id: new.organization_id,
-            disabled: new.disabled,
-        };
-        let view = users::create(conn, &Actor::of(&caller, Some(request_id.0)), &fields, province_id)?;
-        Ok(Created {
-            location: format!("/api/v1/users/{}", view.user.id),
-            version: view.user.version,
-            body: User::from(view),
-        })
-    })
+    idempotent::create(
+        &state,
+        &subject,
+        "/api/v1/users",
+        key,
+        &bytes,
+        move |conn| {
+            let caller = resolve_caller(conn, &claims)?;
+            caller.account_visibility()?;
+            let mut errors: Vec<FieldError> = check_username(&new.username).into_iter().collect();
+            check_display_name(&new.display_name, &mut errors);
+            errors.extend(passwords::check_strength("password", &new.password));
+            let province_id =
+                place_account(conn, &caller, new.role, new.organization_id, &mut errors)?;
+            Error::check(errors)?;
+            caller.may_manage_account(province_id, new.role)?;
+            let fields = UserFields {
+                username: new.username,
+                display_name: new.display_name.trim().to_owned(),
+                password_hash: passwords::hash(&new.password)?,
+                role: new.role,
+                organization_id: new.organization_id,
+                disabled: new.disabled,
+            };
+            let view = users::create(
+                conn,
+                &Actor::of(&caller, Some(request_id.0)),
+                &fields,
+                province_id,
+            )?;
+            Ok(Created {
+                location: format!("/api/v1/users/{}", view.user.id),
+                version: view.user.version,
+                body: User::from(view),
+            })
+        },
+    )
     .await
 }
 
@@ -314,8 +336,13 @@ pub async fn patch_user(
             if let Some(password) = &merged.password {
                 errors.extend(passwords::check_strength("password", password));
             }
-            let province_id =
-                place_account(conn, &caller, merged.role, merged.organization_id, &mut errors)?;
+            let province_id = place_account(
+                conn,
+                &caller,
+                merged.role,
+                merged.organization_id,
+                &mut errors,
+            )?;
             Error::check(errors)?;
             caller.may_manage_account(province_id, merged.role)?;
             let password_hash = match &merged.password {

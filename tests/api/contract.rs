@@ -1,0 +1,387 @@
+//! The published contract and the operator interfaces: the committed OpenAPI document, the
+//! schemas of both engines, health/readiness/metrics, Swagger UI, CORS, and durability.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use serde_json::json;
+
+use crate::both_engines;
+use crate::support::{self, Engine, TestApp, SECRET};
+
+both_engines!(
+    operator_endpoints,
+    swagger_ui_and_spec_are_served,
+    cors_and_request_ids
+);
+
+/// `openapi/openapi.json` is what the code generates. To accept a change:
+/// `cargo run -- openapi --output openapi/openapi.json`.
+#[test]
+fn committed_openapi_matches_the_code() {
+    let generated = provincial_kpi::cli::openapi_json().expect("spec");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        generated == committed,
+        "openapi/openapi.json is stale: run `cargo run -- openapi --output openapi/openapi.json` and commit it"
+    );
+}
+
+#[test]
+fn every_secured_operation_declares_its_problems() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let paths = spec["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("item") {
+            operations += 1;
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(
+                responses.keys().any(|status| status.starts_with('2')),
+                "{method} {path} has no success response"
+            );
+            if path.starts_with("/api/v1") && path != "/api/v1/auth/token" {
+                assert_eq!(
+                    operation["security"],
+                    json!([{"bearer": []}]),
+                    "{method} {path}"
+                );
+                for status in ["401", "403", "503"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let reference = response["$ref"].as_str().unwrap_or_default();
+                    let content = &response["content"];
+                    assert!(
+                        reference.starts_with("#/components/responses/")
+                            || content.get("application/problem+json").is_some()
+                            || path == "/readyz",
+                        "{method} {path} {status} is not a problem"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations >= 15, "only {operations} operations");
+}
+
+async fn operator_endpoints(app: TestApp) {
+    let health = app.get("/healthz").send().await;
+    health.assert_status(200);
+    assert_eq!(health.json()["status"], "ok");
+    let ready = app.get("/readyz").send().await;
+    ready.assert_status(200);
+    assert_eq!(ready.json()["migrations_applied"], true);
+    assert_eq!(
+        ready.json()["database"],
+        match app.engine {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    );
+    app.get("/api/v1/organizations")
+        .bearer(&app.admin())
+        .send()
+        .await
+        .assert_status(200);
+    let metrics = app.get("/metrics").send().await;
+    metrics.assert_status(200);
+    let text = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"GET\",route=\"/api/v1/organizations\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(text.contains("db_pool_connections{state=\"idle\"}"));
+}
+
+async fn swagger_ui_and_spec_are_served(app: TestApp) {
+    let ui = app.get("/swagger-ui/").send().await;
+    ui.assert_status(200);
+    assert!(String::from_utf8_lossy(&ui.body).contains("swagger-ui"));
+    let spec = app.get("/api-docs/openapi.json").send().await;
+    spec.assert_status(200);
+    let served = spec.json();
+    let generated: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    assert_eq!(served, generated, "Swagger UI shows the same document");
+    assert_eq!(
+        served["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+async fn cors_and_request_ids(app: TestApp) {
+    let allowed = app
+        .get("/api/v1/organizations")
+        .bearer(&app.admin())
+        .header("Origin", "https://kpi.example.go.th")
+        .send()
+        .await;
+    allowed.assert_status(200);
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some("https://kpi.example.go.th")
+    );
+    let other = app
+        .get("/api/v1/organizations")
+        .bearer(&app.admin())
+        .header("Origin", "https://evil.example")
+        .send()
+        .await;
+    assert!(other.header("access-control-allow-origin").is_none());
+    let preflight = app
+        .request(actix_web::http::Method::OPTIONS, "/api/v1/organizations")
+        .header("Origin", "https://kpi.example.go.th")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, if-match, content-type",
+        )
+        .send()
+        .await;
+    assert!(preflight.status.is_success(), "{:?}", preflight.status);
+    // Every response has a request id; a sane incoming one is kept.
+    assert!(allowed.header("x-request-id").is_some());
+    let echoed = app
+        .get("/healthz")
+        .header("X-Request-Id", "meeting-2565-01")
+        .send()
+        .await;
+    assert_eq!(
+        echoed.header("x-request-id").as_deref(),
+        Some("meeting-2565-01")
+    );
+    let problem = app
+        .get("/nope")
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await;
+    assert_ne!(
+        problem.header("x-request-id").as_deref(),
+        Some("bad id with spaces")
+    );
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct ColumnName {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+}
+
+/// Both engines' migrations produce the same tables and columns.
+#[test]
+fn both_engines_have_the_same_tables_and_columns() {
+    let Some((postgres_url, _)) = support::fresh_database(Engine::Postgres) else {
+        return;
+    };
+    let Some((sqlite_url, _dir)) = support::fresh_database(Engine::Sqlite) else {
+        return;
+    };
+    let mut sqlite = match provincial_kpi::storage::ConnectionManager::new(sqlite_url).establish() {
+        Ok(provincial_kpi::storage::DbConnection::Sqlite(conn)) => conn,
+        _ => panic!("sqlite connection"),
+    };
+    let mut postgres =
+        match provincial_kpi::storage::ConnectionManager::new(postgres_url).establish() {
+            Ok(provincial_kpi::storage::DbConnection::Postgres(conn)) => conn,
+            _ => panic!("postgres connection"),
+        };
+    let mut sqlite_columns: Vec<ColumnName> = diesel::sql_query(
+        "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
+         JOIN pragma_table_info(m.name) p WHERE m.type = 'table' \
+         AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut sqlite)
+    .expect("sqlite columns");
+    let mut postgres_columns: Vec<ColumnName> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name \
+         FROM information_schema.columns WHERE table_schema = 'public' \
+         AND table_name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut postgres)
+    .expect("postgres columns");
+    sqlite_columns.sort();
+    postgres_columns.sort();
+    assert!(sqlite_columns.len() > 20);
+    assert_eq!(sqlite_columns, postgres_columns);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("free port")
+}
+
+/// A minimal HTTP/1.1 exchange over a fresh connection (no client library needed).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(database: &str) -> Server {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_provincial-kpi"))
+            .arg("serve")
+            .env("DATABASE_URL", database)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("KPI_JWT_SECRET", SECRET)
+            .env("KPI_WORKERS", "1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the binary");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && http(port, "GET", "/healthz", None, None).0 == 200
+            {
+                return Server { child, port };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server did not start");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// SIGKILL right after a 201 loses nothing; `user create` makes the first account; `serve`
+/// refuses to start without a signing key.
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite://{}", dir.path().join("kpi.sqlite3").display());
+    let created = Command::new(env!("CARGO_BIN_EXE_provincial-kpi"))
+        .args([
+            "user",
+            "create",
+            "--username",
+            "first.admin",
+            "--role",
+            "admin",
+            "--name",
+            "ผู้ดูแล",
+        ])
+        .env("DATABASE_URL", &database)
+        .env("KPI_PASSWORD", "a long enough first password")
+        .output()
+        .expect("user create");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    let no_key = Command::new(env!("CARGO_BIN_EXE_provincial-kpi"))
+        .arg("serve")
+        .env("DATABASE_URL", &database)
+        .env_remove("KPI_JWT_SECRET")
+        .output()
+        .expect("serve without key");
+    assert!(!no_key.status.success());
+    assert!(String::from_utf8_lossy(&no_key.stderr).contains("KPI_JWT_SECRET"));
+
+    let mut server = Server::start(&database);
+    let (status, body) = http(
+        server.port,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(r#"{"username":"first.admin","password":"a long enough first password"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).expect("token json");
+    let token = token["access_token"].as_str().expect("token").to_owned();
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let (status, body) = http(
+            server.port,
+            "POST",
+            "/api/v1/organizations",
+            Some(&token),
+            Some(&format!(
+                r#"{{"code":"DUR-{i}","name_th":"หน่วยงานทดสอบ {i}","kind":"agency"}}"#
+            )),
+        );
+        assert_eq!(status, 201, "{body}");
+        let created: serde_json::Value = serde_json::from_str(&body).expect("json");
+        ids.push(created["id"].as_i64().expect("id"));
+    }
+    // SIGKILL: no shutdown hooks, no checkpoint.
+    server.child.kill().expect("kill -9");
+    server.child.wait().ok();
+
+    let restarted = Server::start(&database);
+    for (i, id) in ids.iter().enumerate() {
+        let (status, body) = http(
+            restarted.port,
+            "GET",
+            &format!("/api/v1/organizations/{id}"),
+            Some(&token),
+            None,
+        );
+        assert_eq!(status, 200, "organization {id} lost: {body}");
+        assert!(body.contains(&format!("DUR-{i}")));
+    }
+}

@@ -1,0 +1,465 @@
+//! `/api/v1/organizations`: CRUD, tree rules, search, pagination, ETags, idempotency, audit.
+
+use serde_json::json;
+
+use crate::both_engines;
+use crate::support::TestApp;
+
+both_engines!(
+    create_read_update_delete,
+    province_parent_must_be_country_or_none,
+    duplicate_code_is_a_conflict_and_stores_nothing,
+    search_matches_thai_and_english_names,
+    cursor_pagination_walks_every_row_once,
+    stale_or_missing_if_match_is_refused,
+    referenced_organization_cannot_be_deleted,
+    idempotency_key_replays_the_first_response,
+    patch_cannot_touch_read_only_fields,
+    moving_an_agency_follows_its_province,
+);
+
+async fn create_read_update_delete(app: TestApp) {
+    let token = app.yasothon_admin();
+    let province = app.org_id("TH-35").await;
+    let created = app
+        .post("/api/v1/organizations")
+        .bearer(&token)
+        .json(&json!({
+            "code": "YST-PAO",
+            "name_th": "องค์การบริหารส่วนจังหวัดยโสธร",
+            "name_en": "Yasothon Provincial Administrative Organization",
+            "kind": "local_government",
+            "parent_id": province
+        }))
+        .send()
+        .await;
+    created.assert_status(201);
+    let body = created.json();
+    let id = body["id"].as_i64().expect("id");
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/api/v1/organizations/{id}"))
+    );
+    assert_eq!(created.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(body["province_id"], province);
+    assert_eq!(body["name_th"], "องค์การบริหารส่วนจังหวัดยโสธร");
+
+    let read = app
+        .get(&format!("/api/v1/organizations/{id}"))
+        .bearer(&token)
+        .send()
+        .await;
+    read.assert_status(200);
+    assert_eq!(read.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(read.json(), body);
+
+    let patched = app
+        .patch(&format!("/api/v1/organizations/{id}"))
+        .bearer(&token)
+        .header("If-Match", "\"1\"")
+        .raw(
+            "application/merge-patch+json",
+            json!({"name_en": null}).to_string(),
+        )
+        .send()
+        .await;
+    patched.assert_status(200);
+    assert_eq!(patched.header("etag").as_deref(), Some("\"2\""));
+    assert!(patched.json()["name_en"].is_null());
+    assert_eq!(patched.json()["name_th"], "องค์การบริหารส่วนจังหวัดยโสธร");
+
+    app.delete(&format!("/api/v1/organizations/{id}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(204);
+    app.get(&format!("/api/v1/organizations/{id}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+
+    // Every change is in the audit trail, with the actor.
+    let audit = app
+        .get(&format!(
+            "/api/v1/audit-events?entity_type=organization&entity_id={id}"
+        ))
+        .bearer(&token)
+        .send()
+        .await;
+    audit.assert_status(200);
+    let actions: Vec<_> = audit.json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or("").to_owned(),
+                e["actor"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("create".to_owned(), json!("test-province_admin")),
+            ("update".to_owned(), json!("test-province_admin")),
+            ("delete".to_owned(), json!("test-province_admin")),
+        ]
+    );
+}
+
+async fn province_parent_must_be_country_or_none(app: TestApp) {
+    let agency = app.org_id("YST-PEO").await;
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "TH-32", "name_th": "จังหวัดสุรินทร์", "kind": "province", "parent_id": agency}))
+        .send()
+        .await;
+    response.assert_problem(422, "validation");
+    assert_eq!(response.error_fields(), vec!["parent_id"]);
+
+    let bad_code = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "SURIN", "name_th": "", "kind": "province"}))
+        .send()
+        .await;
+    bad_code.assert_problem(422, "validation");
+    assert_eq!(
+        bad_code.error_fields(),
+        vec!["code", "name_th"],
+        "every problem at once"
+    );
+
+    let country = app.org_id("TH").await;
+    app.post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "TH-32", "name_th": "จังหวัดสุรินทร์", "kind": "province", "parent_id": country}))
+        .send()
+        .await
+        .assert_status(201);
+}
+
+async fn duplicate_code_is_a_conflict_and_stores_nothing(app: TestApp) {
+    let before = app
+        .get("/api/v1/organizations?limit=500")
+        .bearer(&app.admin())
+        .send()
+        .await
+        .json();
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "YST-PEO", "name_th": "ซ้ำ", "kind": "agency"}))
+        .send()
+        .await;
+    let problem = response.assert_problem(409, "duplicate");
+    assert_eq!(problem["errors"][0]["field"], "code");
+    let after = app
+        .get("/api/v1/organizations?limit=500")
+        .bearer(&app.admin())
+        .send()
+        .await
+        .json();
+    assert_eq!(before, after);
+}
+
+async fn search_matches_thai_and_english_names(app: TestApp) {
+    let token = app.token("viewer", Some("TH-35"));
+    let codes = |response: &crate::support::TestResponse| -> Vec<String> {
+        response.json()["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| item["code"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let thai = app
+        .get(&format!(
+            "/api/v1/organizations?q={}",
+            crate::support::encode("พลังงาน")
+        ))
+        .bearer(&token)
+        .send()
+        .await;
+    thai.assert_status(200);
+    assert_eq!(codes(&thai), vec!["YST-PEO"]);
+    // Latin letters match whatever their case.
+    let english = app
+        .get("/api/v1/organizations?q=ENERGY%20office")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(codes(&english), vec!["YST-PEO"]);
+    // Wildcards are literal characters.
+    let percent = app
+        .get("/api/v1/organizations?q=%25")
+        .bearer(&token)
+        .send()
+        .await;
+    assert!(codes(&percent).is_empty());
+    let districts = app
+        .get("/api/v1/organizations?kind=district&limit=500")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(codes(&districts).len(), 9, "Yasothon has nine districts");
+    // A Yasothon viewer never sees Samut Prakan's units, whatever the filter.
+    let other = app
+        .get(&format!(
+            "/api/v1/organizations?q={}",
+            crate::support::encode("สมุทรปราการ")
+        ))
+        .bearer(&token)
+        .send()
+        .await;
+    assert!(codes(&other).is_empty());
+    let national = app
+        .get(&format!(
+            "/api/v1/organizations?q={}",
+            crate::support::encode("ร้อยเอ็ด")
+        ))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        codes(&national),
+        vec!["RD-RET"],
+        "national and regional units are shared"
+    );
+}
+
+async fn cursor_pagination_walks_every_row_once(app: TestApp) {
+    let token = app.admin();
+    let everything = app
+        .get("/api/v1/organizations?limit=500")
+        .bearer(&token)
+        .send()
+        .await
+        .json();
+    let total = everything["items"].as_array().expect("items").len();
+    assert!(everything["next_cursor"].is_null());
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/organizations?limit=4".to_owned();
+    loop {
+        let page = app.get(&path).bearer(&token).send().await;
+        page.assert_status(200);
+        let body = page.json();
+        let items = body["items"].as_array().expect("items");
+        assert!(items.len() <= 4);
+        seen.extend(items.iter().map(|item| item["id"].as_i64().expect("id")));
+        match body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/organizations?limit=4&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), total);
+    assert!(
+        seen.windows(2).all(|pair| pair[0] < pair[1]),
+        "ordered by id, no repeats"
+    );
+
+    for bad in ["limit=0", "limit=501", "limit=abc", "cursor=nonsense"] {
+        let response = app
+            .get(&format!("/api/v1/organizations?{bad}"))
+            .bearer(&token)
+            .send()
+            .await;
+        let problem = response.assert_problem(400, "bad-request");
+        let field = bad.split('=').next().unwrap_or_default();
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+}
+
+async fn stale_or_missing_if_match_is_refused(app: TestApp) {
+    let id = app.org_id("YST-PEO").await;
+    let path = format!("/api/v1/organizations/{id}");
+    let token = app.yasothon_admin();
+    let patch = json!({"name_en": "Provincial Energy Office"});
+    app.patch(&path)
+        .bearer(&token)
+        .json(&patch)
+        .send()
+        .await
+        .assert_problem(428, "precondition-required");
+    app.patch(&path)
+        .bearer(&token)
+        .header("If-Match", "\"7\"")
+        .json(&patch)
+        .send()
+        .await
+        .assert_problem(412, "precondition-failed");
+    let read = app.get(&path).bearer(&token).send().await;
+    assert_eq!(read.json()["version"], 1, "nothing changed");
+    let etag = read.header("etag").expect("etag");
+    app.patch(&path)
+        .bearer(&token)
+        .header("If-Match", &etag)
+        .json(&patch)
+        .send()
+        .await
+        .assert_status(200);
+    // The same ETag again is now stale: a lost update is refused.
+    app.patch(&path)
+        .bearer(&token)
+        .header("If-Match", &etag)
+        .json(&json!({"name_en": "x"}))
+        .send()
+        .await
+        .assert_problem(412, "precondition-failed");
+}
+
+async fn referenced_organization_cannot_be_deleted(app: TestApp) {
+    let province = app.org_id("TH-35").await;
+    let response = app
+        .delete(&format!("/api/v1/organizations/{province}"))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    response.assert_problem(409, "referenced");
+    app.get(&format!("/api/v1/organizations/{province}"))
+        .bearer(&app.admin())
+        .send()
+        .await
+        .assert_status(200);
+    // An organization with accounts is referenced too.
+    let energy = app.org_id("YST-PEO").await;
+    app.delete(&format!("/api/v1/organizations/{energy}"))
+        .bearer(&app.admin())
+        .send()
+        .await
+        .assert_problem(409, "referenced");
+}
+
+async fn idempotency_key_replays_the_first_response(app: TestApp) {
+    let token = app.yasothon_admin();
+    let province = app.org_id("TH-35").await;
+    let body = json!({"code": "YST-LAND", "name_th": "สำนักงานที่ดินจังหวัดยโสธร", "kind": "agency", "parent_id": province});
+    let first = app
+        .post("/api/v1/organizations")
+        .bearer(&token)
+        .header("Idempotency-Key", "3f0c6a52-0d1f-4b8e-a1f4-1c2d3e4f5a6b")
+        .json(&body)
+        .send()
+        .await;
+    first.assert_status(201);
+    let again = app
+        .post("/api/v1/organizations")
+        .bearer(&token)
+        .header("Idempotency-Key", "3f0c6a52-0d1f-4b8e-a1f4-1c2d3e4f5a6b")
+        .json(&body)
+        .send()
+        .await;
+    again.assert_status(201);
+    assert_eq!(
+        again.json(),
+        first.json(),
+        "the first response, not a second row"
+    );
+    assert_eq!(again.header("location"), first.header("location"));
+
+    let other_body = app
+        .post("/api/v1/organizations")
+        .bearer(&token)
+        .header("Idempotency-Key", "3f0c6a52-0d1f-4b8e-a1f4-1c2d3e4f5a6b")
+        .json(
+            &json!({"code": "YST-OTHER", "name_th": "อื่น", "kind": "agency", "parent_id": province}),
+        )
+        .send()
+        .await;
+    other_body.assert_problem(422, "idempotency-key-reused");
+    // The key is scoped to the caller: another caller's same key is a new request.
+    let other_caller = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .header("Idempotency-Key", "3f0c6a52-0d1f-4b8e-a1f4-1c2d3e4f5a6b")
+        .json(&json!({"code": "YST-LAND2", "name_th": "สำนักงานที่ดินจังหวัดยโสธร สาขา", "kind": "agency", "parent_id": province}))
+        .send()
+        .await;
+    other_caller.assert_status(201);
+    // A failed first attempt does not burn the key.
+    let failing = json!({"code": "", "name_th": "x", "kind": "agency"});
+    app.post("/api/v1/organizations")
+        .bearer(&token)
+        .header("Idempotency-Key", "retry-me")
+        .json(&failing)
+        .send()
+        .await
+        .assert_problem(422, "validation");
+    app.post("/api/v1/organizations")
+        .bearer(&token)
+        .header("Idempotency-Key", "retry-me")
+        .json(&json!({"code": "YST-RETRY", "name_th": "ลองใหม่", "kind": "agency", "parent_id": province}))
+        .send()
+        .await
+        .assert_status(201);
+}
+
+async fn patch_cannot_touch_read_only_fields(app: TestApp) {
+    let id = app.org_id("YST-PEO").await;
+    let response = app
+        .patch(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.admin())
+        .header("If-Match", "*")
+        .json(&json!({"province_id": 999, "name_th": "x"}))
+        .send()
+        .await;
+    response.assert_problem(400, "bad-request");
+    assert_eq!(response.error_fields(), vec!["province_id"]);
+    let patch_array = app
+        .patch(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.admin())
+        .header("If-Match", "*")
+        .json(&json!([{"op": "replace"}]))
+        .send()
+        .await;
+    patch_array.assert_problem(400, "bad-request");
+    let read = app
+        .get(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    assert_eq!(read.json()["name_th"], "สำนักงานพลังงานจังหวัดยโสธร");
+}
+
+async fn moving_an_agency_follows_its_province(app: TestApp) {
+    let samut_prakan = app.org_id("TH-11").await;
+    let admin = app.admin();
+    let created = app
+        .post("/api/v1/organizations")
+        .bearer(&admin)
+        .json(&json!({"code": "MOVE-ME", "name_th": "หน่วยงานย้ายสังกัด", "kind": "agency"}))
+        .send()
+        .await;
+    created.assert_status(201);
+    assert!(
+        created.json()["province_id"].is_null(),
+        "no province above it"
+    );
+    let id = created.json()["id"].as_i64().expect("id");
+    let moved = app
+        .patch(&format!("/api/v1/organizations/{id}"))
+        .bearer(&admin)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"parent_id": samut_prakan}))
+        .send()
+        .await;
+    moved.assert_status(200);
+    assert_eq!(moved.json()["province_id"], samut_prakan);
+    // Now out of Yasothon's sight.
+    app.get(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.yasothon_admin())
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    // And an organization cannot be placed under itself.
+    app.patch(&format!("/api/v1/organizations/{id}"))
+        .bearer(&admin)
+        .header("If-Match", "*")
+        .json(&json!({"parent_id": id}))
+        .send()
+        .await
+        .assert_problem(422, "validation");
+}

@@ -1,0 +1,180 @@
+//! Bad input of every kind gets a 4xx problem+json and changes nothing.
+
+use serde_json::json;
+
+use crate::both_engines;
+use crate::support::TestApp;
+
+both_engines!(
+    malformed_json_is_a_bad_request,
+    unknown_field_is_named,
+    wrong_type_is_named,
+    body_over_one_mebibyte_is_413,
+    wrong_content_type_is_415,
+    bad_path_id_is_400,
+    wrong_query_type_is_400,
+    unknown_path_is_404_and_wrong_method_405,
+    rejected_requests_store_nothing,
+);
+
+async fn organizations_snapshot(app: &TestApp) -> serde_json::Value {
+    let all = app
+        .get("/api/v1/organizations?limit=500")
+        .bearer(&app.admin())
+        .send()
+        .await;
+    all.assert_status(200);
+    let audit = app
+        .get("/api/v1/audit-events?limit=500")
+        .bearer(&app.admin())
+        .send()
+        .await;
+    json!([all.json(), audit.json()])
+}
+
+async fn malformed_json_is_a_bad_request(app: TestApp) {
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .raw("application/json", "{\"code\": \"X\", ")
+        .send()
+        .await;
+    let problem = response.assert_problem(400, "bad-request");
+    assert_eq!(problem["errors"][0]["field"], "body");
+    assert!(problem["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("line 1"));
+}
+
+async fn unknown_field_is_named(app: TestApp) {
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "X1", "name_th": "ทดสอบ", "kind": "agency", "is_admin": true}))
+        .send()
+        .await;
+    response.assert_problem(400, "bad-request");
+    assert_eq!(response.error_fields(), vec!["is_admin"]);
+}
+
+async fn wrong_type_is_named(app: TestApp) {
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "X1", "name_th": 5, "kind": "agency"}))
+        .send()
+        .await;
+    response.assert_problem(400, "bad-request");
+    assert_eq!(response.error_fields(), vec!["name_th"]);
+    let bad_enum = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "X1", "name_th": "ก", "kind": "ministry"}))
+        .send()
+        .await;
+    bad_enum.assert_problem(400, "bad-request");
+    assert_eq!(bad_enum.error_fields(), vec!["kind"]);
+}
+
+async fn body_over_one_mebibyte_is_413(app: TestApp) {
+    let huge = format!(
+        "{{\"code\":\"BIG\",\"kind\":\"agency\",\"name_th\":\"{}\"}}",
+        "ก".repeat(700_000)
+    );
+    assert!(huge.len() > 2_000_000);
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .raw("application/json", huge)
+        .send()
+        .await;
+    response.assert_problem(413, "payload-too-large");
+}
+
+async fn wrong_content_type_is_415(app: TestApp) {
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .raw("text/plain", "code=X")
+        .send()
+        .await;
+    response.assert_problem(415, "unsupported-media-type");
+}
+
+async fn bad_path_id_is_400(app: TestApp) {
+    for path in [
+        "/api/v1/organizations/abc",
+        "/api/v1/organizations/99999999999999999999999",
+    ] {
+        let response = app.get(path).bearer(&app.admin()).send().await;
+        let problem = response.assert_problem(400, "bad-request");
+        assert_eq!(problem["errors"][0]["field"], "id");
+    }
+    app.get("/api/v1/organizations/-5")
+        .bearer(&app.admin())
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+}
+
+async fn wrong_query_type_is_400(app: TestApp) {
+    for (query, field) in [
+        ("parent_id=abc", "parent_id"),
+        ("kind=ministry", "kind"),
+        ("limit=1.5", "limit"),
+    ] {
+        let response = app
+            .get(&format!("/api/v1/organizations?{query}"))
+            .bearer(&app.admin())
+            .send()
+            .await;
+        let problem = response.assert_problem(400, "bad-request");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+}
+
+async fn unknown_path_is_404_and_wrong_method_405(app: TestApp) {
+    app.get("/api/v1/nothing-here")
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    let response = app
+        .request(actix_web::http::Method::PUT, "/api/v1/organizations/1")
+        .send()
+        .await;
+    response.assert_problem(405, "method-not-allowed");
+    assert_eq!(
+        response.header("allow").as_deref(),
+        Some("GET, PATCH, DELETE")
+    );
+}
+
+async fn rejected_requests_store_nothing(app: TestApp) {
+    let before = organizations_snapshot(&app).await;
+    let id = app.org_id("YST-PEO").await;
+    let attempts = [
+        app.post("/api/v1/organizations")
+            .bearer(&app.admin())
+            .raw("application/json", "[1,2"),
+        app.post("/api/v1/organizations")
+            .bearer(&app.admin())
+            .json(&json!({"code": "TH-35", "name_th": "ซ้ำ", "kind": "province"})),
+        app.patch(&format!("/api/v1/organizations/{id}"))
+            .bearer(&app.admin())
+            .header("If-Match", "\"9\"")
+            .json(&json!({"name_th": "ใหม่"})),
+        app.patch(&format!("/api/v1/organizations/{id}"))
+            .bearer(&app.admin())
+            .header("If-Match", "*")
+            .json(&json!({"kind": "province"})),
+        app.post("/api/v1/organizations")
+            .bearer(&app.token("viewer", Some("TH-35")))
+            .json(&json!({"code": "V1", "name_th": "ก", "kind": "agency"})),
+    ];
+    for attempt in attempts {
+        let response = attempt.send().await;
+        assert!(response.status.is_client_error(), "{:?}", response.status);
+    }
+    assert_eq!(organizations_snapshot(&app).await, before);
+}
