@@ -110,6 +110,12 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut utoipa::openapi:
 /// when the database is unreachable.
 pub fn finish(mut api: OpenApi) -> OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
+    let mut schemas = vec![(
+        "Problem".to_owned(),
+        <super::problem::Problem as utoipa::PartialSchema>::schema(),
+    )];
+    <super::problem::Problem as utoipa::ToSchema>::schemas(&mut schemas);
+    components.schemas.extend(schemas);
     for (name, response) in all_problem_responses() {
         components.responses.insert(name.to_owned(), response);
     }
