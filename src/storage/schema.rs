@@ -71,7 +71,83 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evaluations (id) {
+        id -> BigInt,
+        province_id -> BigInt,
+        fiscal_year -> Integer,
+        title -> Text,
+        deadline_day -> Integer,
+        reporting_start -> Text,
+        reporting_end -> Text,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    components (id) {
+        id -> BigInt,
+        evaluation_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        weight -> Double,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    indicators (id) {
+        id -> BigInt,
+        evaluation_id -> BigInt,
+        component_id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        unit -> Nullable<Text>,
+        category -> Nullable<Text>,
+        frequency -> Text,
+        over_time -> Text,
+        across_orgs -> Text,
+        score_basis -> Text,
+        baseline -> Nullable<Double>,
+        target -> Nullable<Double>,
+        weight -> Double,
+        criteria -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> BigInt,
+        indicator_id -> BigInt,
+        organization_id -> BigInt,
+        role -> Text,
+        contact_name -> Nullable<Text>,
+        contact_position -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        baseline -> Nullable<Double>,
+        target -> Nullable<Double>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(evaluations -> organizations (province_id));
+diesel::joinable!(components -> evaluations (evaluation_id));
+diesel::joinable!(indicators -> components (component_id));
+diesel::joinable!(assignments -> indicators (indicator_id));
+diesel::joinable!(assignments -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -79,4 +155,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     audit_events,
     idempotency_keys,
+    evaluations,
+    components,
+    indicators,
+    assignments,
 );

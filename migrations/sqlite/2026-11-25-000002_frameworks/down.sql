@@ -1,0 +1,4 @@
+DROP TABLE assignments;
+DROP TABLE indicators;
+DROP TABLE components;
+DROP TABLE evaluations;

@@ -1,0 +1,608 @@
+//! Aggregation, score bases, expected and received reports, indicator status, and the
+//! weighted percents of components and the whole evaluation. Everything is computed
+//! unrounded; `round_half_away` is for presenting.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::criteria::Criteria;
+use super::period::Period;
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// How one organization's values over the periods of a window combine.
+    OverTime {
+        Sum => "sum",
+        Average => "average",
+        /// The value of its latest period.
+        Latest => "latest",
+        Max => "max",
+        Min => "min",
+    }
+);
+
+text_enum!(
+    /// How the per-organization results combine.
+    AcrossOrgs {
+        Sum => "sum",
+        /// The mean over organizations that have a value.
+        Average => "average",
+    }
+);
+
+text_enum!(
+    /// What is scored: the aggregated value, or the percent reduction from the baseline.
+    ScoreBasis {
+        Value => "value",
+        /// (B − A) / B × 100 over every received value A and its baseline B (energy, paper, budget).
+        ReductionFromBaseline => "reduction_from_baseline",
+    }
+);
+
+text_enum!(
+    /// The six directives of the provincial efficiency measures (seed 001).
+    Category {
+        /// ลดการใช้กระดาษ
+        PaperReduction => "paper_reduction",
+        /// ระบบสารสนเทศ
+        InformationSystems => "information_systems",
+        /// ลดการใช้พลังงาน
+        EnergyReduction => "energy_reduction",
+        /// ประหยัดงบประมาณ
+        BudgetSavings => "budget_savings",
+        /// ป้องกันการทุจริต
+        AntiCorruption => "anti_corruption",
+        /// บูรณาการการทำงาน
+        Integration => "integration",
+    }
+);
+
+text_enum!(
+    /// A submission's place in the workflow.
+    SubmissionStatus {
+        Draft => "draft",
+        Submitted => "submitted",
+        Approved => "approved",
+        Returned => "returned",
+    }
+);
+
+impl SubmissionStatus {
+    /// Only submitted and approved reports count for values, completeness and timeliness.
+    pub fn is_counted(self) -> bool {
+        matches!(
+            self,
+            SubmissionStatus::Submitted | SubmissionStatus::Approved
+        )
+    }
+}
+
+/// One received value of an indicator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReceivedValue {
+    pub organization_id: i64,
+    pub period: Period,
+    pub value: f64,
+    /// The assignment's baseline, else the indicator's (a per-period figure).
+    pub baseline: Option<f64>,
+}
+
+/// The value an indicator is scored on, or None when there is no data (nothing received, or
+/// a zero baseline sum for the reduction basis).
+pub fn scored_value(
+    basis: ScoreBasis,
+    over_time: OverTime,
+    across_orgs: AcrossOrgs,
+    values: &[ReceivedValue],
+) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    match basis {
+        ScoreBasis::ReductionFromBaseline => {
+            let actual: f64 = values.iter().map(|v| v.value).sum();
+            let baseline: f64 = values.iter().map(|v| v.baseline.unwrap_or(0.0)).sum();
+            (baseline != 0.0).then(|| (baseline - actual) / baseline * 100.0)
+        }
+        ScoreBasis::Value => {
+            let mut by_organization: BTreeMap<i64, Vec<(Period, f64)>> = BTreeMap::new();
+            for v in values {
+                by_organization
+                    .entry(v.organization_id)
+                    .or_default()
+                    .push((v.period, v.value));
+            }
+            let per_organization: Vec<f64> = by_organization
+                .values()
+                .map(|series| combine_over_time(over_time, series))
+                .collect();
+            let total: f64 = per_organization.iter().sum();
+            Some(match across_orgs {
+                AcrossOrgs::Sum => total,
+                AcrossOrgs::Average => total / per_organization.len() as f64,
+            })
+        }
+    }
+}
+
+fn combine_over_time(over_time: OverTime, series: &[(Period, f64)]) -> f64 {
+    let values = series.iter().map(|(_, v)| *v);
+    match over_time {
+        OverTime::Sum => values.sum(),
+        OverTime::Average => values.sum::<f64>() / series.len().max(1) as f64,
+        OverTime::Latest => series
+            .iter()
+            .max_by_key(|(p, _)| *p)
+            .map_or(0.0, |(_, v)| *v),
+        OverTime::Max => values.fold(f64::NEG_INFINITY, f64::max),
+        OverTime::Min => values.fold(f64::INFINITY, f64::min),
+    }
+}
+
+/// What the service knows of one submission when counting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SubmissionFacts {
+    pub status: SubmissionStatus,
+    pub first_submitted_at: Option<DateTime<Utc>>,
+}
+
+/// The fate of one expected (organization, period) report at `as_of`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipt {
+    OnTime,
+    Late,
+    Missing,
+}
+
+impl Receipt {
+    pub fn is_received(self) -> bool {
+        self != Receipt::Missing
+    }
+}
+
+/// Whether a report due at `due` counts as received by `as_of`, and on time. A report counts
+/// when its current status is counted and it was first submitted by `as_of`.
+pub fn receipt(
+    due: DateTime<Utc>,
+    submission: Option<SubmissionFacts>,
+    as_of: DateTime<Utc>,
+) -> Receipt {
+    match submission {
+        Some(SubmissionFacts {
+            status,
+            first_submitted_at: Some(first),
+        }) if status.is_counted() && first <= as_of => {
+            if first < due {
+                Receipt::OnTime
+            } else {
+                Receipt::Late
+            }
+        }
+        _ => Receipt::Missing,
+    }
+}
+
+/// Reports expected of one assignment in a round window at `as_of`: its indicator's reporting
+/// months inside the window whose due instant has passed.
+pub fn expected_periods(
+    reporting_months: &[Period],
+    window: (Period, Period),
+    deadline_day: u32,
+    as_of: DateTime<Utc>,
+) -> Vec<Period> {
+    reporting_months
+        .iter()
+        .copied()
+        .filter(|p| *p >= window.0 && *p <= window.1 && p.due_at(deadline_day) <= as_of)
+        .collect()
+}
+
+/// Completeness and timeliness counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub expected: usize,
+    pub received: usize,
+    pub on_time: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, receipt: Receipt) {
+        self.expected += 1;
+        if receipt.is_received() {
+            self.received += 1;
+        }
+        if receipt == Receipt::OnTime {
+            self.on_time += 1;
+        }
+    }
+
+    pub fn late(&self) -> usize {
+        self.received - self.on_time
+    }
+
+    pub fn missing(&self) -> usize {
+        self.expected - self.received
+    }
+
+    /// received / expected × 100; None when nothing is expected.
+    pub fn completeness_percent(&self) -> Option<f64> {
+        (self.expected > 0).then(|| self.received as f64 / self.expected as f64 * 100.0)
+    }
+
+    /// on time / expected × 100; None when nothing is expected.
+    pub fn timeliness_percent(&self) -> Option<f64> {
+        (self.expected > 0).then(|| self.on_time as f64 / self.expected as f64 * 100.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorStatus {
+    /// Nothing of it is due in the window yet.
+    NotDue,
+    /// Nothing received (or a zero baseline).
+    NoData,
+    /// The scored value meets the target (with no target: the maximum score).
+    Achieved,
+    /// Score 0.
+    NotMet,
+    BelowTarget,
+}
+
+/// An indicator's result in a window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndicatorOutcome {
+    pub status: IndicatorStatus,
+    /// None only when not due.
+    pub score: Option<f64>,
+    /// score / max_score × 100; None only when not due.
+    pub percent: Option<f64>,
+}
+
+/// Decides status, score and percent, in the order of DESIGN.md section 3.
+pub fn indicator_outcome(
+    criteria: &Criteria,
+    target: Option<f64>,
+    expected: usize,
+    value: Option<f64>,
+) -> IndicatorOutcome {
+    if expected == 0 {
+        return IndicatorOutcome {
+            status: IndicatorStatus::NotDue,
+            score: None,
+            percent: None,
+        };
+    }
+    let Some(value) = value else {
+        return IndicatorOutcome {
+            status: IndicatorStatus::NoData,
+            score: Some(0.0),
+            percent: Some(0.0),
+        };
+    };
+    let score = criteria.score(value);
+    let max = criteria.max_score();
+    let percent = if max > 0.0 { score / max * 100.0 } else { 0.0 };
+    let achieved = match target {
+        Some(target) => criteria.meets_target(value, target),
+        None => score >= max,
+    };
+    let status = if achieved {
+        IndicatorStatus::Achieved
+    } else if score == 0.0 {
+        IndicatorStatus::NotMet
+    } else {
+        IndicatorStatus::BelowTarget
+    };
+    IndicatorOutcome {
+        status,
+        score: Some(score),
+        percent: Some(percent),
+    }
+}
+
+/// Σ(weight × percent) / Σ weight over the entries that have a percent; None when none has.
+/// Used for a component (indicator weights) and for the overall (component weights).
+pub fn weighted_percent(entries: &[(f64, Option<f64>)]) -> Option<f64> {
+    let (sum, weights) = entries
+        .iter()
+        .filter_map(|(weight, percent)| percent.map(|p| (weight * p, *weight)))
+        .fold((0.0, 0.0), |(s, w), (wp, weight)| (s + wp, w + weight));
+    (weights > 0.0).then(|| sum / weights)
+}
+
+/// Component weights are percents that must sum to 100 (within 0.001) before activation.
+pub fn component_weights_sum_to_100(weights: &[f64]) -> bool {
+    (weights.iter().sum::<f64>() - 100.0).abs() <= 0.001
+}
+
+/// Rounds half away from zero at `decimals` places, as a person rounding the printed decimal
+/// would: 2.675 → 2.68 although its binary value is 2.67499999…. The scaled value is nudged
+/// away from zero by four units of f64 precision (relative 8.9e-16) before rounding: enough to
+/// undo the representation error of a decimal half, far below any figure's real precision.
+pub fn round_half_away(x: f64, decimals: u32) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let factor = 10f64.powi(decimals as i32);
+    let scaled = x * factor;
+    let nudged = scaled * (1.0 + 4.0 * f64::EPSILON);
+    let rounded = nudged.round() / factor;
+    if rounded == 0.0 {
+        0.0
+    } else {
+        rounded
+    }
+}
+
+/// Scores are shown with 4 decimals.
+pub fn present_score(x: f64) -> f64 {
+    round_half_away(x, 4)
+}
+
+/// Percents are shown with 2 decimals.
+pub fn present_percent(x: f64) -> f64 {
+    round_half_away(x, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::criteria::Breakpoint;
+    use proptest::prelude::*;
+
+    fn p(text: &str) -> Period {
+        text.parse().expect("period")
+    }
+
+    fn rv(org: i64, period: &str, value: f64, baseline: Option<f64>) -> ReceivedValue {
+        ReceivedValue {
+            organization_id: org,
+            period: p(period),
+            value,
+            baseline,
+        }
+    }
+
+    fn three_level() -> Criteria {
+        Criteria::new(
+            vec![
+                Breakpoint {
+                    value: 60.0,
+                    score: 50.0,
+                },
+                Breakpoint {
+                    value: 70.0,
+                    score: 75.0,
+                },
+                Breakpoint {
+                    value: 80.0,
+                    score: 100.0,
+                },
+            ],
+            "criteria",
+        )
+        .expect("valid")
+    }
+
+    #[test]
+    fn aggregation_over_time_then_across_organizations() {
+        let values = [
+            rv(1, "2022-01", 10.0, None),
+            rv(1, "2022-02", 30.0, None),
+            rv(2, "2022-01", 50.0, None),
+        ];
+        let agg = |o, a| scored_value(ScoreBasis::Value, o, a, &values);
+        assert_eq!(agg(OverTime::Sum, AcrossOrgs::Sum), Some(90.0));
+        assert_eq!(
+            agg(OverTime::Average, AcrossOrgs::Average),
+            Some((20.0 + 50.0) / 2.0)
+        );
+        assert_eq!(agg(OverTime::Latest, AcrossOrgs::Sum), Some(30.0 + 50.0));
+        assert_eq!(agg(OverTime::Max, AcrossOrgs::Average), Some(40.0));
+        assert_eq!(agg(OverTime::Min, AcrossOrgs::Sum), Some(60.0));
+        assert_eq!(
+            scored_value(ScoreBasis::Value, OverTime::Sum, AcrossOrgs::Sum, &[]),
+            None
+        );
+    }
+
+    #[test]
+    fn reduction_from_baseline_is_a_percent_of_the_summed_baseline() {
+        // Electricity: baseline 1,000 kWh a month; two months used 750 and 850 → 20 % less.
+        let values = [
+            rv(1, "2022-01", 750.0, Some(1000.0)),
+            rv(1, "2022-02", 850.0, Some(1000.0)),
+        ];
+        let reduction = scored_value(
+            ScoreBasis::ReductionFromBaseline,
+            OverTime::Latest,
+            AcrossOrgs::Average,
+            &values,
+        );
+        assert_eq!(reduction, Some(20.0));
+        let zero = [rv(1, "2022-01", 5.0, None)];
+        assert_eq!(
+            scored_value(
+                ScoreBasis::ReductionFromBaseline,
+                OverTime::Sum,
+                AcrossOrgs::Sum,
+                &zero
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn receipts_count_current_counted_status_at_as_of() {
+        let due = p("2022-01").due_at(3);
+        let on_time = DateTime::parse_from_rfc3339("2022-02-01T10:00:00Z")
+            .expect("t")
+            .with_timezone(&Utc);
+        let late = DateTime::parse_from_rfc3339("2022-02-05T10:00:00Z")
+            .expect("t")
+            .with_timezone(&Utc);
+        let as_of = DateTime::parse_from_rfc3339("2022-03-01T00:00:00Z")
+            .expect("t")
+            .with_timezone(&Utc);
+        let facts = |status, at| {
+            Some(SubmissionFacts {
+                status,
+                first_submitted_at: Some(at),
+            })
+        };
+        assert_eq!(
+            receipt(due, facts(SubmissionStatus::Submitted, on_time), as_of),
+            Receipt::OnTime
+        );
+        assert_eq!(
+            receipt(due, facts(SubmissionStatus::Approved, late), as_of),
+            Receipt::Late
+        );
+        assert_eq!(
+            receipt(due, facts(SubmissionStatus::Returned, on_time), as_of),
+            Receipt::Missing
+        );
+        assert_eq!(
+            receipt(due, facts(SubmissionStatus::Draft, on_time), as_of),
+            Receipt::Missing
+        );
+        assert_eq!(
+            receipt(due, facts(SubmissionStatus::Submitted, late), on_time),
+            Receipt::Missing,
+            "submitted after as_of"
+        );
+        assert_eq!(receipt(due, None, as_of), Receipt::Missing);
+        let mut tally = Tally::default();
+        for r in [
+            Receipt::OnTime,
+            Receipt::Late,
+            Receipt::Missing,
+            Receipt::OnTime,
+        ] {
+            tally.add(r);
+        }
+        assert_eq!(
+            (
+                tally.expected,
+                tally.received,
+                tally.on_time,
+                tally.late(),
+                tally.missing()
+            ),
+            (4, 3, 2, 1, 1)
+        );
+        assert_eq!(tally.completeness_percent(), Some(75.0));
+        assert_eq!(tally.timeliness_percent(), Some(50.0));
+        assert_eq!(Tally::default().completeness_percent(), None);
+    }
+
+    #[test]
+    fn expected_periods_are_due_reporting_months_in_the_window() {
+        let months: Vec<Period> = Period::range(p("2021-09"), p("2022-09")).collect();
+        let as_of = DateTime::parse_from_rfc3339("2022-03-02T16:59:59Z")
+            .expect("t")
+            .with_timezone(&Utc);
+        let expected = expected_periods(&months, (p("2021-09"), p("2022-02")), 3, as_of);
+        assert_eq!(expected.first(), Some(&p("2021-09")));
+        assert_eq!(
+            expected.last(),
+            Some(&p("2022-01")),
+            "Feb is due 2022-03-02T17:00Z, a second later"
+        );
+    }
+
+    #[test]
+    fn status_in_order() {
+        let c = three_level();
+        assert_eq!(
+            indicator_outcome(&c, Some(80.0), 0, Some(90.0)).status,
+            IndicatorStatus::NotDue
+        );
+        let no_data = indicator_outcome(&c, Some(80.0), 3, None);
+        assert_eq!(
+            (no_data.status, no_data.score, no_data.percent),
+            (IndicatorStatus::NoData, Some(0.0), Some(0.0))
+        );
+        assert_eq!(
+            indicator_outcome(&c, Some(70.0), 3, Some(72.0)).status,
+            IndicatorStatus::Achieved
+        );
+        assert_eq!(
+            indicator_outcome(&c, None, 3, Some(80.0)).status,
+            IndicatorStatus::Achieved
+        );
+        assert_eq!(
+            indicator_outcome(&c, None, 3, Some(79.0)).status,
+            IndicatorStatus::BelowTarget
+        );
+        assert_eq!(
+            indicator_outcome(&c, Some(80.0), 3, Some(50.0)).status,
+            IndicatorStatus::NotMet
+        );
+        let below = indicator_outcome(&c, Some(80.0), 3, Some(65.0));
+        assert_eq!(
+            (below.status, below.score, below.percent),
+            (IndicatorStatus::BelowTarget, Some(62.5), Some(62.5))
+        );
+    }
+
+    #[test]
+    fn weighted_percents_skip_what_is_not_due_and_keep_no_data() {
+        // Component 1 (70 %): one indicator 100 %, one no-data (0 %, keeps its weight), one not due.
+        let component_1 = weighted_percent(&[(1.0, Some(100.0)), (1.0, Some(0.0)), (2.0, None)]);
+        assert_eq!(component_1, Some(50.0));
+        // Component 2 (30 %): nothing due, left out of the overall.
+        let component_2 = weighted_percent(&[(1.0, None)]);
+        assert_eq!(component_2, None);
+        assert_eq!(
+            weighted_percent(&[(70.0, component_1), (30.0, component_2)]),
+            Some(50.0)
+        );
+        assert!(component_weights_sum_to_100(&[70.0, 30.0]));
+        assert!(component_weights_sum_to_100(&[33.3333, 33.3333, 33.3334]));
+        assert!(!component_weights_sum_to_100(&[70.0, 20.0]));
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round_half_away(2.675, 2), 2.68);
+        assert_eq!(round_half_away(-2.675, 2), -2.68);
+        assert_eq!(round_half_away(62.5, 0), 63.0);
+        assert_eq!(round_half_away(1.00005, 4), 1.0001);
+        assert_eq!(round_half_away(66.666666, 2), 66.67);
+        assert_eq!(round_half_away(-0.0001, 2), 0.0);
+    }
+
+    proptest! {
+        #[test]
+        fn four_decimal_rounding_is_within_half_a_unit(x in -1e6f64..1e6) {
+            let r = round_half_away(x, 4);
+            prop_assert!((r - x).abs() <= 0.00005 + 1e-9);
+            prop_assert!((r * 10_000.0 - (r * 10_000.0).round()).abs() < 1e-6);
+        }
+    }
+}
