@@ -194,6 +194,29 @@ impl Caller {
         }
     }
 
+    /// Managing a province's evaluations, frameworks and rounds: admins, or its province admin.
+    /// Roles that manage none get a 403 whatever the province.
+    pub fn may_manage_evaluations(&self, province_id: i64) -> Result<()> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::ProvinceAdmin if self.province_id() == Some(province_id) => Ok(()),
+            Role::ProvinceAdmin => Err(Error::Forbidden(
+                "a province administrator manages only its own province's evaluations".into(),
+            )),
+            _ => Err(self.forbidden("change evaluations")),
+        }
+    }
+
+    /// Reading what an organization must report: agency officers their own organization only.
+    pub fn may_read_assignments_of(&self, organization_id: i64) -> Result<()> {
+        if self.role == Role::AgencyOfficer && self.organization_id() != Some(organization_id) {
+            return Err(Error::Forbidden(
+                "an agency officer reads only its own organization's assignments".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Reading the audit trail.
     pub fn audit_visibility(&self) -> Result<Visibility> {
         match self.role {

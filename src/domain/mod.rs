@@ -2,11 +2,36 @@
 //! reporting months and due instants, scoring criteria, aggregation, expected and received
 //! reports, indicator status and weighted percents.
 
+/// A closed set of names stored as text: serde and OpenAPI as snake_case strings, `as_str` and
+/// `parse` for the database.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+    };
+}
+
 pub mod criteria;
+pub mod framework;
 pub mod organization;
 pub mod period;
 pub mod scoring;
 
 pub use criteria::{Breakpoint, Criteria, Direction};
+pub use framework::{AssignmentRole, EvaluationStatus};
 pub use period::{FiscalYear, Frequency, Period};
 pub use scoring::{AcrossOrgs, Category, IndicatorStatus, OverTime, ScoreBasis, SubmissionStatus};

@@ -3,44 +3,23 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganizationKind {
-    /// The country (ประเทศไทย), the root of the tree.
-    Country,
-    /// A province (จังหวัด); its code is ISO 3166-2:TH, e.g. `TH-35` for Yasothon.
-    Province,
-    /// A government agency (ส่วนราชการ/หน่วยงาน): provincial, regional or national.
-    Agency,
-    /// A district office (อำเภอ), under its province.
-    District,
-    /// A local government (องค์กรปกครองส่วนท้องถิ่น), under a province or a district.
-    LocalGovernment,
-}
+text_enum!(
+    /// What an organization is.
+    OrganizationKind {
+        /// The country (ประเทศไทย), the root of the tree.
+        Country => "country",
+        /// A province (จังหวัด); its code is ISO 3166-2:TH, e.g. `TH-35` for Yasothon.
+        Province => "province",
+        /// A government agency (ส่วนราชการ/หน่วยงาน): provincial, regional or national.
+        Agency => "agency",
+        /// A district office (อำเภอ), under its province.
+        District => "district",
+        /// A local government (องค์กรปกครองส่วนท้องถิ่น), under a province or a district.
+        LocalGovernment => "local_government",
+    }
+);
 
 impl OrganizationKind {
-    pub const ALL: [OrganizationKind; 5] = [
-        OrganizationKind::Country,
-        OrganizationKind::Province,
-        OrganizationKind::Agency,
-        OrganizationKind::District,
-        OrganizationKind::LocalGovernment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrganizationKind::Country => "country",
-            OrganizationKind::Province => "province",
-            OrganizationKind::Agency => "agency",
-            OrganizationKind::District => "district",
-            OrganizationKind::LocalGovernment => "local_government",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
-    }
-
     /// Whether an organization of this kind may sit under `parent` (None: at the top).
     /// Agencies go anywhere: national units at the top, regional ones under the country,
     /// provincial offices under their province, sub-units under an agency.

@@ -280,41 +280,21 @@ fn shift(period: Period, months: i32) -> Period {
     p
 }
 
-/// How often an indicator is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Frequency {
-    /// Every month of the span.
-    Monthly,
-    /// The fiscal year's December, March, June and September.
-    Quarterly,
-    /// March and September.
-    Semiannual,
-    /// September.
-    Annual,
-}
+text_enum!(
+    /// How often an indicator is reported.
+    Frequency {
+        /// Every month of the span.
+        Monthly => "monthly",
+        /// The fiscal year's December, March, June and September.
+        Quarterly => "quarterly",
+        /// March and September.
+        Semiannual => "semiannual",
+        /// September.
+        Annual => "annual",
+    }
+);
 
 impl Frequency {
-    pub const ALL: [Frequency; 4] = [
-        Frequency::Monthly,
-        Frequency::Quarterly,
-        Frequency::Semiannual,
-        Frequency::Annual,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Frequency::Monthly => "monthly",
-            Frequency::Quarterly => "quarterly",
-            Frequency::Semiannual => "semiannual",
-            Frequency::Annual => "annual",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.as_str() == text)
-    }
-
     /// Whether `period` is a reporting month of this frequency in the evaluation of `fiscal_year`
     /// spanning `start`…`end`. Months outside the fiscal year report only monthly.
     pub fn is_reporting_month(

@@ -26,6 +26,8 @@ Merge Patch and needs `If-Match` with the resource's `ETag`. Creating `POST`s ac
         (name = "auth", description = "Tokens and the caller's identity"),
         (name = "users", description = "Local accounts"),
         (name = "organizations", description = "The country, provinces, agencies, districts and local governments"),
+        (name = "evaluations", description = "A province's yearly evaluation, its weighted components and the framework document"),
+        (name = "indicators", description = "Indicators with scoring criteria, and the organizations assigned to them"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health, readiness and metrics for operators"),
     )

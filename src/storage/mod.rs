@@ -4,7 +4,10 @@
 //! inside one transaction on one blocking thread (`Database::run` / `Database::write`).
 
 pub mod audit;
+pub mod evaluations;
+pub mod framework;
 pub mod idempotency;
+pub mod indicators;
 pub mod organizations;
 pub mod pagination;
 pub mod schema;

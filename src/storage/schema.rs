@@ -118,6 +118,7 @@ diesel::table! {
         target -> Nullable<Double>,
         weight -> Double,
         criteria -> Text,
+        search_text -> Text,
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,

@@ -52,6 +52,8 @@ CREATE TABLE indicators (
     weight DOUBLE PRECISION NOT NULL CHECK (weight > 0),
     -- JSON array of 2–10 breakpoints [{"value": v, "score": s}], validated by the domain.
     criteria TEXT NOT NULL,
+    -- Lower-cased code and name, so `q` matches the same way on both engines.
+    search_text TEXT NOT NULL,
     version BIGINT NOT NULL DEFAULT 1 CHECK (version >= 1),
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,

@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod evaluations;
 pub mod health;
+pub mod indicators;
 pub mod organizations;
 pub mod users;
 
@@ -34,6 +36,28 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(organizations::get_organization)
                 .service(organizations::patch_organization)
                 .service(organizations::delete_organization)
+                .service(indicators::list_organization_assignments)
+                .service(evaluations::list_evaluations)
+                .service(evaluations::create_evaluation)
+                .service(evaluations::get_evaluation)
+                .service(evaluations::patch_evaluation)
+                .service(evaluations::get_framework)
+                .service(evaluations::put_framework)
+                .service(evaluations::list_components)
+                .service(evaluations::create_component)
+                .service(evaluations::get_component)
+                .service(evaluations::patch_component)
+                .service(evaluations::delete_component)
+                .service(indicators::list_indicators)
+                .service(indicators::create_indicator)
+                .service(indicators::get_indicator)
+                .service(indicators::patch_indicator)
+                .service(indicators::delete_indicator)
+                .service(indicators::list_indicator_assignments)
+                .service(indicators::create_assignment)
+                .service(indicators::get_assignment)
+                .service(indicators::patch_assignment)
+                .service(indicators::delete_assignment)
                 .service(audit::list_audit_events),
         );
 }

@@ -1,0 +1,181 @@
+//! Evaluations and assignments: statuses, roles, and what activation requires.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::criteria::Breakpoint;
+use super::period::Frequency;
+use super::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
+
+text_enum!(
+    /// An evaluation's life: drafted, active (reports accepted), closed (read-only).
+    EvaluationStatus {
+        Draft => "draft",
+        Active => "active",
+        Closed => "closed",
+    }
+);
+
+impl EvaluationStatus {
+    /// Only forward: draft → active → closed.
+    pub fn can_become(self, next: EvaluationStatus) -> bool {
+        matches!(
+            (self, next),
+            (EvaluationStatus::Draft, EvaluationStatus::Active)
+                | (EvaluationStatus::Active, EvaluationStatus::Closed)
+        ) || self == next
+    }
+}
+
+text_enum!(
+    /// What an organization does for an indicator.
+    AssignmentRole {
+        /// หน่วยงานเจ้าภาพหลัก: reports.
+        Host => "host",
+        /// A second reporting agency.
+        CoHost => "co_host",
+        /// ผู้กำกับดูแลตัวชี้วัด: reviews, never reports.
+        Supervisor => "supervisor",
+    }
+);
+
+impl AssignmentRole {
+    /// Host and co-host report; a supervisor reviews.
+    pub fn reports(self) -> bool {
+        matches!(self, AssignmentRole::Host | AssignmentRole::CoHost)
+    }
+}
+
+/// A whole framework as one document: components, their indicators, and the organizations
+/// assigned to each (by code, so a framework travels between evaluations and years).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkDocument {
+    pub components: Vec<ComponentDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDocument {
+    #[schema(example = "1")]
+    pub code: String,
+    #[schema(example = "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)")]
+    pub name: String,
+    /// Percent of the overall score.
+    #[schema(example = 70.0)]
+    pub weight: f64,
+    #[serde(default)]
+    pub indicators: Vec<IndicatorDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorDocument {
+    #[schema(example = "1.2")]
+    pub code: String,
+    #[schema(example = "อัตราป่วยตายจากโรคติดเชื้อไวรัสโคโรนา (COVID-19) ของจังหวัด")]
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    #[schema(example = "ร้อยละ")]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub category: Option<Category>,
+    #[serde(default = "default_frequency")]
+    pub frequency: Frequency,
+    #[serde(default = "default_over_time")]
+    pub over_time: OverTime,
+    #[serde(default = "default_across_orgs")]
+    pub across_orgs: AcrossOrgs,
+    #[serde(default = "default_score_basis")]
+    pub score_basis: ScoreBasis,
+    #[serde(default)]
+    pub baseline: Option<f64>,
+    #[serde(default)]
+    pub target: Option<f64>,
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    pub criteria: Vec<Breakpoint>,
+    #[serde(default)]
+    pub assignments: Vec<AssignmentDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentDocument {
+    #[schema(example = "YST-PHO")]
+    pub organization_code: String,
+    pub role: AssignmentRole,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    #[serde(default)]
+    pub contact_position: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub baseline: Option<f64>,
+    #[serde(default)]
+    pub target: Option<f64>,
+}
+
+/// Defaults of a new indicator where the request leaves a setting out.
+pub fn default_frequency() -> Frequency {
+    Frequency::Monthly
+}
+pub fn default_over_time() -> OverTime {
+    OverTime::Latest
+}
+pub fn default_across_orgs() -> AcrossOrgs {
+    AcrossOrgs::Average
+}
+pub fn default_score_basis() -> ScoreBasis {
+    ScoreBasis::Value
+}
+pub fn default_weight() -> f64 {
+    1.0
+}
+
+/// Deadline days: 1–28, so every month has the day.
+pub fn check_deadline_day(day: i64) -> Result<(), &'static str> {
+    if (1..=28).contains(&day) {
+        Ok(())
+    } else {
+        Err("must be a day of the month from 1 to 28")
+    }
+}
+
+/// A finite figure no larger than 1e15 in magnitude (values, baselines, targets, weights).
+pub fn check_figure(value: f64) -> Result<(), &'static str> {
+    if value.is_finite() && value.abs() <= 1e15 {
+        Ok(())
+    } else {
+        Err("must be a finite number no larger than 1e15")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_move_forward_only() {
+        use EvaluationStatus::*;
+        assert!(Draft.can_become(Active));
+        assert!(Active.can_become(Closed));
+        assert!(!Draft.can_become(Closed));
+        assert!(!Closed.can_become(Active));
+        assert!(!Active.can_become(Draft));
+    }
+
+    #[test]
+    fn only_hosts_report() {
+        assert!(AssignmentRole::Host.reports());
+        assert!(AssignmentRole::CoHost.reports());
+        assert!(!AssignmentRole::Supervisor.reports());
+        assert!(check_deadline_day(29).is_err());
+        assert!(check_figure(f64::INFINITY).is_err());
+    }
+}
