@@ -197,12 +197,22 @@ impl Caller {
     /// Managing a province's evaluations, frameworks and rounds: admins, or its province admin.
     /// Roles that manage none get a 403 whatever the province.
     pub fn may_manage_evaluations(&self, province_id: i64) -> Result<()> {
+        self.manages_evaluations()?;
         match self.role {
             Role::Admin => Ok(()),
             Role::ProvinceAdmin if self.province_id() == Some(province_id) => Ok(()),
             Role::ProvinceAdmin => Err(Error::Forbidden(
                 "a province administrator manages only its own province's evaluations".into(),
             )),
+            _ => Err(self.forbidden("change evaluations")),
+        }
+    }
+
+    /// Whether the role manages evaluations anywhere: checked first, so a role that may not gets
+    /// a 403 before any validation of what it sent.
+    pub fn manages_evaluations(&self) -> Result<()> {
+        match self.role {
+            Role::Admin | Role::ProvinceAdmin => Ok(()),
             _ => Err(self.forbidden("change evaluations")),
         }
     }

@@ -180,6 +180,7 @@ pub fn create(
     fiscal_year: FiscalYear,
     fields: EvaluationFields,
 ) -> Result<EvaluationRow> {
+    caller.manages_evaluations()?;
     let province = super::organizations::find(conn, province_id)?
         .filter(|org| caller.visibility().includes(org.province_id));
     let mut errors = Vec::new();

@@ -4,5 +4,7 @@ mod support;
 
 mod auth;
 mod contract;
+mod frameworks;
+mod matrix;
 mod organizations;
 mod problems;

@@ -309,6 +309,7 @@ pub async fn create_indicator(
         &bytes,
         move |conn| {
             let caller = resolve_caller(conn, &claims)?;
+            caller.manages_evaluations()?;
             let evaluation =
                 evaluations::get_visible(conn, &caller, new.evaluation_id).map_err(|_| {
                     Error::invalid_field(

@@ -1,0 +1,624 @@
+//! Who may do what (DESIGN.md section 5): every endpoint × every role × in and out of scope.
+//! Out of scope is 403 where the caller can see the thing exists, 404 otherwise.
+
+use actix_web::http::Method;
+use serde_json::{json, Value};
+
+use crate::both_engines;
+use crate::frameworks::create_evaluation;
+use crate::support::TestApp;
+
+both_engines!(role_matrix);
+
+const ROLES: [&str; 8] = [
+    "admin",
+    "province_admin",
+    "supervisor",
+    "agency_officer",
+    "viewer",
+    "viewer_national",
+    "integration",
+    "integration_national",
+];
+
+/// Statuses when only admins and the province's admin may act, everyone in the province reads.
+const MANAGE: [u16; 8] = [200, 200, 403, 403, 403, 403, 403, 403];
+const CREATE: [u16; 8] = [201, 201, 403, 403, 403, 403, 403, 403];
+const DELETE: [u16; 8] = [204, 204, 403, 403, 403, 403, 403, 403];
+const READ: [u16; 8] = [200; 8];
+/// Another province's thing: national readers see it (and may not change it), the rest do not.
+const OTHER_READ: [u16; 8] = [200, 404, 404, 404, 404, 200, 404, 200];
+const OTHER_MANAGE: [u16; 8] = [200, 404, 404, 404, 404, 403, 404, 403];
+
+type PathFn = Box<dyn Fn(usize) -> String>;
+type BodyFn = Box<dyn Fn(usize) -> Option<Value>>;
+
+struct Case {
+    what: &'static str,
+    method: Method,
+    path: PathFn,
+    body: BodyFn,
+    expected: [u16; 8],
+}
+
+fn case(
+    what: &'static str,
+    method: Method,
+    path: impl Fn(usize) -> String + 'static,
+    body: impl Fn(usize) -> Option<Value> + 'static,
+    expected: [u16; 8],
+) -> Case {
+    Case {
+        what,
+        method,
+        path: Box::new(path),
+        body: Box::new(body),
+        expected,
+    }
+}
+
+fn fixed(path: String) -> impl Fn(usize) -> String {
+    move |_| path.clone()
+}
+
+fn none(_: usize) -> Option<Value> {
+    None
+}
+
+async fn role_matrix(app: TestApp) {
+    let tokens = [
+        app.admin(),
+        app.yasothon_admin(),
+        app.token("supervisor", Some("YST-PO")),
+        app.token("agency_officer", Some("YST-PEO")),
+        app.token("viewer", Some("TH-35")),
+        app.token("viewer", None),
+        app.token("integration", Some("TH-35")),
+        app.token("integration", None),
+    ];
+    let admin = tokens[0].clone();
+    let yst = app.org_id("TH-35").await;
+    let peo = app.org_id("YST-PEO").await;
+    let pho = app.org_id("YST-PHO").await;
+    let spk = app.org_id("SPK-PO").await;
+    let spk_province = app.org_id("TH-11").await;
+    let users = app
+        .get("/api/v1/users?limit=500")
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
+    let user_id = |name: &str| {
+        users["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|u| u["username"] == name))
+            .and_then(|u| u["id"].as_i64())
+            .expect("user")
+    };
+    let (yst_user, spk_user) = (user_id("health.officer"), user_id("samutprakan.admin"));
+
+    // One Yasothon evaluation with the demo framework, one in Samut Prakan.
+    let document: Value =
+        serde_json::to_value(provincial_kpi::demo::framework_document()).expect("json");
+    let document_for_put = document.clone();
+    let y_eval = create_evaluation(&app, &admin, 2565, Some(("2021-09", "2022-09"))).await;
+    app.request(
+        Method::PUT,
+        &format!("/api/v1/evaluations/{y_eval}/framework"),
+    )
+    .bearer(&admin)
+    .json(&document)
+    .send()
+    .await
+    .assert_status(200);
+    let s_eval = {
+        let r = app.post("/api/v1/evaluations").bearer(&admin).json(&json!({"province_id": spk_province, "fiscal_year": 2565, "title": "สมุทรปราการ 2565"})).send().await;
+        r.json()["id"].as_i64().expect("id")
+    };
+    let s_component = app
+        .post(&format!("/api/v1/evaluations/{s_eval}/components"))
+        .bearer(&admin)
+        .json(&json!({"code": "1", "name": "Performance Base", "weight": 100}))
+        .send()
+        .await
+        .json();
+    let criteria = json!([{"value": 60, "score": 50}, {"value": 80, "score": 100}]);
+    let s_indicator = app.post("/api/v1/indicators").bearer(&admin).json(&json!({"evaluation_id": s_eval, "component_id": s_component["id"], "code": "1.1", "name": "ตัวชี้วัด", "criteria": criteria})).send().await.json()["id"].as_i64().expect("id");
+    let s_assignment = app
+        .post(&format!("/api/v1/indicators/{s_indicator}/assignments"))
+        .bearer(&admin)
+        .json(&json!({"organization_id": spk, "role": "host"}))
+        .send()
+        .await
+        .json()["id"]
+        .as_i64()
+        .expect("assignment");
+    let y_components = app
+        .get(&format!("/api/v1/evaluations/{y_eval}/components"))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
+    let y_component = y_components["items"][0]["id"].as_i64().expect("component");
+    let y_indicators = app
+        .get(&format!("/api/v1/indicators?evaluation_id={y_eval}"))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
+    let y_indicator = y_indicators["items"][0]["id"].as_i64().expect("indicator");
+    // Throwaway rows, one per role, for the deletes.
+    let districts = [
+        "YST-D01", "YST-D02", "YST-D03", "YST-D04", "YST-D05", "YST-D06", "YST-D07", "YST-D08",
+    ];
+    let mut spare_assignments = Vec::new();
+    let mut spare_components = Vec::new();
+    for (i, district) in districts.iter().enumerate() {
+        let org = app.org_id(district).await;
+        let created = app
+            .post(&format!("/api/v1/indicators/{y_indicator}/assignments"))
+            .bearer(&admin)
+            .json(&json!({"organization_id": org, "role": "co_host"}))
+            .send()
+            .await;
+        spare_assignments.push(created.json()["id"].as_i64().expect("assignment"));
+        let component = app
+            .post(&format!("/api/v1/evaluations/{y_eval}/components"))
+            .bearer(&admin)
+            .json(&json!({"code": format!("X{i}"), "name": "ชั่วคราว", "weight": 1}))
+            .send()
+            .await;
+        spare_components.push(component.json()["id"].as_i64().expect("component"));
+    }
+    let y_assignment = spare_assignments[0];
+    let mut spare_indicators = Vec::new();
+    let mut spare_organizations = Vec::new();
+    for i in 0..ROLES.len() {
+        let indicator = app.post("/api/v1/indicators").bearer(&admin).json(&json!({"evaluation_id": y_eval, "component_id": y_component, "code": format!("D.{i}"), "name": "ชั่วคราว", "criteria": criteria})).send().await;
+        spare_indicators.push(indicator.json()["id"].as_i64().expect("indicator"));
+        let organization = app.post("/api/v1/organizations").bearer(&admin).json(&json!({"code": format!("YST-TMP{i}"), "name_th": "หน่วยชั่วคราว", "kind": "agency", "parent_id": yst})).send().await;
+        spare_organizations.push(organization.json()["id"].as_i64().expect("organization"));
+    }
+    let co_host_orgs: Vec<i64> = {
+        let mut ids = Vec::new();
+        for code in [
+            "YST-AGRI", "YST-PHO", "YST-SSO", "YST-DLA", "YST-NRE", "YST-PEO", "YST-PO", "YST-D09",
+        ] {
+            ids.push(app.org_id(code).await);
+        }
+        ids
+    };
+
+    let cases = vec![
+        case("me", Method::GET, fixed("/api/v1/me".into()), none, READ),
+        // organizations
+        case(
+            "list organizations",
+            Method::GET,
+            fixed("/api/v1/organizations".into()),
+            none,
+            READ,
+        ),
+        case(
+            "read own-province org",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{peo}")),
+            none,
+            READ,
+        ),
+        case(
+            "read other-province org",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{spk}")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "create org in Yasothon",
+            Method::POST,
+            |_| "/api/v1/organizations".into(),
+            move |i| {
+                Some(
+                    json!({"code": format!("YST-M{i}"), "name_th": "หน่วยทดสอบ", "kind": "agency", "parent_id": yst}),
+                )
+            },
+            CREATE,
+        ),
+        case(
+            "create org in Samut Prakan",
+            Method::POST,
+            |_| "/api/v1/organizations".into(),
+            move |i| {
+                Some(
+                    json!({"code": format!("SPK-M{i}"), "name_th": "หน่วยทดสอบ", "kind": "agency", "parent_id": spk_province}),
+                )
+            },
+            [201, 422, 403, 403, 403, 403, 403, 403],
+        ),
+        case(
+            "delete org in Yasothon",
+            Method::DELETE,
+            move |i| format!("/api/v1/organizations/{}", spare_organizations[i]),
+            none,
+            DELETE,
+        ),
+        case(
+            "patch own-province org",
+            Method::PATCH,
+            fixed(format!("/api/v1/organizations/{peo}")),
+            |_| Some(json!({"name_en": "Energy"})),
+            MANAGE,
+        ),
+        case(
+            "patch other-province org",
+            Method::PATCH,
+            fixed(format!("/api/v1/organizations/{spk}")),
+            |_| Some(json!({"name_en": "Office"})),
+            OTHER_MANAGE,
+        ),
+        case(
+            "patch a province",
+            Method::PATCH,
+            fixed(format!("/api/v1/organizations/{yst}")),
+            |_| Some(json!({"name_en": "Yasothon"})),
+            [200, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        case(
+            "own organization's assignments",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{peo}/assignments")),
+            none,
+            READ,
+        ),
+        case(
+            "another agency's assignments",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{pho}/assignments")),
+            none,
+            [200, 200, 200, 403, 200, 200, 200, 200],
+        ),
+        case(
+            "other-province organization's assignments",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{spk}/assignments")),
+            none,
+            OTHER_READ,
+        ),
+        // users
+        case(
+            "list users",
+            Method::GET,
+            fixed("/api/v1/users".into()),
+            none,
+            MANAGE,
+        ),
+        case(
+            "create user in Yasothon",
+            Method::POST,
+            |_| "/api/v1/users".into(),
+            move |i| {
+                Some(
+                    json!({"username": format!("matrix.user{i}"), "display_name": "ก", "password": "a long enough password", "role": "viewer", "organization_id": peo}),
+                )
+            },
+            CREATE,
+        ),
+        case(
+            "read own-province user",
+            Method::GET,
+            fixed(format!("/api/v1/users/{yst_user}")),
+            none,
+            MANAGE,
+        ),
+        case(
+            "read other-province user",
+            Method::GET,
+            fixed(format!("/api/v1/users/{spk_user}")),
+            none,
+            [200, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        case(
+            "patch own-province user",
+            Method::PATCH,
+            fixed(format!("/api/v1/users/{yst_user}")),
+            |_| Some(json!({"display_name": "สมศรี"})),
+            MANAGE,
+        ),
+        case(
+            "patch other-province user",
+            Method::PATCH,
+            fixed(format!("/api/v1/users/{spk_user}")),
+            |_| Some(json!({"display_name": "สมศรี"})),
+            [200, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        // evaluations
+        case(
+            "list evaluations",
+            Method::GET,
+            fixed("/api/v1/evaluations".into()),
+            none,
+            READ,
+        ),
+        case(
+            "read own-province evaluation",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{y_eval}")),
+            none,
+            READ,
+        ),
+        case(
+            "read other-province evaluation",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{s_eval}")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "create evaluation in Yasothon",
+            Method::POST,
+            |_| "/api/v1/evaluations".into(),
+            move |i| {
+                Some(
+                    json!({"province_id": yst, "fiscal_year": 2566, "title": format!("ทดสอบ {i}")}),
+                )
+            },
+            CREATE,
+        ),
+        case(
+            "create evaluation in Samut Prakan",
+            Method::POST,
+            |_| "/api/v1/evaluations".into(),
+            move |i| {
+                Some(
+                    json!({"province_id": spk_province, "fiscal_year": 2566, "title": format!("ทดสอบ {i}")}),
+                )
+            },
+            [201, 422, 403, 403, 403, 403, 403, 403],
+        ),
+        case(
+            "patch own-province evaluation",
+            Method::PATCH,
+            fixed(format!("/api/v1/evaluations/{y_eval}")),
+            |i| Some(json!({"title": format!("ยโสธร {i}")})),
+            MANAGE,
+        ),
+        case(
+            "patch other-province evaluation",
+            Method::PATCH,
+            fixed(format!("/api/v1/evaluations/{s_eval}")),
+            |i| Some(json!({"title": format!("สมุทรปราการ {i}")})),
+            OTHER_MANAGE,
+        ),
+        case(
+            "read own framework",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{y_eval}/framework")),
+            none,
+            READ,
+        ),
+        case(
+            "read other framework",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{s_eval}/framework")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "list own components",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{y_eval}/components")),
+            none,
+            READ,
+        ),
+        case(
+            "list other components",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{s_eval}/components")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "create own component",
+            Method::POST,
+            fixed(format!("/api/v1/evaluations/{y_eval}/components")),
+            |i| Some(json!({"code": format!("R{i}"), "name": "ทดสอบ", "weight": 1})),
+            CREATE,
+        ),
+        case(
+            "create other component",
+            Method::POST,
+            fixed(format!("/api/v1/evaluations/{s_eval}/components")),
+            |i| Some(json!({"code": format!("R{i}"), "name": "ทดสอบ", "weight": 1})),
+            [201, 404, 404, 404, 404, 403, 404, 403],
+        ),
+        case(
+            "read own component",
+            Method::GET,
+            fixed(format!("/api/v1/components/{y_component}")),
+            none,
+            READ,
+        ),
+        case(
+            "patch own component",
+            Method::PATCH,
+            fixed(format!("/api/v1/components/{y_component}")),
+            |i| Some(json!({"name": format!("องค์ประกอบ {i}")})),
+            MANAGE,
+        ),
+        case(
+            "patch other component",
+            Method::PATCH,
+            fixed(format!("/api/v1/components/{}", s_component["id"])),
+            |i| Some(json!({"name": format!("องค์ประกอบ {i}")})),
+            OTHER_MANAGE,
+        ),
+        case(
+            "delete own component",
+            Method::DELETE,
+            move |i| format!("/api/v1/components/{}", spare_components[i]),
+            none,
+            DELETE,
+        ),
+        // indicators
+        case(
+            "list indicators",
+            Method::GET,
+            fixed("/api/v1/indicators".into()),
+            none,
+            READ,
+        ),
+        case(
+            "read own indicator",
+            Method::GET,
+            fixed(format!("/api/v1/indicators/{y_indicator}")),
+            none,
+            READ,
+        ),
+        case(
+            "read other indicator",
+            Method::GET,
+            fixed(format!("/api/v1/indicators/{s_indicator}")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "create own indicator",
+            Method::POST,
+            |_| "/api/v1/indicators".into(),
+            move |i| {
+                Some(
+                    json!({"evaluation_id": y_eval, "component_id": y_component, "code": format!("M.{i}"), "name": "ทดสอบ", "criteria": [{"value": 1, "score": 1}, {"value": 2, "score": 2}]}),
+                )
+            },
+            CREATE,
+        ),
+        case(
+            "create other indicator",
+            Method::POST,
+            |_| "/api/v1/indicators".into(),
+            move |i| {
+                Some(
+                    json!({"evaluation_id": s_eval, "component_id": s_component["id"], "code": format!("M.{i}"), "name": "ทดสอบ", "criteria": [{"value": 1, "score": 1}, {"value": 2, "score": 2}]}),
+                )
+            },
+            [201, 422, 403, 403, 403, 403, 403, 403],
+        ),
+        case(
+            "patch own indicator",
+            Method::PATCH,
+            fixed(format!("/api/v1/indicators/{y_indicator}")),
+            |_| Some(json!({"target": 75})),
+            MANAGE,
+        ),
+        case(
+            "patch other indicator",
+            Method::PATCH,
+            fixed(format!("/api/v1/indicators/{s_indicator}")),
+            |_| Some(json!({"target": 75})),
+            OTHER_MANAGE,
+        ),
+        case(
+            "delete own indicator",
+            Method::DELETE,
+            move |i| format!("/api/v1/indicators/{}", spare_indicators[i]),
+            none,
+            DELETE,
+        ),
+        case(
+            "list own assignments",
+            Method::GET,
+            fixed(format!("/api/v1/indicators/{y_indicator}/assignments")),
+            none,
+            READ,
+        ),
+        case(
+            "list other assignments",
+            Method::GET,
+            fixed(format!("/api/v1/indicators/{s_indicator}/assignments")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "create own assignment",
+            Method::POST,
+            fixed(format!("/api/v1/indicators/{y_indicator}/assignments")),
+            move |i| Some(json!({"organization_id": co_host_orgs[i], "role": "supervisor"})),
+            CREATE,
+        ),
+        case(
+            "read own assignment",
+            Method::GET,
+            fixed(format!("/api/v1/assignments/{y_assignment}")),
+            none,
+            READ,
+        ),
+        case(
+            "patch own assignment",
+            Method::PATCH,
+            fixed(format!("/api/v1/assignments/{y_assignment}")),
+            |_| Some(json!({"contact_phone": "045-711111"})),
+            MANAGE,
+        ),
+        case(
+            "delete own assignment",
+            Method::DELETE,
+            move |i| format!("/api/v1/assignments/{}", spare_assignments[i]),
+            none,
+            DELETE,
+        ),
+        case(
+            "patch other assignment",
+            Method::PATCH,
+            fixed(format!("/api/v1/assignments/{s_assignment}")),
+            |_| Some(json!({"contact_phone": "02-7021111"})),
+            OTHER_MANAGE,
+        ),
+        case(
+            "put own framework",
+            Method::PUT,
+            fixed(format!("/api/v1/evaluations/{y_eval}/framework")),
+            move |_| Some(document_for_put.clone()),
+            MANAGE,
+        ),
+        case(
+            "put other framework",
+            Method::PUT,
+            fixed(format!("/api/v1/evaluations/{s_eval}/framework")),
+            |_| Some(json!({"components": []})),
+            OTHER_MANAGE,
+        ),
+        case(
+            "audit events",
+            Method::GET,
+            fixed("/api/v1/audit-events".into()),
+            none,
+            MANAGE,
+        ),
+    ];
+
+    let mut checked = 0;
+    for case in &cases {
+        for (index, token) in tokens.iter().enumerate() {
+            let path = (case.path)(index);
+            let mut request = app.request(case.method.clone(), &path).bearer(token);
+            if case.method == Method::PATCH {
+                request = request.header("If-Match", "*");
+            }
+            if let Some(body) = (case.body)(index) {
+                request = request.json(&body);
+            }
+            let response = request.send().await;
+            assert_eq!(
+                response.status.as_u16(),
+                case.expected[index],
+                "{} as {}: {} {path}: {}",
+                case.what,
+                ROLES[index],
+                case.method,
+                String::from_utf8_lossy(&response.body)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 400, "{checked} checks");
+}
