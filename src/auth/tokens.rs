@@ -188,6 +188,79 @@ mod tests {
         assert_eq!(claims.name.as_deref(), Some("สมชาย ใจดี"));
     }
 
+    const TEST_PRIVATE: &[u8] = include_bytes!("../../tests/fixtures/jwt-test-rsa-private.pem");
+    const TEST_PUBLIC: &[u8] = include_bytes!("../../tests/fixtures/jwt-test-rsa-public.pem");
+    const OTHER_PRIVATE: &[u8] =
+        include_bytes!("../../tests/fixtures/jwt-test-other-rsa-private.pem");
+
+    fn rs256(private: Option<&[u8]>) -> TokenService {
+        TokenService::new(&JwtConfig {
+            keys: JwtKeys::Rs256 {
+                public_pem: TEST_PUBLIC.to_vec(),
+                private_pem: private.map(<[u8]>::to_vec),
+            },
+            issuer: "provincial-kpi".into(),
+            audience: "provincial-kpi".into(),
+            token_lifetime: Duration::from_secs(900),
+        })
+        .expect("valid RS256 config")
+    }
+
+    #[test]
+    fn rs256_tokens_of_an_identity_provider() {
+        let issuing = rs256(Some(TEST_PRIVATE));
+        let token = issuing
+            .issue("idp-user", "ผู้ใช้", "viewer", Some("TH-35"))
+            .expect("issued");
+        assert_eq!(
+            jsonwebtoken::decode_header(&token).expect("header").alg,
+            Algorithm::RS256
+        );
+        let checking_only = rs256(None);
+        assert!(!checking_only.can_issue());
+        assert_eq!(
+            checking_only.verify(&token).expect("verified").sub,
+            "idp-user"
+        );
+        assert!(matches!(
+            checking_only.issue("a", "a", "viewer", None),
+            Err(Error::Unavailable(_))
+        ));
+        // Signed by another key pair: refused.
+        let other = TokenService::new(&JwtConfig {
+            keys: JwtKeys::Rs256 {
+                public_pem: TEST_PUBLIC.to_vec(),
+                private_pem: Some(OTHER_PRIVATE.to_vec()),
+            },
+            issuer: "provincial-kpi".into(),
+            audience: "provincial-kpi".into(),
+            token_lifetime: Duration::from_secs(900),
+        })
+        .expect("config");
+        let forged = other.issue("idp-user", "x", "admin", None).expect("signed");
+        assert!(matches!(
+            checking_only.verify(&forged),
+            Err(Error::Unauthorized(_))
+        ));
+    }
+
+    #[test]
+    fn hs256_token_keyed_with_the_public_key_is_refused_by_rs256() {
+        // The classic confusion: HMAC "signed" with the RSA public key as the secret.
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({"sub": "x", "role": "admin", "iat": now, "exp": now + 600, "iss": "provincial-kpi", "aud": "provincial-kpi"});
+        let confused = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(TEST_PUBLIC),
+        )
+        .expect("signed");
+        assert!(matches!(
+            rs256(None).verify(&confused),
+            Err(Error::Unauthorized(_))
+        ));
+    }
+
     #[test]
     fn another_key_or_an_edit_is_refused() {
         let token = service("0123456789abcdef0123456789abcdef")

@@ -411,7 +411,15 @@ pub fn delete(
     }
     // Later tables (assignments, submissions) reference organizations too: their foreign
     // keys turn a delete that would orphan them into a 409 as well.
-    diesel::delete(organizations::table.find(current.id)).execute(conn)?;
+    diesel::delete(organizations::table.find(current.id))
+        .execute(conn)
+        .map_err(|error| match Error::from(error) {
+            Error::Conflict { kind: ConflictKind::Referenced, .. } => Error::conflict(
+                ConflictKind::Referenced,
+                format!("organization {} is still used by evaluations or indicator assignments; remove those first", current.code),
+            ),
+            other => other,
+        })?;
     audit::record(
         conn,
         actor,

@@ -15,7 +15,52 @@ both_engines!(
     framework_import_lists_every_error_and_keeps_the_old_one,
     organization_assignments_answer_what_an_agency_must_report,
     indicator_search_and_filters,
+    organization_in_use_by_an_assignment_cannot_be_deleted,
 );
+
+async fn organization_in_use_by_an_assignment_cannot_be_deleted(app: TestApp) {
+    let admin = app.admin();
+    let province = app.org_id("TH-35").await;
+    let org = post(&app, &admin, "/api/v1/organizations", json!({"code": "YST-LAND", "name_th": "สำนักงานที่ดินจังหวัดยโสธร", "kind": "agency", "parent_id": province})).await;
+    let evaluation = create_evaluation(&app, &admin, 2565, None).await;
+    let c = post(
+        &app,
+        &admin,
+        &format!("/api/v1/evaluations/{evaluation}/components"),
+        json!({"code": "1", "name": "Performance Base", "weight": 100}),
+    )
+    .await;
+    let indicator = post(&app, &admin, "/api/v1/indicators", json!({"evaluation_id": evaluation, "component_id": c["id"], "code": "1.1", "name": "ที่ดิน", "criteria": three_level(1.0, 2.0, 3.0)})).await;
+    post(
+        &app,
+        &admin,
+        &format!("/api/v1/indicators/{}/assignments", indicator["id"]),
+        json!({"organization_id": org["id"], "role": "host"}),
+    )
+    .await;
+    let refused = app
+        .delete(&format!("/api/v1/organizations/{}", org["id"]))
+        .bearer(&admin)
+        .send()
+        .await;
+    refused.assert_problem(409, "referenced");
+    app.get(&format!("/api/v1/organizations/{}", org["id"]))
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_status(200);
+    // Deleting the indicator (a draft) takes its assignments along; then the organization goes.
+    app.delete(&format!("/api/v1/indicators/{}", indicator["id"]))
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_status(204);
+    app.delete(&format!("/api/v1/organizations/{}", org["id"]))
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_status(204);
+}
 
 pub async fn create_evaluation(
     app: &TestApp,

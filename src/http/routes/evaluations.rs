@@ -80,11 +80,14 @@ impl From<EvaluationRow> for Evaluation {
 pub struct NewEvaluation {
     /// The province (an organization of kind `province`).
     pub province_id: i64,
-    #[schema(example = 2565)]
+    /// Buddhist Era.
+    #[schema(example = 2565, minimum = 2500, maximum = 2700)]
     pub fiscal_year: i32,
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     /// 1–28; default 3 ("before the 3rd of the following month").
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 28)]
     pub deadline_day: Option<i64>,
     /// Default: October of the fiscal year; may start up to 3 months earlier.
     #[serde(default)]
@@ -420,9 +423,12 @@ impl From<ComponentRow> for Component {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "2", "name": "การประเมินศักยภาพในการดำเนินงาน (Potential Base)", "weight": 30.0}))]
 pub struct NewComponent {
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 300)]
     pub name: String,
     /// Percent of the overall score (0 < weight ≤ 100); an evaluation's components sum to 100.
+    #[schema(exclusive_minimum = 0.0, maximum = 100.0)]
     pub weight: f64,
 }
 

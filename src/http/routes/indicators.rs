@@ -111,7 +111,9 @@ impl From<IndicatorRow> for Indicator {
 pub struct NewIndicator {
     pub evaluation_id: i64,
     pub component_id: i64,
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 500)]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -132,8 +134,12 @@ pub struct NewIndicator {
     pub baseline: Option<f64>,
     #[serde(default)]
     pub target: Option<f64>,
+    /// Relative within the component; default 1.
     #[serde(default = "default_weight")]
+    #[schema(exclusive_minimum = 0.0)]
     pub weight: f64,
+    /// 2–10 breakpoints: values strictly monotonic, scores strictly increasing.
+    #[schema(min_items = 2, max_items = 10)]
     pub criteria: Vec<Breakpoint>,
 }
 

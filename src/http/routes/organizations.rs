@@ -71,12 +71,12 @@ impl From<OrganizationRow> for Organization {
 }))]
 pub struct NewOrganization {
     /// Unique. Provinces use ISO 3166-2:TH (`TH-35` is Yasothon); others 1–40 of `A–Z a–z 0–9 . _ -`.
-    #[schema(example = "YST-PEO")]
+    #[schema(example = "YST-PEO", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
-    #[schema(example = "สำนักงานพลังงานจังหวัดยโสธร")]
+    #[schema(example = "สำนักงานพลังงานจังหวัดยโสธร", min_length = 1, max_length = 300)]
     pub name_th: String,
     #[serde(default)]
-    #[schema(example = "Yasothon Provincial Energy Office")]
+    #[schema(example = "Yasothon Provincial Energy Office", max_length = 300)]
     pub name_en: Option<String>,
     pub kind: OrganizationKind,
     /// A province's parent is the country or none; a district's is a province.

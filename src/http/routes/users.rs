@@ -70,10 +70,12 @@ impl From<UserView> for User {
 }))]
 pub struct NewUser {
     /// 3–64 of `A–Z a–z 0–9 . _ - @`; cannot be changed later.
+    #[schema(pattern = r"^[A-Za-z0-9._@-]{3,64}$")]
     pub username: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     /// At least 12 characters.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: String,
     pub role: Role,
     /// Required for province_admin, supervisor and agency_officer; absent for national accounts.
