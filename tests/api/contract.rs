@@ -272,16 +272,26 @@ struct Server {
 
 impl Server {
     fn start(database: &str) -> Server {
+        Self::start_logging(database, None)
+    }
+
+    /// With `log`, JSON log lines at info level go to that file.
+    fn start_logging(database: &str, log: Option<&std::path::Path>) -> Server {
         let port = free_port();
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => Stdio::null(),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_provincial-kpi"))
             .arg("serve")
             .env("DATABASE_URL", database)
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("KPI_JWT_SECRET", SECRET)
             .env("KPI_WORKERS", "1")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
+            .env("KPI_LOG_FORMAT", "json")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start the binary");
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -372,7 +382,8 @@ fn acknowledged_writes_survive_sigkill() {
     server.child.kill().expect("kill -9");
     server.child.wait().ok();
 
-    let restarted = Server::start(&database);
+    let log = dir.path().join("server.log");
+    let mut restarted = Server::start_logging(&database, Some(&log));
     for (i, id) in ids.iter().enumerate() {
         let (status, body) = http(
             restarted.port,
@@ -383,5 +394,79 @@ fn acknowledged_writes_survive_sigkill() {
         );
         assert_eq!(status, 200, "organization {id} lost: {body}");
         assert!(body.contains(&format!("DUR-{i}")));
+    }
+
+    // SIGTERM: a graceful stop with exit status 0.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &restarted.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(stopped.success());
+    let status = restarted.child.wait().expect("wait");
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+    // KPI_LOG_FORMAT=json: every line is JSON; each request has one line with its route.
+    let text = std::fs::read_to_string(&log).expect("log");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let finished: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line["message"] == "request finished")
+        .collect();
+    assert!(
+        finished
+            .iter()
+            .any(|line| line["span"]["route"] == "/api/v1/organizations/{id}"
+                && line["span"]["status"] == 200
+                && line["span"]["request_id"].is_string()),
+        "{text}"
+    );
+}
+
+/// Every migration can be reverted and applied again, on both engines.
+#[test]
+fn migrations_revert_and_reapply_on_both_engines() {
+    use diesel_migrations::MigrationHarness;
+    use provincial_kpi::storage::{
+        ConnectionManager, DbConnection, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS,
+    };
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let Some((url, _dir)) = support::fresh_database(engine) else {
+            continue;
+        };
+        let mut conn = ConnectionManager::new(url.clone())
+            .establish()
+            .expect("connect");
+        let count = |conn: &mut DbConnection| -> usize {
+            let query = match conn {
+                DbConnection::Sqlite(_) => "SELECT name AS table_name, '' AS column_name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
+                DbConnection::Postgres(_) => "SELECT table_name::text AS table_name, '' AS column_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+            };
+            diesel::sql_query(query)
+                .load::<ColumnName>(conn)
+                .expect("tables")
+                .len()
+        };
+        let tables = count(&mut conn);
+        assert!(tables >= 9, "{engine:?}: {tables} tables");
+        match &mut conn {
+            DbConnection::Sqlite(c) => {
+                c.revert_all_migrations(SQLITE_MIGRATIONS).expect("revert");
+            }
+            DbConnection::Postgres(c) => {
+                c.revert_all_migrations(POSTGRES_MIGRATIONS)
+                    .expect("revert");
+            }
+        }
+        assert_eq!(
+            count(&mut conn),
+            0,
+            "{engine:?}: down migrations drop every table"
+        );
+        drop(conn);
+        provincial_kpi::storage::run_migrations(&url).expect("re-apply");
+        let mut conn = ConnectionManager::new(url).establish().expect("connect");
+        assert_eq!(count(&mut conn), tables, "{engine:?}");
     }
 }
