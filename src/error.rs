@@ -148,6 +148,16 @@ impl From<diesel::result::Error> for Error {
                 ConflictKind::Referenced,
                 format!("the change would break a reference ({})", info.message()),
             ),
+            // A CHECK or NOT NULL the validation did not foresee: still the client's input.
+            D::DatabaseError(
+                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation,
+                info,
+            ) => Self::Validation {
+                errors: vec![FieldError::new(
+                    info.column_name().unwrap_or("body"),
+                    format!("the value breaks a storage rule ({})", info.message()),
+                )],
+            },
             D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => Self::Unavailable(
                 format!("the database connection closed: {}", info.message()),
             ),

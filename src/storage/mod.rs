@@ -205,13 +205,24 @@ impl Database {
         self.run(move |conn| write_transaction(conn, work)).await
     }
 
-    /// Like `run`, inside one read transaction, so a response is one consistent snapshot.
+    /// Like `run`, inside one read-only transaction, so a response is one consistent snapshot
+    /// (SQLite: a deferred transaction reads one snapshot; PostgreSQL: REPEATABLE READ).
     pub async fn read<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
-        self.run(move |conn| conn.transaction(work)).await
+        self.run(move |conn| {
+            conn.transaction(|conn| {
+                if let DbConnection::Postgres(_) = conn {
+                    conn.batch_execute(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    )?;
+                }
+                work(conn)
+            })
+        })
+        .await
     }
 }
 
