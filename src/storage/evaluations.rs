@@ -7,7 +7,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, components, evaluations, indicators, organizations};
-use super::{now, DbConnection};
+use super::{expect_one_updated, now, DbConnection};
 use crate::domain::criteria::{Breakpoint, Criteria};
 use crate::domain::framework::{
     check_deadline_day, check_figure, AssignmentRole, EvaluationStatus,
@@ -293,17 +293,22 @@ pub fn update(
     if status == EvaluationStatus::Draft && fields.status == EvaluationStatus::Active {
         Error::check(activation_problems(conn, current.id)?)?;
     }
-    diesel::update(evaluations::table.find(current.id))
-        .set((
-            evaluations::title.eq(fields.title.trim()),
-            evaluations::deadline_day.eq(fields.deadline_day as i32),
-            evaluations::reporting_start.eq(fields.reporting_start.to_string()),
-            evaluations::reporting_end.eq(fields.reporting_end.to_string()),
-            evaluations::status.eq(fields.status.as_str()),
-            evaluations::version.eq(current.version + 1),
-            evaluations::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        evaluations::table
+            .find(current.id)
+            .filter(evaluations::version.eq(current.version)),
+    )
+    .set((
+        evaluations::title.eq(fields.title.trim()),
+        evaluations::deadline_day.eq(fields.deadline_day as i32),
+        evaluations::reporting_start.eq(fields.reporting_start.to_string()),
+        evaluations::reporting_end.eq(fields.reporting_end.to_string()),
+        evaluations::status.eq(fields.status.as_str()),
+        evaluations::version.eq(current.version + 1),
+        evaluations::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    expect_one_updated(updated, current.version)?;
     let row =
         find(conn, current.id)?.ok_or_else(|| Error::Internal("evaluation vanished".into()))?;
     let action = if fields.status != status {
@@ -569,15 +574,20 @@ pub fn update_component(
     evaluation.require_open()?;
     Error::check(check_component_fields(&fields, ""))?;
     code_taken(conn, evaluation.id, &fields.code, Some(current.id))?;
-    diesel::update(components::table.find(current.id))
-        .set((
-            components::code.eq(&fields.code),
-            components::name.eq(fields.name.trim()),
-            components::weight.eq(fields.weight),
-            components::version.eq(current.version + 1),
-            components::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        components::table
+            .find(current.id)
+            .filter(components::version.eq(current.version)),
+    )
+    .set((
+        components::code.eq(&fields.code),
+        components::name.eq(fields.name.trim()),
+        components::weight.eq(fields.weight),
+        components::version.eq(current.version + 1),
+        components::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    expect_one_updated(updated, current.version)?;
     let row = find_component(conn, current.id)?
         .ok_or_else(|| Error::Internal("component vanished".into()))?;
     if evaluation.status() == EvaluationStatus::Active {

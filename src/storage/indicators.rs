@@ -8,7 +8,7 @@ use super::audit::{self, Actor, Change};
 use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, components, indicators, organizations};
-use super::{contains_pattern, now, search_text, DbConnection};
+use super::{contains_pattern, expect_one_updated, now, search_text, DbConnection};
 use crate::domain::criteria::{Breakpoint, Criteria};
 use crate::domain::framework::{check_figure, AssignmentRole, EvaluationStatus};
 use crate::domain::organization::check_code;
@@ -363,27 +363,32 @@ pub fn update(
     errors.extend(check_component(conn, evaluation.id, fields.component_id)?);
     Error::check(errors)?;
     code_taken(conn, evaluation.id, &fields.code, Some(current.id))?;
-    diesel::update(indicators::table.find(current.id))
-        .set((
-            indicators::component_id.eq(fields.component_id),
-            indicators::code.eq(&fields.code),
-            indicators::name.eq(fields.name.trim()),
-            indicators::description.eq(fields.description.as_deref()),
-            indicators::unit.eq(fields.unit.as_deref()),
-            indicators::category.eq(fields.category.map(Category::as_str)),
-            indicators::frequency.eq(fields.frequency.as_str()),
-            indicators::over_time.eq(fields.over_time.as_str()),
-            indicators::across_orgs.eq(fields.across_orgs.as_str()),
-            indicators::score_basis.eq(fields.score_basis.as_str()),
-            indicators::baseline.eq(fields.baseline),
-            indicators::target.eq(fields.target),
-            indicators::weight.eq(fields.weight),
-            indicators::criteria.eq(serde_json::to_string(&fields.criteria).unwrap_or_default()),
-            indicators::search_text.eq(search_text(&[Some(&fields.code), Some(&fields.name)])),
-            indicators::version.eq(current.version + 1),
-            indicators::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        indicators::table
+            .find(current.id)
+            .filter(indicators::version.eq(current.version)),
+    )
+    .set((
+        indicators::component_id.eq(fields.component_id),
+        indicators::code.eq(&fields.code),
+        indicators::name.eq(fields.name.trim()),
+        indicators::description.eq(fields.description.as_deref()),
+        indicators::unit.eq(fields.unit.as_deref()),
+        indicators::category.eq(fields.category.map(Category::as_str)),
+        indicators::frequency.eq(fields.frequency.as_str()),
+        indicators::over_time.eq(fields.over_time.as_str()),
+        indicators::across_orgs.eq(fields.across_orgs.as_str()),
+        indicators::score_basis.eq(fields.score_basis.as_str()),
+        indicators::baseline.eq(fields.baseline),
+        indicators::target.eq(fields.target),
+        indicators::weight.eq(fields.weight),
+        indicators::criteria.eq(serde_json::to_string(&fields.criteria).unwrap_or_default()),
+        indicators::search_text.eq(search_text(&[Some(&fields.code), Some(&fields.name)])),
+        indicators::version.eq(current.version + 1),
+        indicators::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    expect_one_updated(updated, current.version)?;
     let row =
         find(conn, current.id)?.ok_or_else(|| Error::Internal("indicator vanished".into()))?;
     audit::record(
@@ -752,20 +757,25 @@ pub fn update_assignment(
     )?);
     Error::check(errors)?;
     assignment_taken(conn, current.indicator_id, &fields, Some(current.id))?;
-    diesel::update(assignments::table.find(current.id))
-        .set((
-            assignments::organization_id.eq(fields.organization_id),
-            assignments::role.eq(fields.role.as_str()),
-            assignments::contact_name.eq(fields.contact_name.as_deref()),
-            assignments::contact_position.eq(fields.contact_position.as_deref()),
-            assignments::contact_phone.eq(fields.contact_phone.as_deref()),
-            assignments::contact_email.eq(fields.contact_email.as_deref()),
-            assignments::baseline.eq(fields.baseline),
-            assignments::target.eq(fields.target),
-            assignments::version.eq(current.version + 1),
-            assignments::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        assignments::table
+            .find(current.id)
+            .filter(assignments::version.eq(current.version)),
+    )
+    .set((
+        assignments::organization_id.eq(fields.organization_id),
+        assignments::role.eq(fields.role.as_str()),
+        assignments::contact_name.eq(fields.contact_name.as_deref()),
+        assignments::contact_position.eq(fields.contact_position.as_deref()),
+        assignments::contact_phone.eq(fields.contact_phone.as_deref()),
+        assignments::contact_email.eq(fields.contact_email.as_deref()),
+        assignments::baseline.eq(fields.baseline),
+        assignments::target.eq(fields.target),
+        assignments::version.eq(current.version + 1),
+        assignments::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    expect_one_updated(updated, current.version)?;
     let row = find_assignment(conn, current.id)?
         .ok_or_else(|| Error::Internal("assignment vanished".into()))?;
     audit::record(

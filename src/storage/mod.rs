@@ -255,6 +255,19 @@ pub fn write_transaction<T>(
     }
 }
 
+/// Updates are conditional on the version the request read (`WHERE version = read`): when no
+/// row matched, another request changed it meanwhile, and this one must not overwrite it —
+/// PostgreSQL's READ COMMITTED would otherwise let both pass the `If-Match` check.
+pub fn expect_one_updated(rows: usize, read_version: i64) -> Result<()> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(Error::PreconditionFailed {
+            current: format!("newer than \"{read_version}\""),
+        })
+    }
+}
+
 /// SQL `LIKE` pattern for a case-insensitive substring: the needle lower-cased like
 /// `search_text` columns are, with `\`, `%` and `_` escaped (used with `ESCAPE '\'`).
 pub fn contains_pattern(needle: &str) -> String {

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{organizations, users};
-use super::{contains_pattern, now, search_text, DbConnection};
+use super::{contains_pattern, expect_one_updated, now, search_text, DbConnection};
 use crate::domain::organization::{check_code, check_province_code, OrganizationKind};
 use crate::error::{ConflictKind, Error, FieldError, Result};
 use crate::policy::{Caller, Visibility};
@@ -322,23 +322,28 @@ pub fn update(
     caller.may_write_organization(province_id, input.kind.as_str())?;
     check_code_free(conn, &input.code, Some(current.id))?;
 
-    diesel::update(organizations::table.find(current.id))
-        .set((
-            organizations::code.eq(&input.code),
-            organizations::name_th.eq(input.name_th.trim()),
-            organizations::name_en.eq(input.name_en.as_deref().map(str::trim)),
-            organizations::kind.eq(input.kind.as_str()),
-            organizations::parent_id.eq(input.parent_id),
-            organizations::province_id.eq(province_id),
-            organizations::search_text.eq(search_text(&[
-                Some(&input.code),
-                Some(&input.name_th),
-                input.name_en.as_deref(),
-            ])),
-            organizations::version.eq(current.version + 1),
-            organizations::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        organizations::table
+            .find(current.id)
+            .filter(organizations::version.eq(current.version)),
+    )
+    .set((
+        organizations::code.eq(&input.code),
+        organizations::name_th.eq(input.name_th.trim()),
+        organizations::name_en.eq(input.name_en.as_deref().map(str::trim)),
+        organizations::kind.eq(input.kind.as_str()),
+        organizations::parent_id.eq(input.parent_id),
+        organizations::province_id.eq(province_id),
+        organizations::search_text.eq(search_text(&[
+            Some(&input.code),
+            Some(&input.name_th),
+            input.name_en.as_deref(),
+        ])),
+        organizations::version.eq(current.version + 1),
+        organizations::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    expect_one_updated(updated, current.version)?;
     let row = reload(conn, current.id)?;
     if row.province_id != current.province_id {
         repair_descendant_provinces(conn, row.id, row.province_id)?;

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{login_throttle, organizations, users};
-use super::{now, DbConnection};
+use super::{expect_one_updated, now, DbConnection};
 use crate::error::{Error, Result};
 use crate::policy::{Role, Visibility};
 
@@ -195,17 +195,22 @@ pub fn update(
     password_changed: bool,
     province_id: Option<i64>,
 ) -> Result<UserView> {
-    diesel::update(users::table.find(current.id))
-        .set((
-            users::display_name.eq(&fields.display_name),
-            users::password_hash.eq(&fields.password_hash),
-            users::role.eq(fields.role.as_str()),
-            users::organization_id.eq(fields.organization_id),
-            users::disabled.eq(fields.disabled),
-            users::version.eq(current.version + 1),
-            users::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    let updated = diesel::update(
+        users::table
+            .find(current.id)
+            .filter(users::version.eq(current.version)),
+    )
+    .set((
+        users::display_name.eq(&fields.display_name),
+        users::password_hash.eq(&fields.password_hash),
+        users::role.eq(fields.role.as_str()),
+        users::organization_id.eq(fields.organization_id),
+        users::disabled.eq(fields.disabled),
+        users::version.eq(current.version + 1),
+        users::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    expect_one_updated(updated, current.version)?;
     let row = reload(conn, current.id)?;
     let mut change = details(fields);
     change["password_changed"] = json!(password_changed);

@@ -16,7 +16,47 @@ both_engines!(
     idempotency_key_replays_the_first_response,
     patch_cannot_touch_read_only_fields,
     moving_an_agency_follows_its_province,
+    concurrent_patches_with_one_etag_let_only_one_through,
 );
+
+async fn concurrent_patches_with_one_etag_let_only_one_through(app: TestApp) {
+    let id = app.org_id("YST-PEO").await;
+    let path = format!("/api/v1/organizations/{id}");
+    let token = app.admin();
+    for round in 0..5 {
+        let etag = app
+            .get(&path)
+            .bearer(&token)
+            .send()
+            .await
+            .header("etag")
+            .expect("etag");
+        let first = app
+            .patch(&path)
+            .bearer(&token)
+            .header("If-Match", &etag)
+            .json(&json!({"name_en": format!("A{round}")}))
+            .send();
+        let second = app
+            .patch(&path)
+            .bearer(&token)
+            .header("If-Match", &etag)
+            .json(&json!({"name_en": format!("B{round}")}))
+            .send();
+        let (a, b) = futures_util::future::join(first, second).await;
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [200, 412],
+            "round {round}: {} / {}",
+            String::from_utf8_lossy(&a.body),
+            String::from_utf8_lossy(&b.body)
+        );
+    }
+    let read = app.get(&path).bearer(&token).send().await.json();
+    assert_eq!(read["version"], 6, "five changes, none lost");
+}
 
 async fn create_read_update_delete(app: TestApp) {
     let token = app.yasothon_admin();
