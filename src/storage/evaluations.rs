@@ -114,6 +114,20 @@ pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<
         .ok_or_else(|| Error::not_found("evaluation", id))
 }
 
+/// The ids of the evaluations in view; None when every evaluation is.
+pub fn visible_ids(conn: &mut DbConnection, visibility: Visibility) -> Result<Option<Vec<i64>>> {
+    Ok(match visibility {
+        Visibility::All => None,
+        Visibility::Province(province) => Some(
+            evaluations::table
+                .filter(evaluations::province_id.eq(province))
+                .select(evaluations::id)
+                .load(conn)?,
+        ),
+        Visibility::NoProvince => Some(Vec::new()),
+    })
+}
+
 pub fn list(
     conn: &mut DbConnection,
     visibility: Visibility,

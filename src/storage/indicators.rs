@@ -127,16 +127,8 @@ pub fn list(
     if let Some(after) = page.after {
         query = query.filter(indicators::id.gt(after));
     }
-    match visibility {
-        Visibility::All => {}
-        Visibility::Province(province) => {
-            let ids: Vec<i64> = super::schema::evaluations::table
-                .filter(super::schema::evaluations::province_id.eq(province))
-                .select(super::schema::evaluations::id)
-                .load(conn)?;
-            query = query.filter(indicators::evaluation_id.eq_any(ids));
-        }
-        Visibility::NoProvince => return Ok(page.finish(Vec::new(), |row: &IndicatorRow| row.id)),
+    if let Some(ids) = evaluations::visible_ids(conn, visibility)? {
+        query = query.filter(indicators::evaluation_id.eq_any(ids));
     }
     if let Some(evaluation_id) = filter.evaluation_id {
         query = query.filter(indicators::evaluation_id.eq(evaluation_id));
@@ -486,6 +478,8 @@ pub struct AssignmentFields {
 
 #[derive(Debug, Default, Clone)]
 pub struct AssignmentFilter {
+    /// Only assignments of these evaluations (the caller's view); None: all.
+    pub evaluation_ids: Option<Vec<i64>>,
     pub indicator_id: Option<i64>,
     pub organization_id: Option<i64>,
     pub evaluation_id: Option<i64>,
@@ -549,6 +543,9 @@ pub fn list_assignments(
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(assignments::id.gt(after));
+    }
+    if let Some(ids) = &filter.evaluation_ids {
+        query = query.filter(indicators::evaluation_id.eq_any(ids.clone()));
     }
     if let Some(indicator_id) = filter.indicator_id {
         query = query.filter(assignments::indicator_id.eq(indicator_id));

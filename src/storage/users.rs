@@ -105,8 +105,14 @@ pub fn list(
     visibility: Visibility,
     page: PageRequest,
 ) -> Result<Page<UserView>> {
+    // One query: accounts with their organization's code and province.
     let mut query = users::table
-        .select(UserRow::as_select())
+        .left_join(organizations::table)
+        .select((
+            UserRow::as_select(),
+            organizations::code.nullable(),
+            organizations::province_id.nullable(),
+        ))
         .order(users::id.asc())
         .limit(page.fetch_limit())
         .into_boxed();
@@ -116,22 +122,22 @@ pub fn list(
     match visibility {
         Visibility::All => {}
         Visibility::Province(province) => {
-            let in_province: Vec<i64> = organizations::table
-                .filter(organizations::province_id.eq(province))
-                .select(organizations::id)
-                .load(conn)?;
-            query = query.filter(users::organization_id.eq_any(in_province));
+            query = query.filter(organizations::province_id.eq(province));
         }
         Visibility::NoProvince => {
             return Ok(page.finish(Vec::new(), |row: &UserView| row.user.id));
         }
     }
-    let rows = query.load(conn)?;
+    let rows: Vec<(UserRow, Option<String>, Option<i64>)> = query.load(conn)?;
     let views = rows
         .into_iter()
-        .map(|row| with_organization(conn, row))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(page.finish(views, |row| row.user.id))
+        .map(|(user, organization_code, province_id)| UserView {
+            user,
+            organization_code,
+            province_id,
+        })
+        .collect();
+    Ok(page.finish(views, |row: &UserView| row.user.id))
 }
 
 fn details(fields: &UserFields) -> serde_json::Value {

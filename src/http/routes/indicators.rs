@@ -789,30 +789,15 @@ pub async fn list_organization_assignments(
             let caller = resolve_caller(conn, &claims)?;
             let organization = organizations::get_visible(conn, &caller, id)?;
             caller.may_read_assignments_of(organization.id)?;
-            let page_rows = indicators::list_assignments(
-                conn,
-                &AssignmentFilter {
-                    organization_id: Some(organization.id),
-                    evaluation_id: query.evaluation_id,
-                    role: query.role,
-                    ..Default::default()
-                },
-                page,
-            )?;
-            // A national unit may be assigned in several provinces: show only what the caller may see.
-            let visible = caller.visibility();
-            let mut kept = Vec::new();
-            for row in page_rows.items {
-                if let Some(evaluation) = evaluations::find(conn, row.evaluation_id)? {
-                    if visible.includes(Some(evaluation.province_id)) {
-                        kept.push(row);
-                    }
-                }
-            }
-            Ok(crate::storage::pagination::Page {
-                items: kept,
-                next_cursor: page_rows.next_cursor,
-            })
+            // A national unit may be assigned in several provinces: only what the caller may see.
+            let filter = AssignmentFilter {
+                evaluation_ids: evaluations::visible_ids(conn, caller.visibility())?,
+                organization_id: Some(organization.id),
+                evaluation_id: query.evaluation_id,
+                role: query.role,
+                ..Default::default()
+            };
+            indicators::list_assignments(conn, &filter, page)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_storage(rows, Assignment::from)))
