@@ -184,6 +184,45 @@ struct ColumnName {
     column_name: String,
 }
 
+/// `/readyz` says 503 until the migrations are applied; `/healthz` is alive all along.
+#[actix_web::test]
+async fn readiness_waits_for_migrations() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = support::test_config(provincial_kpi::config::DatabaseUrl::Sqlite(
+        dir.path().join("empty.sqlite3"),
+    ));
+    let state = provincial_kpi::startup::build_state(&config).expect("state");
+    let app = actix_web::test::init_service(provincial_kpi::http::app(state, &[])).await;
+    let request = actix_web::test::TestRequest::get()
+        .uri("/readyz")
+        .to_request();
+    let response = actix_web::test::call_service(&app, request).await;
+    assert_eq!(response.status().as_u16(), 503);
+    let body: serde_json::Value = actix_web::test::read_body_json(response).await;
+    assert_eq!(body["migrations_applied"], false);
+    let request = actix_web::test::TestRequest::get()
+        .uri("/healthz")
+        .to_request();
+    assert_eq!(
+        actix_web::test::call_service(&app, request)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    provincial_kpi::storage::run_migrations(&config.database_url).expect("migrate");
+    let request = actix_web::test::TestRequest::get()
+        .uri("/readyz")
+        .to_request();
+    assert_eq!(
+        actix_web::test::call_service(&app, request)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+}
+
 /// Both engines' migrations produce the same tables and columns.
 #[test]
 fn both_engines_have_the_same_tables_and_columns() {

@@ -17,7 +17,91 @@ both_engines!(
     patch_cannot_touch_read_only_fields,
     moving_an_agency_follows_its_province,
     concurrent_patches_with_one_etag_let_only_one_through,
+    repeat_while_the_first_runs_is_409,
+    audit_events_carry_the_request_id,
 );
+
+async fn repeat_while_the_first_runs_is_409(app: TestApp) {
+    use provincial_kpi::storage::idempotency::{self, Claim, KeyedRequest};
+    use provincial_kpi::storage::{write_transaction, ConnectionManager};
+    let body = json!({"code": "YST-SLOW", "name_th": "หน่วยงานช้า", "kind": "agency"});
+    // A first request with this key is in flight (claimed, not completed), as another
+    // instance would leave it mid-request.
+    let mut conn = ConnectionManager::new(app.config.database_url.clone())
+        .establish()
+        .expect("connect");
+    let keyed = KeyedRequest {
+        actor: "test-admin".into(),
+        path: "/api/v1/organizations".into(),
+        key: "in-flight".into(),
+        request_hash: {
+            use sha2::Digest;
+            sha2::Sha256::digest(body.to_string().as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        },
+    };
+    let claimed = write_transaction(&mut conn, |c| idempotency::claim(c, &keyed)).expect("claim");
+    assert!(matches!(claimed, Claim::Proceed));
+    let repeat = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .header("Idempotency-Key", "in-flight")
+        .json(&body)
+        .send()
+        .await;
+    repeat.assert_problem(409, "idempotency-in-progress");
+    let other_body = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .header("Idempotency-Key", "in-flight")
+        .json(&json!({"code": "X"}))
+        .send()
+        .await;
+    assert_eq!(
+        other_body.status.as_u16(),
+        400,
+        "the body is checked before the key"
+    );
+    // Once released (the first failed), the same request goes through.
+    write_transaction(&mut conn, |c| idempotency::release(c, &keyed)).expect("release");
+    app.post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .header("Idempotency-Key", "in-flight")
+        .json(&body)
+        .send()
+        .await
+        .assert_status(201);
+}
+
+async fn audit_events_carry_the_request_id(app: TestApp) {
+    let created = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .header("X-Request-Id", "governor-meeting-2565-03")
+        .json(&json!({"code": "YST-TRACE", "name_th": "หน่วยงานติดตาม", "kind": "agency"}))
+        .send()
+        .await;
+    created.assert_status(201);
+    assert_eq!(
+        created.header("x-request-id").as_deref(),
+        Some("governor-meeting-2565-03")
+    );
+    let audit = app
+        .get("/api/v1/audit-events?actor=test-admin")
+        .bearer(&app.admin())
+        .send()
+        .await
+        .json();
+    let event = audit["items"]
+        .as_array()
+        .and_then(|items| items.last())
+        .cloned()
+        .expect("event");
+    assert_eq!(event["request_id"], "governor-meeting-2565-03");
+    assert_eq!(event["details"]["name_th"], "หน่วยงานติดตาม");
+}
 
 async fn concurrent_patches_with_one_etag_let_only_one_through(app: TestApp) {
     let id = app.org_id("YST-PEO").await;

@@ -64,7 +64,6 @@ type Call = Rc<dyn Fn(actix_http::Request) -> Pin<Box<dyn Future<Output = TestRe
 
 pub struct TestApp {
     pub engine: Engine,
-    #[allow(dead_code)]
     pub config: Config,
     call: Call,
     tokens: TokenService,
