@@ -12,7 +12,7 @@ use crate::http::extract::{Authenticated, JsonBody};
 use crate::http::openapi::{TooManyRequests, Unauthorized};
 use crate::http::AppState;
 use crate::policy::Role;
-use crate::storage::{organizations, users, write_transaction};
+use crate::storage::{organizations, users};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,42 +52,64 @@ pub async fn issue_token(
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse> {
     let TokenRequest { username, password } = body.value;
-    let (user, organization_code) = state
+    let retry_after = |until: chrono::NaiveDateTime| Error::TooManyRequests {
+        retry_after_seconds: (until - crate::storage::now()).num_seconds().max(1) as u64,
+    };
+    // 1. The lock and the account (with its organization's code), then the connection goes back.
+    let lookup_name = username.clone();
+    let (lock, account) = state
         .db
-        .run(move |conn| {
-            let retry_after = |until: chrono::NaiveDateTime| Error::TooManyRequests {
-                retry_after_seconds: (until - crate::storage::now()).num_seconds().max(1) as u64,
-            };
-            if let Some(until) = users::locked_until(conn, &username)? {
-                return Err(retry_after(until));
-            }
-            let user = users::find_by_username(conn, &username)?;
-            // The hash is checked even for an unknown user, so timing tells nothing.
-            let stored_hash = user
-                .as_ref()
-                .map_or(passwords::dummy_hash(), |u| u.password_hash.as_str());
-            let password_ok = passwords::verify(&password, stored_hash);
-            let user = match user {
-                Some(user) if password_ok => user,
-                _ => {
-                    let locked = write_transaction(conn, |c| users::record_failure(c, &username))?;
-                    return Err(match locked {
-                        Some(until) => retry_after(until),
-                        None => Error::Unauthorized("wrong username or password".into()),
-                    });
+        .read(move |conn| {
+            let lock = users::locked_until(conn, &lookup_name)?;
+            let account = match users::find_by_username(conn, &lookup_name)? {
+                Some(user) => {
+                    let code = match user.organization_id {
+                        Some(id) => organizations::find(conn, id)?.map(|org| org.code),
+                        None => None,
+                    };
+                    Some((user, code))
                 }
-            };
-            write_transaction(conn, |c| users::clear_failures(c, &username))?;
-            if user.disabled {
-                return Err(Error::Unauthorized("this account is disabled".into()));
-            }
-            let organization_code = match user.organization_id {
-                Some(id) => organizations::find(conn, id)?.map(|org| org.code),
                 None => None,
             };
-            Ok((user, organization_code))
+            Ok((lock, account))
         })
         .await?;
+    if let Some(until) = lock {
+        return Err(retry_after(until));
+    }
+    // 2. The deliberately slow hash check, holding no database connection. It runs even for an
+    // unknown user, so timing tells nothing.
+    let stored_hash = account.as_ref().map_or_else(
+        || passwords::dummy_hash().to_owned(),
+        |(user, _)| user.password_hash.clone(),
+    );
+    let password_ok = actix_web::web::block(move || passwords::verify(&password, &stored_hash))
+        .await
+        .map_err(|e| Error::Internal(format!("password check failed: {e}")))?;
+    // 3. Count the failure (maybe locking the username) or clear the count.
+    let (user, organization_code) = match account {
+        Some(account) if password_ok => {
+            let name = username.clone();
+            state
+                .db
+                .write(move |conn| users::clear_failures(conn, &name))
+                .await?;
+            account
+        }
+        _ => {
+            let locked = state
+                .db
+                .write(move |conn| users::record_failure(conn, &username))
+                .await?;
+            return Err(match locked {
+                Some(until) => retry_after(until),
+                None => Error::Unauthorized("wrong username or password".into()),
+            });
+        }
+    };
+    if user.disabled {
+        return Err(Error::Unauthorized("this account is disabled".into()));
+    }
     let access_token = state.tokens.issue(
         &user.username,
         &user.display_name,

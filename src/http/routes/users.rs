@@ -176,6 +176,22 @@ fn get_manageable(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<U
         .ok_or_else(|| Error::not_found("user", id))
 }
 
+/// Hashes an acceptable password on a blocking thread before any transaction starts, so the
+/// deliberately slow hash never holds a connection or SQLite's write lock. A weak or absent
+/// password gives None: the validation inside the transaction reports it with the rest.
+async fn hash_outside_transaction(password: Option<&str>) -> Result<Option<String>> {
+    match password {
+        Some(password) if passwords::check_strength("password", password).is_none() => {
+            let password = password.to_owned();
+            actix_web::web::block(move || passwords::hash(&password))
+                .await
+                .map_err(|e| Error::Internal(format!("hashing a password: {e}")))?
+                .map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// List the accounts the caller manages.
 #[utoipa::path(
     tag = "users",
@@ -223,6 +239,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse> {
     let subject = claims.sub.clone();
     let JsonBody { value: new, bytes } = body;
+    let password_hash = hash_outside_transaction(Some(&new.password)).await?;
     idempotent::create(
         &state,
         &subject,
@@ -242,7 +259,8 @@ pub async fn create_user(
             let fields = UserFields {
                 username: new.username,
                 display_name: new.display_name.trim().to_owned(),
-                password_hash: passwords::hash(&new.password)?,
+                password_hash: password_hash
+                    .ok_or_else(|| Error::Internal("the password was not hashed".into()))?,
                 role: new.role,
                 organization_id: new.organization_id,
                 disabled: new.disabled,
@@ -319,6 +337,8 @@ pub async fn patch_user(
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
+    let new_password_hash =
+        hash_outside_transaction(patch.value.get("password").and_then(Value::as_str)).await?;
     let view = state
         .db
         .write(move |conn| {
@@ -347,9 +367,12 @@ pub async fn patch_user(
             )?;
             Error::check(errors)?;
             caller.may_manage_account(province_id, merged.role)?;
-            let password_hash = match &merged.password {
-                Some(password) => passwords::hash(password)?,
-                None => current.user.password_hash.clone(),
+            let password_hash = match (&merged.password, new_password_hash) {
+                (Some(_), Some(hash)) => hash,
+                (Some(_), None) => {
+                    return Err(Error::Internal("the new password was not hashed".into()))
+                }
+                (None, _) => current.user.password_hash.clone(),
             };
             let fields = UserFields {
                 username: current.user.username.clone(),
