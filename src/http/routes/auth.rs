@@ -52,6 +52,10 @@ pub async fn issue_token(
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse> {
     let TokenRequest { username, password } = body.value;
+    // No account has such a name or password: refuse before spending a hash on it.
+    if username.len() > 64 || password.chars().count() > passwords::MAX_PASSWORD_CHARS {
+        return Err(Error::Unauthorized("wrong username or password".into()));
+    }
     let retry_after = |until: chrono::NaiveDateTime| Error::TooManyRequests {
         retry_after_seconds: (until - crate::storage::now()).num_seconds().max(1) as u64,
     };
