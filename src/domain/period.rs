@@ -201,7 +201,8 @@ impl FiscalYear {
     /// October of the previous calendar year.
     pub fn first_month(self) -> Period {
         Period {
-            year: self.0 - BE_OFFSET - 1,
+            // Saturating: any i32 a client sends must not overflow before `check_span` refuses it.
+            year: self.0.saturating_sub(BE_OFFSET + 1),
             month: 10,
         }
     }
@@ -209,7 +210,7 @@ impl FiscalYear {
     /// September.
     pub fn last_month(self) -> Period {
         Period {
-            year: self.0 - BE_OFFSET,
+            year: self.0.saturating_sub(BE_OFFSET),
             month: 9,
         }
     }
@@ -366,6 +367,15 @@ mod tests {
         assert_eq!(p("2021-10").fiscal_year(), fy);
         assert_eq!(p("2022-09").fiscal_year(), fy);
         assert_eq!(p("2021-09").fiscal_year(), FiscalYear(2564));
+    }
+
+    #[test]
+    fn any_fiscal_year_number_is_refused_without_overflow() {
+        for fy in [i32::MIN, -1, 0, 2022, i32::MAX] {
+            let fiscal_year = FiscalYear(fy);
+            let (start, end) = fiscal_year.default_span();
+            assert_eq!(fiscal_year.check_span(start, end)[0].0, "fiscal_year");
+        }
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub fn create(
         ));
     }
     check_fields(fiscal_year, &fields, &mut errors);
-    if province.is_some() {
+    if province.is_some_and(|org| org.kind() == OrganizationKind::Province) {
         caller.may_manage_evaluations(province_id)?;
     }
     Error::check(errors)?;

@@ -16,7 +16,51 @@ both_engines!(
     organization_assignments_answer_what_an_agency_must_report,
     indicator_search_and_filters,
     organization_in_use_by_an_assignment_cannot_be_deleted,
+    evaluation_fields_are_checked,
 );
+
+async fn evaluation_fields_are_checked(app: TestApp) {
+    let token = app.yasothon_admin();
+    let province = app.org_id("TH-35").await;
+    let agency = app.org_id("YST-PEO").await;
+    for (body, fields) in [
+        (
+            json!({"province_id": province, "fiscal_year": i32::MIN, "title": "x"}),
+            vec!["fiscal_year"],
+        ),
+        (
+            json!({"province_id": province, "fiscal_year": 2022, "title": "x"}),
+            vec!["fiscal_year"],
+        ),
+        (
+            json!({"province_id": agency, "fiscal_year": 2565, "title": " "}),
+            vec!["province_id", "title"],
+        ),
+        (
+            json!({"province_id": province, "fiscal_year": 2565, "title": "x", "deadline_day": 0, "reporting_start": "2022-10"}),
+            vec!["deadline_day", "reporting_end"],
+        ),
+    ] {
+        let response = app
+            .post("/api/v1/evaluations")
+            .bearer(&token)
+            .json(&body)
+            .send()
+            .await;
+        response.assert_problem(422, "validation");
+        assert_eq!(response.error_fields(), fields, "{body}");
+    }
+    let bad_period = app.post("/api/v1/evaluations").bearer(&token).json(&json!({"province_id": province, "fiscal_year": 2565, "title": "x", "reporting_start": "2021-13"})).send().await;
+    bad_period.assert_problem(400, "bad-request");
+    assert_eq!(bad_period.error_fields(), vec!["reporting_start"]);
+    let listed = app
+        .get("/api/v1/evaluations")
+        .bearer(&token)
+        .send()
+        .await
+        .json();
+    assert_eq!(listed["items"], json!([]), "nothing stored");
+}
 
 async fn organization_in_use_by_an_assignment_cannot_be_deleted(app: TestApp) {
     let admin = app.admin();
