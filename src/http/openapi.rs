@@ -77,7 +77,7 @@ problem_responses! {
     Unauthorized => ("unauthorized", "Missing, expired or invalid bearer token", "the token has expired"),
     Forbidden => ("forbidden", "The caller's role or scope does not allow this", "a province administrator manages only the organizations under its own province"),
     NotFound => ("not-found", "No such resource, or not visible to the caller", "organization 9999 does not exist or is not visible to you"),
-    Duplicate => ("duplicate", "A unique value is already taken", "the code TH-35 is already used by organization 3", "code": "the code TH-35 is already used by organization 3"),
+    Duplicate => ("duplicate", "A unique value is already taken", "the code YST-PEO is already taken; choose another", "code": "the code YST-PEO is already taken; choose another"),
     Referenced => ("referenced", "Still referenced by other records", "organization TH-35 is still referenced by 29 organization(s) under it and 4 account(s); move or delete those first"),
     InvalidState => ("invalid-state", "Not allowed in the resource's current state", "the evaluation is closed and read-only"),
     IdempotencyInProgress => ("idempotency-in-progress", "The first request with this Idempotency-Key is still running", "the first request with this Idempotency-Key is still running; retry shortly"),

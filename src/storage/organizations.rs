@@ -211,12 +211,10 @@ fn place_in_tree(
 fn check_code_free(conn: &mut DbConnection, code: &str, own_id: Option<i64>) -> Result<()> {
     if let Some(existing) = find_by_code(conn, code)? {
         if Some(existing.id) != own_id {
+            // Codes are unique across provinces: say it is taken, never by whom.
             return Err(Error::duplicate(
                 "code",
-                format!(
-                    "the code {code} is already used by organization {}",
-                    existing.id
-                ),
+                format!("the code {code} is already taken; choose another"),
             ));
         }
     }
