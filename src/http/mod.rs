@@ -69,6 +69,9 @@ pub fn app(
     let route_table = Data::new(RouteTable::from_openapi(&api));
     app.app_data(route_table)
         .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", api))
+        // People type the address without the slash, or just the host.
+        .route("/swagger-ui", web::get().to(to_swagger_ui))
+        .route("/", web::get().to(to_swagger_ui))
         .default_service(web::to(fallback))
         .wrap(Condition::new(!cors_origins.is_empty(), cors(cors_origins)))
         .wrap(from_fn(observe::observe))
@@ -151,6 +154,12 @@ impl RouteTable {
             .collect();
         (!methods.is_empty()).then_some(methods)
     }
+}
+
+async fn to_swagger_ui() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, "/swagger-ui/"))
+        .finish()
 }
 
 /// Unknown paths are 404, known paths with another method 405, both as problem+json.

@@ -109,6 +109,11 @@ async fn operator_endpoints(app: TestApp) {
 }
 
 async fn swagger_ui_and_spec_are_served(app: TestApp) {
+    for entry in ["/", "/swagger-ui"] {
+        let redirect = app.get(entry).send().await;
+        redirect.assert_status(302);
+        assert_eq!(redirect.header("location").as_deref(), Some("/swagger-ui/"));
+    }
     let ui = app.get("/swagger-ui/").send().await;
     ui.assert_status(200);
     assert!(String::from_utf8_lossy(&ui.body).contains("swagger-ui"));
