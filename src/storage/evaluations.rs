@@ -7,7 +7,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, components, evaluations, indicators, organizations};
-use super::{expect_one_updated, now, DbConnection};
+use super::{ensure_unique, expect_one_updated, now, DbConnection};
 use crate::domain::criteria::{Breakpoint, Criteria};
 use crate::domain::framework::{
     check_deadline_day, check_figure, AssignmentRole, EvaluationStatus,
@@ -519,13 +519,9 @@ fn code_taken(
         .select(components::id)
         .first(conn)
         .optional()?;
-    match existing {
-        Some(id) if Some(id) != own_id => Err(Error::duplicate(
-            "code",
-            format!("component code {code} is already used in this evaluation"),
-        )),
-        _ => Ok(()),
-    }
+    ensure_unique(existing, own_id, "code", || {
+        format!("component code {code} is already used in this evaluation")
+    })
 }
 
 /// Inserts without checks or audit (the framework import checks the whole document first).

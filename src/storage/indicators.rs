@@ -8,7 +8,7 @@ use super::audit::{self, Actor, Change};
 use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, components, indicators, organizations};
-use super::{contains_pattern, expect_one_updated, now, search_text, DbConnection};
+use super::{contains_pattern, ensure_unique, expect_one_updated, now, search_text, DbConnection};
 use crate::domain::criteria::{Breakpoint, Criteria};
 use crate::domain::framework::{check_figure, AssignmentRole, EvaluationStatus};
 use crate::domain::organization::check_code;
@@ -232,13 +232,9 @@ fn code_taken(
         .select(indicators::id)
         .first(conn)
         .optional()?;
-    match existing {
-        Some(id) if Some(id) != own_id => Err(Error::duplicate(
-            "code",
-            format!("indicator code {code} is already used in this evaluation"),
-        )),
-        _ => Ok(()),
-    }
+    ensure_unique(existing, own_id, "code", || {
+        format!("indicator code {code} is already used in this evaluation")
+    })
 }
 
 fn check_component(
@@ -659,17 +655,13 @@ fn assignment_taken(
         .select(assignments::id)
         .first(conn)
         .optional()?;
-    match existing {
-        Some(id) if Some(id) != own_id => Err(Error::duplicate(
-            "organization_id",
-            format!(
-                "organization {} already has the role {} for this indicator",
-                fields.organization_id,
-                fields.role.as_str()
-            ),
-        )),
-        _ => Ok(()),
-    }
+    ensure_unique(existing, own_id, "organization_id", || {
+        format!(
+            "organization {} already has the role {} for this indicator",
+            fields.organization_id,
+            fields.role.as_str()
+        )
+    })
 }
 
 /// Inserts without checks or audit (the framework import checks the whole document first).

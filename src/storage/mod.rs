@@ -268,6 +268,20 @@ pub fn expect_one_updated(rows: usize, read_version: i64) -> Result<()> {
     }
 }
 
+/// A unique value is free when no row holds it, or only the row being changed (`own_id`);
+/// otherwise a 409 naming `field`.
+pub fn ensure_unique(
+    holder: Option<i64>,
+    own_id: Option<i64>,
+    field: &str,
+    message: impl FnOnce() -> String,
+) -> Result<()> {
+    match holder {
+        Some(id) if Some(id) != own_id => Err(Error::duplicate(field, message())),
+        _ => Ok(()),
+    }
+}
+
 /// SQL `LIKE` pattern for a case-insensitive substring: the needle lower-cased like
 /// `search_text` columns are, with `\`, `%` and `_` escaped (used with `ESCAPE '\'`).
 pub fn contains_pattern(needle: &str) -> String {

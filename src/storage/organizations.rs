@@ -7,7 +7,7 @@ use serde_json::json;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{organizations, users};
-use super::{contains_pattern, expect_one_updated, now, search_text, DbConnection};
+use super::{contains_pattern, ensure_unique, expect_one_updated, now, search_text, DbConnection};
 use crate::domain::organization::{check_code, check_province_code, OrganizationKind};
 use crate::error::{ConflictKind, Error, FieldError, Result};
 use crate::policy::{Caller, Visibility};
@@ -209,16 +209,11 @@ fn place_in_tree(
 }
 
 fn check_code_free(conn: &mut DbConnection, code: &str, own_id: Option<i64>) -> Result<()> {
-    if let Some(existing) = find_by_code(conn, code)? {
-        if Some(existing.id) != own_id {
-            // Codes are unique across provinces: say it is taken, never by whom.
-            return Err(Error::duplicate(
-                "code",
-                format!("the code {code} is already taken; choose another"),
-            ));
-        }
-    }
-    Ok(())
+    let holder = find_by_code(conn, code)?.map(|existing| existing.id);
+    // Codes are unique across provinces: say it is taken, never by whom.
+    ensure_unique(holder, own_id, "code", || {
+        format!("the code {code} is already taken; choose another")
+    })
 }
 
 fn details(row: &OrganizationRow) -> serde_json::Value {

@@ -7,8 +7,8 @@ use serde_json::json;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{login_throttle, organizations, users};
-use super::{expect_one_updated, now, DbConnection};
-use crate::error::{Error, Result};
+use super::{ensure_unique, expect_one_updated, now, DbConnection};
+use crate::error::Result;
 use crate::policy::{Role, Visibility};
 
 pub const ENTITY: &str = "user";
@@ -157,12 +157,10 @@ pub fn create(
     fields: &UserFields,
     province_id: Option<i64>,
 ) -> Result<UserView> {
-    if find_by_username(conn, &fields.username)?.is_some() {
-        return Err(Error::duplicate(
-            "username",
-            format!("the username {} is taken", fields.username),
-        ));
-    }
+    let holder = find_by_username(conn, &fields.username)?.map(|user| user.id);
+    ensure_unique(holder, None, "username", || {
+        format!("the username {} is taken", fields.username)
+    })?;
     let timestamp = now();
     let id: i64 = diesel::insert_into(users::table)
         .values((
