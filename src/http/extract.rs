@@ -2,6 +2,7 @@
 //! query strings, bearer tokens, `If-Match`, `Idempotency-Key`, and the request id.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -102,14 +103,26 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -
 }
 
 /// A JSON request body: `application/json` (or any `+json` type), at most 1 MiB unless the
-/// scope sets a `BodyLimit`, unknown fields refused by the target type. Keeps the raw bytes
-/// for `Idempotency-Key` comparison.
+/// scope sets a `BodyLimit`. The extractor only reads the bytes: the handler parses them with
+/// `parse` after the policy and precondition checks (policy first, then preconditions, then
+/// the body), and keeps the bytes for `Idempotency-Key` comparison.
 pub struct JsonBody<T> {
-    pub value: T,
-    pub bytes: Bytes,
+    bytes: Bytes,
+    target: PhantomData<fn() -> T>,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// The body as `T`; unknown fields are refused by the target type.
+    pub fn parse(&self) -> Result<T> {
+        parse_json(&self.bytes)
+    }
+
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
+impl<T: 'static> FromRequest for JsonBody<T> {
     type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
 
@@ -126,8 +139,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 .app_data::<BodyLimit>()
                 .map_or(JSON_BODY_LIMIT, |limit| limit.0);
             let bytes = read_body(&req, &mut payload, limit).await?;
-            let value = parse_json(&bytes)?;
-            Ok(Self { value, bytes })
+            Ok(Self {
+                bytes,
+                target: PhantomData,
+            })
         })
     }
 }
@@ -158,15 +173,24 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     }
 }
 
-/// The verified bearer token of the request (401 when missing or invalid).
-pub struct Authenticated(pub Claims);
+/// The verified bearer token of the request (401 when missing or invalid), with the request's
+/// id for the audit trail. Handlers pass it to `AppState::read`/`write`, which resolve it to
+/// the caller inside the request's transaction.
+#[derive(Clone)]
+pub struct Authenticated {
+    pub claims: Claims,
+    pub request_id: RequestId,
+}
 
 impl FromRequest for Authenticated {
     type Error = Error;
     type Future = std::future::Ready<Result<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(authenticate(req).map(Authenticated))
+        std::future::ready(authenticate(req).map(|claims| Authenticated {
+            claims,
+            request_id: request_id_of(req),
+        }))
     }
 }
 
@@ -197,6 +221,7 @@ fn authenticate(req: &HttpRequest) -> Result<Claims> {
 }
 
 /// The `If-Match` header, checked against a resource's current version.
+#[derive(Clone)]
 pub struct IfMatch(Option<String>);
 
 impl IfMatch {
@@ -249,35 +274,49 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The optional `Idempotency-Key` header: 1–255 visible ASCII characters.
-pub struct IdempotencyKey(pub Option<String>);
+/// The optional `Idempotency-Key` header: 1–255 visible ASCII characters. Read leniently and
+/// checked by `idempotent::create` after the caller's policy check, so a caller who may not
+/// create learns that first.
+pub struct IdempotencyKey(Option<std::result::Result<String, ()>>);
+
+impl IdempotencyKey {
+    pub fn is_present(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The key, if one was sent; 400 when it is not a valid key.
+    pub fn validated(self) -> Result<Option<String>> {
+        match self.0 {
+            None => Ok(None),
+            Some(Ok(key)) => Ok(Some(key)),
+            Some(Err(())) => Err(Error::bad_request(
+                "the Idempotency-Key header is not valid",
+                vec![FieldError::new(
+                    "Idempotency-Key",
+                    "must be 1–255 visible ASCII characters, e.g. a UUID",
+                )],
+            )),
+        }
+    }
+}
 
 impl FromRequest for IdempotencyKey {
     type Error = Error;
     type Future = std::future::Ready<Result<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match req.headers().get("Idempotency-Key") {
-            None => Ok(IdempotencyKey(None)),
-            Some(value) => value
+        let key = req.headers().get("Idempotency-Key").map(|value| {
+            value
                 .to_str()
                 .ok()
                 .map(str::trim)
                 .filter(|key| {
                     (1..=255).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic())
                 })
-                .map(|key| IdempotencyKey(Some(key.to_owned())))
-                .ok_or_else(|| {
-                    Error::bad_request(
-                        "the Idempotency-Key header is not valid",
-                        vec![FieldError::new(
-                            "Idempotency-Key",
-                            "must be 1–255 visible ASCII characters, e.g. a UUID",
-                        )],
-                    )
-                }),
-        };
-        std::future::ready(result)
+                .map(str::to_owned)
+                .ok_or(())
+        });
+        std::future::ready(Ok(IdempotencyKey(key)))
     }
 }
 
@@ -290,13 +329,15 @@ impl FromRequest for RequestId {
     type Future = std::future::Ready<Result<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let id = req
-            .extensions()
-            .get::<RequestId>()
-            .cloned()
-            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()));
-        std::future::ready(Ok(id))
+        std::future::ready(Ok(request_id_of(req)))
     }
+}
+
+fn request_id_of(req: &HttpRequest) -> RequestId {
+    req.extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()))
 }
 
 /// Handler for bad path segments (`/organizations/abc`).

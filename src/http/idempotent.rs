@@ -6,10 +6,13 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::extract::{etag, IdempotencyKey};
+use super::caller::in_caller_scope;
+use super::extract::{etag, Authenticated, IdempotencyKey};
 use super::problem::PROBLEM_JSON;
 use super::AppState;
 use crate::error::{ConflictKind, Error, Result};
+use crate::policy::Caller;
+use crate::storage::audit::Actor;
 use crate::storage::idempotency::{self, Claim, KeyedRequest, StoredResponse};
 use crate::storage::DbConnection;
 
@@ -41,36 +44,51 @@ fn respond(stored: &StoredResponse) -> HttpResponse {
     response.body(stored.body.clone())
 }
 
-/// Runs `work` in one write transaction and answers 201, honouring `Idempotency-Key`.
-/// `subject` (the token's `sub`) and `path` scope the key.
+/// Runs `work` as the caller in one write transaction and answers 201, honouring
+/// `Idempotency-Key`. The token's `sub` and `path` scope the key. `gate` is the role-level
+/// policy check of the operation: it runs before the key is looked at (policy first), and
+/// `work` makes the object-level checks before it parses the body.
 pub async fn create<T, F>(
     state: &AppState,
-    subject: &str,
+    auth: Authenticated,
     path: &str,
     key: IdempotencyKey,
     body: &[u8],
+    gate: fn(&Caller) -> Result<()>,
     work: F,
 ) -> Result<HttpResponse>
 where
     T: Serialize + Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<Created<T>> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &Caller, &Actor) -> Result<Created<T>> + Send + 'static,
 {
-    let Some(key) = key.0 else {
-        let created = state.db.write(work).await?;
+    let gated = move |conn: &mut DbConnection, caller: &Caller, actor: &Actor| {
+        gate(caller)?;
+        work(conn, caller, actor)
+    };
+    if !key.is_present() {
+        let created = state.write(auth, gated).await?;
         return Ok(respond(&stored(&created)?));
-    };
-    let keyed = KeyedRequest {
-        actor: subject.to_owned(),
-        path: path.to_owned(),
-        key,
-        request_hash: hex(&Sha256::digest(body)),
-    };
-    let claim_request = keyed.clone();
-    match state
-        .db
-        .write(move |conn| idempotency::claim(conn, &claim_request))
-        .await?
-    {
+    }
+    let actor = auth.claims.sub.clone();
+    let path = path.to_owned();
+    let request_hash = hex(&Sha256::digest(body));
+    let (keyed, claim) = state
+        .write(auth.clone(), move |conn, caller, _| {
+            gate(caller)?;
+            let Some(key) = key.validated()? else {
+                return Err(Error::Internal("the Idempotency-Key vanished".into()));
+            };
+            let keyed = KeyedRequest {
+                actor,
+                path,
+                key,
+                request_hash,
+            };
+            let claim = idempotency::claim(conn, &keyed)?;
+            Ok((keyed, claim))
+        })
+        .await?;
+    match claim {
         Claim::Replay(first) => return Ok(respond(&first)),
         Claim::Mismatch => return Err(Error::IdempotencyKeyReused),
         Claim::InProgress => {
@@ -85,7 +103,7 @@ where
     let outcome = state
         .db
         .write(move |conn| {
-            let created = work(conn)?;
+            let created = in_caller_scope(conn, auth, gated)?;
             let response = stored(&created)?;
             idempotency::complete(conn, &complete_request, &response)?;
             Ok(response)

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, Page, PageParams};
-use crate::auth::resolve_caller;
 use crate::error::Result;
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::AppState;
@@ -74,7 +73,7 @@ pub struct AuditQuery {
 #[get("/audit-events")]
 pub async fn list_audit_events(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<HttpResponse> {
     let page = PageParams {
@@ -88,9 +87,7 @@ pub async fn list_audit_events(
         actor: query.actor,
     };
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        .read(auth, move |conn, caller| {
             audit::list(conn, caller.audit_visibility()?, &filter, page)
         })
         .await?;

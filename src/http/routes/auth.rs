@@ -5,7 +5,7 @@ use actix_web::{get, post, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{passwords, resolve_caller};
+use crate::auth::passwords;
 use crate::domain::organization::OrganizationKind;
 use crate::error::{Error, Result};
 use crate::http::extract::{Authenticated, JsonBody};
@@ -51,7 +51,7 @@ pub async fn issue_token(
     state: Data<AppState>,
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse> {
-    let TokenRequest { username, password } = body.value;
+    let TokenRequest { username, password } = body.parse()?;
     // No account has such a name or password: refuse before spending a hash on it.
     if username.len() > 64 || password.chars().count() > passwords::MAX_PASSWORD_CHARS {
         return Err(Error::Unauthorized("wrong username or password".into()));
@@ -164,14 +164,9 @@ pub struct Me {
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn me(
-    state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-) -> Result<HttpResponse> {
+pub async fn me(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse> {
     let me = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        .read(auth, move |conn, caller| {
             let mut summary = |id: Option<i64>| -> Result<Option<OrganizationSummary>> {
                 Ok(match id {
                     Some(id) => organizations::find(conn, id)?.map(|row| OrganizationSummary {
@@ -186,8 +181,8 @@ pub async fn me(
             let organization = summary(caller.organization_id())?;
             let province = summary(caller.province_id())?;
             Ok(Me {
-                subject: caller.subject,
-                name: caller.name,
+                subject: caller.subject.clone(),
+                name: caller.name.clone(),
                 role: caller.role,
                 organization,
                 province,

@@ -7,13 +7,10 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
-use crate::auth::resolve_caller;
 use crate::domain::framework::{EvaluationStatus, FrameworkDocument};
 use crate::domain::period::{FiscalYear, Period};
 use crate::error::Result;
-use crate::http::extract::{
-    Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId,
-};
+use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams};
 use crate::http::idempotent::{self, Created};
 use crate::http::merge_patch;
 use crate::http::openapi::{
@@ -21,7 +18,7 @@ use crate::http::openapi::{
     Unprocessable,
 };
 use crate::http::AppState;
-use crate::storage::audit::Actor;
+use crate::policy::Caller;
 use crate::storage::evaluations::{
     self, ComponentFields, ComponentRow, EvaluationFields, EvaluationFilter, EvaluationRow,
 };
@@ -154,7 +151,7 @@ pub struct EvaluationListQuery {
 #[get("/evaluations")]
 pub async fn list_evaluations(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     QueryParams(query): QueryParams<EvaluationListQuery>,
 ) -> Result<HttpResponse> {
     let page = PageParams {
@@ -168,9 +165,7 @@ pub async fn list_evaluations(
         status: query.status,
     };
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        .read(auth, move |conn, caller| {
             evaluations::list(conn, caller.visibility(), &filter, page)
         })
         .await?;
@@ -192,21 +187,20 @@ pub async fn list_evaluations(
 #[post("/evaluations")]
 pub async fn create_evaluation(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     key: IdempotencyKey,
     body: JsonBody<NewEvaluation>,
 ) -> Result<HttpResponse> {
-    let subject = claims.sub.clone();
-    let JsonBody { value: new, bytes } = body;
+    let bytes = body.bytes().clone();
     idempotent::create(
         &state,
-        &subject,
+        auth,
         "/api/v1/evaluations",
         key,
         &bytes,
-        move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        Caller::manages_evaluations,
+        move |conn, caller, actor| {
+            let new = body.parse()?;
             let fiscal_year = FiscalYear(new.fiscal_year);
             let (default_start, default_end) = fiscal_year.default_span();
             let fields = EvaluationFields {
@@ -216,14 +210,8 @@ pub async fn create_evaluation(
                 reporting_end: new.reporting_end.unwrap_or(default_end),
                 status: EvaluationStatus::Draft,
             };
-            let row = evaluations::create(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                new.province_id,
-                fiscal_year,
-                fields,
-            )?;
+            let row =
+                evaluations::create(conn, caller, actor, new.province_id, fiscal_year, fields)?;
             Ok(Created {
                 location: format!("/api/v1/evaluations/{}", row.id),
                 version: row.version,
@@ -247,15 +235,13 @@ pub async fn create_evaluation(
 #[get("/evaluations/{id}")]
 pub async fn get_evaluation(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            evaluations::get_visible(conn, &caller, id)
+        .read(auth, move |conn, caller| {
+            evaluations::get_visible(conn, caller, id)
         })
         .await?;
     let version = row.version;
@@ -281,18 +267,16 @@ pub async fn get_evaluation(
 #[patch("/evaluations/{id}")]
 pub async fn patch_evaluation(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let current = evaluations::get_visible(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            caller.manages_evaluations()?;
+            let current = evaluations::get_visible(conn, caller, id)?;
             caller.may_manage_evaluations(current.province_id)?;
             if_match.require(current.version)?;
             let (start, end) = current.span();
@@ -300,14 +284,8 @@ pub async fn patch_evaluation(
                 "title": current.title, "deadline_day": current.deadline_day,
                 "reporting_start": start, "reporting_end": end, "status": current.status,
             });
-            let merged: MergedEvaluation = merge_patch::apply(writable, &patch.value)?;
-            evaluations::update(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &current,
-                merged.into(),
-            )
+            let merged: MergedEvaluation = merge_patch::apply(writable, &patch.parse()?)?;
+            evaluations::update(conn, caller, actor, &current, merged.into())
         })
         .await?;
     let version = row.version;
@@ -328,15 +306,13 @@ pub async fn patch_evaluation(
 #[get("/evaluations/{id}/framework")]
 pub async fn get_framework(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let document = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let evaluation = evaluations::get_visible(conn, &caller, id)?;
+        .read(auth, move |conn, caller| {
+            let evaluation = evaluations::get_visible(conn, caller, id)?;
             framework::export(conn, evaluation.id)
         })
         .await?;
@@ -360,25 +336,18 @@ pub async fn get_framework(
 #[put("/evaluations/{id}/framework")]
 pub async fn put_framework(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     body: JsonBody<FrameworkDocument>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let document = body.value;
     let stored = state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let evaluation = evaluations::get_visible(conn, &caller, id)?;
-            framework::import(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &evaluation,
-                &document,
-            )
+        .write(auth, move |conn, caller, actor| {
+            caller.manages_evaluations()?;
+            let evaluation = evaluations::get_visible(conn, caller, id)?;
+            caller.may_manage_evaluations(evaluation.province_id)?;
+            let document = body.parse()?;
+            framework::import(conn, caller, actor, &evaluation, &document)
         })
         .await?;
     Ok(HttpResponse::Ok().json(stored))
@@ -462,17 +431,15 @@ pub struct ComponentPatch {
 #[get("/evaluations/{id}/components")]
 pub async fn list_components(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
     QueryParams(query): QueryParams<PageParams>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let page = query.page()?;
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let evaluation = evaluations::get_visible(conn, &caller, id)?;
+        .read(auth, move |conn, caller| {
+            let evaluation = evaluations::get_visible(conn, caller, id)?;
             evaluations::list_components(conn, evaluation.id, page)
         })
         .await?;
@@ -495,31 +462,24 @@ pub async fn list_components(
 #[post("/evaluations/{id}/components")]
 pub async fn create_component(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     key: IdempotencyKey,
     id: Path<i64>,
     body: JsonBody<NewComponent>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let subject = claims.sub.clone();
-    let JsonBody { value: new, bytes } = body;
+    let bytes = body.bytes().clone();
     idempotent::create(
         &state,
-        &subject,
+        auth,
         &format!("/api/v1/evaluations/{id}/components"),
         key,
         &bytes,
-        move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let evaluation = evaluations::get_visible(conn, &caller, id)?;
-            let row = evaluations::create_component(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &evaluation,
-                new.into(),
-            )?;
+        Caller::manages_evaluations,
+        move |conn, caller, actor| {
+            let new = body.parse()?;
+            let evaluation = evaluations::get_visible(conn, caller, id)?;
+            let row = evaluations::create_component(conn, caller, actor, &evaluation, new.into())?;
             Ok(Created {
                 location: format!("/api/v1/components/{}", row.id),
                 version: row.version,
@@ -540,15 +500,13 @@ pub async fn create_component(
 #[get("/components/{id}")]
 pub async fn get_component(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let (row, _) = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            evaluations::get_component_visible(conn, &caller, id)
+        .read(auth, move |conn, caller| {
+            evaluations::get_component_visible(conn, caller, id)
         })
         .await?;
     let version = row.version;
@@ -574,31 +532,22 @@ pub async fn get_component(
 #[patch("/components/{id}")]
 pub async fn patch_component(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let (current, evaluation) = evaluations::get_component_visible(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            caller.manages_evaluations()?;
+            let (current, evaluation) = evaluations::get_component_visible(conn, caller, id)?;
             caller.may_manage_evaluations(evaluation.province_id)?;
             if_match.require(current.version)?;
             let writable =
                 json!({"code": current.code, "name": current.name, "weight": current.weight});
-            let merged: NewComponent = merge_patch::apply(writable, &patch.value)?;
-            evaluations::update_component(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &evaluation,
-                &current,
-                merged.into(),
-            )
+            let merged: NewComponent = merge_patch::apply(writable, &patch.parse()?)?;
+            evaluations::update_component(conn, caller, actor, &evaluation, &current, merged.into())
         })
         .await?;
     let version = row.version;
@@ -620,25 +569,17 @@ pub async fn patch_component(
 #[delete("/components/{id}")]
 pub async fn delete_component(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let (current, evaluation) = evaluations::get_component_visible(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            caller.manages_evaluations()?;
+            let (current, evaluation) = evaluations::get_component_visible(conn, caller, id)?;
             if_match.check_if_present(current.version)?;
-            evaluations::delete_component(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &evaluation,
-                &current,
-            )
+            evaluations::delete_component(conn, caller, actor, &evaluation, &current)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
-use crate::auth::resolve_caller;
 use crate::domain::criteria::Breakpoint;
 use crate::domain::framework::{
     default_across_orgs, default_frequency, default_over_time, default_score_basis, default_weight,
@@ -16,16 +15,14 @@ use crate::domain::framework::{
 use crate::domain::period::Frequency;
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
 use crate::error::{Error, Result};
-use crate::http::extract::{
-    Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId,
-};
+use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams};
 use crate::http::idempotent::{self, Created};
 use crate::http::merge_patch;
 use crate::http::openapi::{
     Duplicate, InvalidState, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable,
 };
 use crate::http::AppState;
-use crate::storage::audit::Actor;
+use crate::policy::Caller;
 use crate::storage::indicators::{
     self, AssignmentFields, AssignmentFilter, AssignmentView, IndicatorFields, IndicatorFilter,
     IndicatorRow,
@@ -261,7 +258,7 @@ pub struct IndicatorListQuery {
 #[get("/indicators")]
 pub async fn list_indicators(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     QueryParams(query): QueryParams<IndicatorListQuery>,
 ) -> Result<HttpResponse> {
     let page = PageParams {
@@ -276,9 +273,7 @@ pub async fn list_indicators(
         q: query.q,
     };
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        .read(auth, move |conn, caller| {
             indicators::list(conn, caller.visibility(), &filter, page)
         })
         .await?;
@@ -300,36 +295,29 @@ pub async fn list_indicators(
 #[post("/indicators")]
 pub async fn create_indicator(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     key: IdempotencyKey,
     body: JsonBody<NewIndicator>,
 ) -> Result<HttpResponse> {
-    let subject = claims.sub.clone();
-    let JsonBody { value: new, bytes } = body;
+    let bytes = body.bytes().clone();
     idempotent::create(
         &state,
-        &subject,
+        auth,
         "/api/v1/indicators",
         key,
         &bytes,
-        move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        Caller::manages_evaluations,
+        move |conn, caller, actor| {
+            let new = body.parse()?;
             caller.manages_evaluations()?;
             let evaluation =
-                evaluations::get_visible(conn, &caller, new.evaluation_id).map_err(|_| {
+                evaluations::get_visible(conn, caller, new.evaluation_id).map_err(|_| {
                     Error::invalid_field(
                         "evaluation_id",
                         format!("evaluation {} does not exist", new.evaluation_id),
                     )
                 })?;
-            let row = indicators::create(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &evaluation,
-                new.into(),
-            )?;
+            let row = indicators::create(conn, caller, actor, &evaluation, new.into())?;
             Ok(Created {
                 location: format!("/api/v1/indicators/{}", row.id),
                 version: row.version,
@@ -350,15 +338,13 @@ pub async fn create_indicator(
 #[get("/indicators/{id}")]
 pub async fn get_indicator(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let (row, _) = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            indicators::get_visible(conn, &caller, id)
+        .read(auth, move |conn, caller| {
+            indicators::get_visible(conn, caller, id)
         })
         .await?;
     let version = row.version;
@@ -384,16 +370,16 @@ pub async fn get_indicator(
 #[patch("/indicators/{id}")]
 pub async fn patch_indicator(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let row = state.db.write(move |conn| {
-        let caller = resolve_caller(conn, &claims)?;
-        let (current, evaluation) = indicators::get_visible(conn, &caller, id)?;
+    let row = state
+        .write(auth, move |conn, caller, actor| {
+        caller.manages_evaluations()?;
+        let (current, evaluation) = indicators::get_visible(conn, caller, id)?;
         caller.may_manage_evaluations(evaluation.province_id)?;
         if_match.require(current.version)?;
         let writable = json!({
@@ -403,8 +389,8 @@ pub async fn patch_indicator(
             "score_basis": current.score_basis, "baseline": current.baseline, "target": current.target,
             "weight": current.weight, "criteria": current.breakpoints(),
         });
-        let merged: IndicatorInput = merge_patch::apply(writable, &patch.value)?;
-        indicators::update(conn, &caller, &Actor::of(&caller, Some(request_id.0)), &evaluation, &current, merged.into())
+        let merged: IndicatorInput = merge_patch::apply(writable, &patch.parse()?)?;
+        indicators::update(conn, caller, actor, &evaluation, &current, merged.into())
     }).await?;
     let version = row.version;
     Ok(with_etag(&Indicator::from(row), version))
@@ -425,25 +411,17 @@ pub async fn patch_indicator(
 #[delete("/indicators/{id}")]
 pub async fn delete_indicator(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let (current, evaluation) = indicators::get_visible(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            caller.manages_evaluations()?;
+            let (current, evaluation) = indicators::get_visible(conn, caller, id)?;
             if_match.check_if_present(current.version)?;
-            indicators::delete(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &evaluation,
-                &current,
-            )
+            indicators::delete(conn, caller, actor, &evaluation, &current)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -569,17 +547,15 @@ pub struct AssignmentPatch {
 #[get("/indicators/{id}/assignments")]
 pub async fn list_indicator_assignments(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
     QueryParams(query): QueryParams<PageParams>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let page = query.page()?;
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let (indicator, _) = indicators::get_visible(conn, &caller, id)?;
+        .read(auth, move |conn, caller| {
+            let (indicator, _) = indicators::get_visible(conn, caller, id)?;
             indicators::list_assignments(
                 conn,
                 &AssignmentFilter {
@@ -609,28 +585,27 @@ pub async fn list_indicator_assignments(
 #[post("/indicators/{id}/assignments")]
 pub async fn create_assignment(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     key: IdempotencyKey,
     id: Path<i64>,
     body: JsonBody<NewAssignment>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let subject = claims.sub.clone();
-    let JsonBody { value: new, bytes } = body;
+    let bytes = body.bytes().clone();
     idempotent::create(
         &state,
-        &subject,
+        auth,
         &format!("/api/v1/indicators/{id}/assignments"),
         key,
         &bytes,
-        move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let (indicator, evaluation) = indicators::get_visible(conn, &caller, id)?;
+        Caller::manages_evaluations,
+        move |conn, caller, actor| {
+            let new = body.parse()?;
+            let (indicator, evaluation) = indicators::get_visible(conn, caller, id)?;
             let created = indicators::create_assignment(
                 conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
+                caller,
+                actor,
                 &evaluation,
                 &indicator,
                 new.into(),
@@ -655,15 +630,13 @@ pub async fn create_assignment(
 #[get("/assignments/{id}")]
 pub async fn get_assignment(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let (view, _, _) = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            indicators::get_assignment_visible(conn, &caller, id)
+        .read(auth, move |conn, caller| {
+            indicators::get_assignment_visible(conn, caller, id)
         })
         .await?;
     let version = view.assignment.version;
@@ -688,16 +661,16 @@ pub async fn get_assignment(
 #[patch("/assignments/{id}")]
 pub async fn patch_assignment(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let view = state.db.write(move |conn| {
-        let caller = resolve_caller(conn, &claims)?;
-        let (current, _, evaluation) = indicators::get_assignment_visible(conn, &caller, id)?;
+    let view = state
+        .write(auth, move |conn, caller, actor| {
+        caller.manages_evaluations()?;
+        let (current, _, evaluation) = indicators::get_assignment_visible(conn, caller, id)?;
         caller.may_manage_evaluations(evaluation.province_id)?;
         let a = &current.assignment;
         if_match.require(a.version)?;
@@ -706,8 +679,8 @@ pub async fn patch_assignment(
             "contact_position": a.contact_position, "contact_phone": a.contact_phone,
             "contact_email": a.contact_email, "baseline": a.baseline, "target": a.target,
         });
-        let merged: NewAssignment = merge_patch::apply(writable, &patch.value)?;
-        indicators::update_assignment(conn, &caller, &Actor::of(&caller, Some(request_id.0)), &evaluation, a, merged.into())
+        let merged: NewAssignment = merge_patch::apply(writable, &patch.parse()?)?;
+        indicators::update_assignment(conn, caller, actor, &evaluation, a, merged.into())
     }).await?;
     let version = view.assignment.version;
     Ok(with_etag(&Assignment::from(view), version))
@@ -728,25 +701,17 @@ pub async fn patch_assignment(
 #[delete("/assignments/{id}")]
 pub async fn delete_assignment(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let (current, _, evaluation) = indicators::get_assignment_visible(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            caller.manages_evaluations()?;
+            let (current, _, evaluation) = indicators::get_assignment_visible(conn, caller, id)?;
             if_match.check_if_present(current.assignment.version)?;
-            indicators::delete_assignment(
-                conn,
-                &caller,
-                &Actor::of(&caller, Some(request_id.0)),
-                &evaluation,
-                &current.assignment,
-            )
+            indicators::delete_assignment(conn, caller, actor, &evaluation, &current.assignment)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -773,7 +738,7 @@ pub struct OrganizationAssignmentsQuery {
 #[get("/organizations/{id}/assignments")]
 pub async fn list_organization_assignments(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
     QueryParams(query): QueryParams<OrganizationAssignmentsQuery>,
 ) -> Result<HttpResponse> {
@@ -784,10 +749,8 @@ pub async fn list_organization_assignments(
     }
     .page()?;
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let organization = organizations::get_visible(conn, &caller, id)?;
+        .read(auth, move |conn, caller| {
+            let organization = organizations::get_visible(conn, caller, id)?;
             caller.may_read_assignments_of(organization.id)?;
             // A national unit may be assigned in several provinces: only what the caller may see.
             let filter = AssignmentFilter {

@@ -7,19 +7,16 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
-use crate::auth::resolve_caller;
 use crate::domain::organization::OrganizationKind;
 use crate::error::Result;
-use crate::http::extract::{
-    Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId,
-};
+use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams};
 use crate::http::idempotent::{self, Created};
 use crate::http::merge_patch;
 use crate::http::openapi::{
     Duplicate, NotFound, PreconditionFailed, PreconditionRequired, Referenced, Unprocessable,
 };
 use crate::http::AppState;
-use crate::storage::audit::Actor;
+use crate::policy::Caller;
 use crate::storage::organizations::{self, OrganizationFilter, OrganizationInput, OrganizationRow};
 
 /// An organization: the country, a province, an agency, a district or a local government.
@@ -142,7 +139,7 @@ pub struct OrganizationListQuery {
 #[get("/organizations")]
 pub async fn list_organizations(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     QueryParams(query): QueryParams<OrganizationListQuery>,
 ) -> Result<HttpResponse> {
     let page = PageParams {
@@ -156,9 +153,7 @@ pub async fn list_organizations(
         q: query.q,
     };
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        .read(auth, move |conn, caller| {
             organizations::list(conn, caller.visibility(), &filter, page)
         })
         .await?;
@@ -181,23 +176,21 @@ pub async fn list_organizations(
 #[post("/organizations")]
 pub async fn create_organization(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     key: IdempotencyKey,
     body: JsonBody<NewOrganization>,
 ) -> Result<HttpResponse> {
-    let subject = claims.sub.clone();
-    let JsonBody { value, bytes } = body;
+    let bytes = body.bytes().clone();
     idempotent::create(
         &state,
-        &subject,
+        auth,
         "/api/v1/organizations",
         key,
         &bytes,
-        move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let actor = Actor::of(&caller, Some(request_id.0));
-            let row = organizations::create(conn, &caller, &actor, value.into())?;
+        Caller::may_manage_organizations,
+        move |conn, caller, actor| {
+            let value = body.parse()?;
+            let row = organizations::create(conn, caller, actor, value.into())?;
             Ok(Created {
                 location: format!("/api/v1/organizations/{}", row.id),
                 version: row.version,
@@ -222,15 +215,13 @@ pub async fn create_organization(
 #[get("/organizations/{id}")]
 pub async fn get_organization(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            organizations::get_visible(conn, &caller, id)
+        .read(auth, move |conn, caller| {
+            organizations::get_visible(conn, caller, id)
         })
         .await?;
     let version = row.version;
@@ -259,23 +250,20 @@ pub async fn get_organization(
 #[patch("/organizations/{id}")]
 pub async fn patch_organization(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let row = state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let current = organizations::get_visible(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            caller.may_manage_organizations()?;
+            let current = organizations::get_visible(conn, caller, id)?;
             if_match.require(current.version)?;
             let merged: NewOrganization =
-                merge_patch::apply(writable_fields(&current), &patch.value)?;
-            let actor = Actor::of(&caller, Some(request_id.0));
-            organizations::update(conn, &caller, &actor, &current, merged.into())
+                merge_patch::apply(writable_fields(&current), &patch.parse()?)?;
+            organizations::update(conn, caller, actor, &current, merged.into())
         })
         .await?;
     let version = row.version;
@@ -300,20 +288,17 @@ pub async fn patch_organization(
 #[delete("/organizations/{id}")]
 pub async fn delete_organization(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let current = organizations::get_visible(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            caller.may_manage_organizations()?;
+            let current = organizations::get_visible(conn, caller, id)?;
             if_match.check_if_present(current.version)?;
-            let actor = Actor::of(&caller, Some(request_id.0));
-            organizations::delete(conn, &caller, &actor, &current)
+            organizations::delete(conn, caller, actor, &current)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

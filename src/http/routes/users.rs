@@ -7,11 +7,9 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::{timestamp, with_etag, Page, PageParams};
-use crate::auth::{passwords, resolve_caller};
+use crate::auth::passwords;
 use crate::error::{Error, FieldError, Result};
-use crate::http::extract::{
-    Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams, RequestId,
-};
+use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams};
 use crate::http::idempotent::{self, Created};
 use crate::http::merge_patch;
 use crate::http::openapi::{
@@ -19,7 +17,6 @@ use crate::http::openapi::{
 };
 use crate::http::AppState;
 use crate::policy::{Caller, Role};
-use crate::storage::audit::Actor;
 use crate::storage::users::{self, UserFields, UserView};
 use crate::storage::{organizations, DbConnection};
 
@@ -165,6 +162,11 @@ fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// Whether the caller's role manages accounts at all (the role-level policy check).
+fn manages_accounts(caller: &Caller) -> Result<()> {
+    caller.account_visibility().map(|_| ())
+}
+
 /// The account if the caller may manage it; 403 for roles that manage none, 404 outside scope.
 fn get_manageable(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<UserView> {
     let visibility = caller.account_visibility()?;
@@ -202,14 +204,12 @@ async fn hash_outside_transaction(password: Option<&str>) -> Result<Option<Strin
 #[get("/users")]
 pub async fn list_users(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     QueryParams(query): QueryParams<PageParams>,
 ) -> Result<HttpResponse> {
     let page = query.page()?;
     let rows = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
+        .read(auth, move |conn, caller| {
             users::list(conn, caller.account_visibility()?, page)
         })
         .await?;
@@ -232,28 +232,30 @@ pub async fn list_users(
 #[post("/users")]
 pub async fn create_user(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     key: IdempotencyKey,
     body: JsonBody<NewUser>,
 ) -> Result<HttpResponse> {
-    let subject = claims.sub.clone();
-    let JsonBody { value: new, bytes } = body;
+    // Policy first: the deliberately slow hash runs only for a caller who manages accounts.
+    state
+        .read(auth.clone(), |_, caller| manages_accounts(caller))
+        .await?;
+    let new = body.parse()?;
     let password_hash = hash_outside_transaction(Some(&new.password)).await?;
+    let bytes = body.bytes().clone();
     idempotent::create(
         &state,
-        &subject,
+        auth,
         "/api/v1/users",
         key,
         &bytes,
-        move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            caller.account_visibility()?;
+        manages_accounts,
+        move |conn, caller, actor| {
             let mut errors: Vec<FieldError> = check_username(&new.username).into_iter().collect();
             check_display_name(&new.display_name, &mut errors);
             errors.extend(passwords::check_strength("password", &new.password));
             let province_id =
-                place_account(conn, &caller, new.role, new.organization_id, &mut errors)?;
+                place_account(conn, caller, new.role, new.organization_id, &mut errors)?;
             Error::check(errors)?;
             caller.may_manage_account(province_id, new.role)?;
             let fields = UserFields {
@@ -265,12 +267,7 @@ pub async fn create_user(
                 organization_id: new.organization_id,
                 disabled: new.disabled,
             };
-            let view = users::create(
-                conn,
-                &Actor::of(&caller, Some(request_id.0)),
-                &fields,
-                province_id,
-            )?;
+            let view = users::create(conn, actor, &fields, province_id)?;
             Ok(Created {
                 location: format!("/api/v1/users/{}", view.user.id),
                 version: view.user.version,
@@ -294,16 +291,12 @@ pub async fn create_user(
 #[get("/users/{id}")]
 pub async fn get_user(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
+    auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let view = state
-        .db
-        .read(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            get_manageable(conn, &caller, id)
-        })
+        .read(auth, move |conn, caller| get_manageable(conn, caller, id))
         .await?;
     let version = view.user.version;
     Ok(with_etag(&User::from(view), version))
@@ -330,20 +323,27 @@ pub async fn get_user(
 #[patch("/users/{id}")]
 pub async fn patch_user(
     state: Data<AppState>,
-    Authenticated(claims): Authenticated,
-    request_id: RequestId,
+    auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
+    // Policy and preconditions first, then the body; the hash runs outside the transaction.
+    let precondition = if_match.clone();
+    state
+        .read(auth.clone(), move |conn, caller| {
+            let current = get_manageable(conn, caller, id)?;
+            caller.may_manage_account(current.province_id, current.user.role())?;
+            precondition.require(current.user.version)
+        })
+        .await?;
+    let patch = patch.parse()?;
     let new_password_hash =
-        hash_outside_transaction(patch.value.get("password").and_then(Value::as_str)).await?;
+        hash_outside_transaction(patch.get("password").and_then(Value::as_str)).await?;
     let view = state
-        .db
-        .write(move |conn| {
-            let caller = resolve_caller(conn, &claims)?;
-            let current = get_manageable(conn, &caller, id)?;
+        .write(auth, move |conn, caller, actor| {
+            let current = get_manageable(conn, caller, id)?;
             caller.may_manage_account(current.province_id, current.user.role())?;
             if_match.require(current.user.version)?;
             let writable = json!({
@@ -352,7 +352,7 @@ pub async fn patch_user(
                 "organization_id": current.user.organization_id,
                 "disabled": current.user.disabled,
             });
-            let merged: MergedUser = merge_patch::apply(writable, &patch.value)?;
+            let merged: MergedUser = merge_patch::apply(writable, &patch)?;
             let mut errors = Vec::new();
             check_display_name(&merged.display_name, &mut errors);
             if let Some(password) = &merged.password {
@@ -360,7 +360,7 @@ pub async fn patch_user(
             }
             let province_id = place_account(
                 conn,
-                &caller,
+                caller,
                 merged.role,
                 merged.organization_id,
                 &mut errors,
@@ -384,7 +384,7 @@ pub async fn patch_user(
             };
             users::update(
                 conn,
-                &Actor::of(&caller, Some(request_id.0)),
+                actor,
                 &current.user,
                 &fields,
                 merged.password.is_some(),
