@@ -49,6 +49,20 @@ pub const ORGANIZATIONS: &[(&str, &str, &str, OrganizationKind, Option<&str>)] =
         Some("TH-35"),
     ),
     (
+        "YST-PO-DD",
+        "ศูนย์ดำรงธรรมจังหวัดยโสธร (กลุ่มงานศูนย์ดำรงธรรมจังหวัด สำนักงานจังหวัดยโสธร)",
+        "Yasothon Damrongdhama Centre, Provincial Office",
+        OrganizationKind::Agency,
+        Some("YST-PO"),
+    ),
+    (
+        "YST-PO-HR",
+        "กลุ่มงานบริหารทรัพยากรบุคคล สำนักงานจังหวัดยโสธร",
+        "Human Resources Group, Yasothon Provincial Office",
+        OrganizationKind::Agency,
+        Some("YST-PO"),
+    ),
+    (
         "YST-AGRI",
         "สำนักงานเกษตรจังหวัดยโสธร",
         "Yasothon Provincial Agricultural Extension Office",
@@ -366,14 +380,18 @@ fn reduction(
     category: Category,
     baseline_of: impl Fn(&(&str, f64, f64)) -> f64,
 ) -> IndicatorDocument {
+    // The provincial office supervises; one role per organization and indicator, so its own
+    // use is not part of these indicators.
+    let supervising = "YST-PO";
     let mut assignments: Vec<AssignmentDocument> = ENERGY_BASELINES
         .iter()
+        .filter(|agency| agency.0 != supervising)
         .map(|agency| AssignmentDocument {
             baseline: Some(baseline_of(agency)),
             ..host(agency.0)
         })
         .collect();
-    assignments.push(supervisor("YST-PEO"));
+    assignments.push(supervisor(supervising));
     let average =
         ENERGY_BASELINES.iter().map(&baseline_of).sum::<f64>() / ENERGY_BASELINES.len() as f64;
     IndicatorDocument {
@@ -403,7 +421,7 @@ pub fn framework_document() -> FrameworkDocument {
         .filter(|(_, _, _, kind, _)| *kind == OrganizationKind::District)
         .map(|(code, ..)| host(code))
         .collect();
-    let mut e_service = vec![host("YST-PO")];
+    let mut e_service = vec![host("YST-PO-DD")];
     e_service.extend(every_district);
     e_service.push(supervisor("YST-PO"));
     FrameworkDocument {
@@ -472,7 +490,7 @@ pub fn framework_document() -> FrameworkDocument {
                         Frequency::Annual,
                         350.0,
                         points([(300.0, 50.0), (350.0, 75.0), (400.0, 100.0)]),
-                        vec![host("YST-PO"), supervisor("YST-PO")],
+                        vec![host("YST-PO-HR"), supervisor("YST-PO")],
                     ),
                     reduction(
                         "E.1",

@@ -114,6 +114,34 @@ pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<
         .ok_or_else(|| Error::not_found("evaluation", id))
 }
 
+/// Like `find`, and holds the evaluation's row until the transaction ends: a write that depends
+/// on the evaluation's status (a child added to a draft, a report into an active one) cannot
+/// commit beside a change of that status. PostgreSQL: `SELECT … FOR UPDATE` (a concurrent
+/// activation waits, then sees the child); SQLite: `BEGIN IMMEDIATE` already serializes writers.
+pub fn find_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<EvaluationRow>> {
+    Ok(match conn {
+        DbConnection::Postgres(pg) => evaluations::table
+            .find(id)
+            .select(EvaluationRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(_) => find(conn, id)?,
+    })
+}
+
+/// `get_visible` for a write that depends on the evaluation's status: the row stays locked
+/// until the transaction ends (see `find_for_update`).
+pub fn get_visible_for_update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<EvaluationRow> {
+    find_for_update(conn, id)?
+        .filter(|evaluation| caller.visibility().includes(Some(evaluation.province_id)))
+        .ok_or_else(|| Error::not_found("evaluation", id))
+}
+
 /// The ids of the evaluations in view; None when every evaluation is.
 pub fn visible_ids(conn: &mut DbConnection, visibility: Visibility) -> Result<Option<Vec<i64>>> {
     Ok(match visibility {

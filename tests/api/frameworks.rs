@@ -199,8 +199,16 @@ async fn build_seed_002(app: &TestApp, token: &str, evaluation: i64) {
             "quarterly",
             three_level(60.0, 80.0, 100.0),
             vec![
-                "YST-PO", "YST-D01", "YST-D02", "YST-D03", "YST-D04", "YST-D05", "YST-D06",
-                "YST-D07", "YST-D08", "YST-D09",
+                "YST-PO-DD",
+                "YST-D01",
+                "YST-D02",
+                "YST-D03",
+                "YST-D04",
+                "YST-D05",
+                "YST-D06",
+                "YST-D07",
+                "YST-D08",
+                "YST-D09",
             ],
         ),
         (
@@ -209,7 +217,7 @@ async fn build_seed_002(app: &TestApp, token: &str, evaluation: i64) {
             "การประเมินสถานะของหน่วยงานในการเป็นระบบราชการ 4.0 (PMQA 4.0)",
             "annual",
             three_level(300.0, 350.0, 400.0),
-            vec!["YST-PO"],
+            vec!["YST-PO-HR"],
         ),
     ];
     let supervisor = app.org_id("YST-PO").await;
@@ -754,15 +762,17 @@ async fn organization_assignments_answer_what_an_agency_must_report(app: TestApp
         .send()
         .await
         .assert_problem(403, "forbidden");
+    // The provincial office supervises every indicator of the demo framework.
+    let office = app.org_id("YST-PO").await;
     let supervised = app
         .get(&format!(
-            "/api/v1/organizations/{energy}/assignments?role=supervisor"
+            "/api/v1/organizations/{office}/assignments?role=supervisor"
         ))
         .bearer(&token)
         .send()
         .await
         .json();
-    assert_eq!(supervised["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(supervised["items"].as_array().map(Vec::len), Some(8));
     // Samut Prakan sees nothing of Yasothon's assignments, even of a national unit.
     let rice = app.org_id("RD-RET").await;
     let other = app

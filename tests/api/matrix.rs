@@ -184,7 +184,15 @@ async fn role_matrix(app: TestApp) {
     let co_host_orgs: Vec<i64> = {
         let mut ids = Vec::new();
         for code in [
-            "YST-AGRI", "YST-PHO", "YST-SSO", "YST-DLA", "YST-NRE", "YST-PEO", "YST-PO", "YST-D09",
+            // Not yet assigned to the indicator: one assignment per organization and indicator.
+            "YST-PHO",
+            "YST-SSO",
+            "YST-DLA",
+            "YST-NRE",
+            "YST-PEO",
+            "YST-D09",
+            "YST-PO-DD",
+            "YST-PO-HR",
         ] {
             ids.push(app.org_id(code).await);
         }

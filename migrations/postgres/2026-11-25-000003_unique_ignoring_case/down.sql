@@ -1,0 +1,6 @@
+DROP INDEX assignments_one_per_organization;
+ALTER TABLE assignments ADD CONSTRAINT assignments_indicator_id_organization_id_role_key UNIQUE (indicator_id, organization_id, role);
+DROP INDEX indicators_code_ignoring_case;
+DROP INDEX components_code_ignoring_case;
+DROP INDEX users_username_ignoring_case;
+DROP INDEX organizations_code_ignoring_case;

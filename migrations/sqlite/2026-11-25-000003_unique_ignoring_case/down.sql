@@ -1,0 +1,5 @@
+DROP INDEX assignments_one_per_organization;
+DROP INDEX indicators_code_ignoring_case;
+DROP INDEX components_code_ignoring_case;
+DROP INDEX users_username_ignoring_case;
+DROP INDEX organizations_code_ignoring_case;
