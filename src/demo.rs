@@ -9,6 +9,7 @@ use crate::domain::framework::{
     IndicatorDocument,
 };
 use crate::domain::organization::OrganizationKind;
+use crate::domain::organization::OrganizationSpec;
 use crate::domain::period::{FiscalYear, Frequency, Period};
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
 use crate::error::Result;
@@ -16,7 +17,7 @@ use crate::policy::{Caller, Role};
 use crate::storage::audit::Actor;
 use crate::storage::evaluations::{self, EvaluationFields};
 use crate::storage::framework;
-use crate::storage::organizations::{self, OrganizationInput};
+use crate::storage::organizations;
 use crate::storage::schema::organizations as organizations_table;
 use crate::storage::users::{self, UserFields};
 use crate::storage::DbConnection;
@@ -264,7 +265,7 @@ pub fn seed_organizations_and_accounts(conn: &mut DbConnection) -> Result<Vec<De
             conn,
             &system,
             &actor,
-            OrganizationInput {
+            OrganizationSpec {
                 code: (*code).into(),
                 name_th: (*name_th).into(),
                 name_en: Some((*name_en).into()),

@@ -1,7 +1,14 @@
-//! Organizations: kinds, the shape of the tree, and code formats.
+//! Organizations: kinds, the shape of the tree, code formats, and where an organization sits
+//! (docs/DOMAIN.md, "Organizations").
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::error::FieldError;
+
+/// Longest chain of parents followed when looking for a cycle; the tree is a few levels deep
+/// (country → province → agency → unit), so a longer one is already corrupt.
+pub const MAX_DEPTH: usize = 64;
 
 text_enum!(
     /// What an organization is.
@@ -78,10 +85,192 @@ pub fn check_province_code(code: &str) -> Result<(), &'static str> {
     }
 }
 
+/// The writable fields of an organization, as created or after a merge patch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationSpec {
+    pub code: String,
+    pub name_th: String,
+    pub name_en: Option<String>,
+    pub kind: OrganizationKind,
+    pub parent_id: Option<i64>,
+}
+
+impl OrganizationSpec {
+    /// Names without surrounding blanks, as stored.
+    pub fn normalized(mut self) -> Self {
+        self.name_th = self.name_th.trim().to_owned();
+        self.name_en = self.name_en.map(|name| name.trim().to_owned());
+        self
+    }
+
+    /// Every problem with the fields themselves (the tree is checked by `place`).
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let code = check_code(&self.code).and_then(|()| match self.kind {
+            OrganizationKind::Province => check_province_code(&self.code),
+            _ => Ok(()),
+        });
+        if let Err(message) = code {
+            errors.push(FieldError::new("code", message));
+        }
+        let name_th = self.name_th.trim().chars().count();
+        if name_th == 0 {
+            errors.push(FieldError::new("name_th", "must not be empty"));
+        } else if name_th > 300 {
+            errors.push(FieldError::new("name_th", "must be at most 300 characters"));
+        }
+        if self
+            .name_en
+            .as_deref()
+            .is_some_and(|name| name.trim().chars().count() > 300)
+        {
+            errors.push(FieldError::new("name_en", "must be at most 300 characters"));
+        }
+        errors
+    }
+}
+
+/// What storage knows about a chosen parent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParentFacts {
+    pub id: i64,
+    pub kind: OrganizationKind,
+    pub province_id: Option<i64>,
+    /// The parent's own ancestors, nearest first (at most `MAX_DEPTH`).
+    pub ancestors: Vec<i64>,
+}
+
+/// Checks where an organization of `kind` (with `own_id` once it exists) may sit under
+/// `parent`, and returns the province it then belongs to: a province is its own; anything
+/// else belongs to its parent's province (none for national and regional units).
+pub fn place(
+    kind: OrganizationKind,
+    own_id: Option<i64>,
+    parent: Option<&ParentFacts>,
+) -> Result<Option<i64>, FieldError> {
+    kind.allows_parent(parent.map(|p| p.kind))
+        .map_err(|message| FieldError::new("parent_id", message))?;
+    if let (Some(own_id), Some(parent)) = (own_id, parent) {
+        if parent.id == own_id || parent.ancestors.contains(&own_id) {
+            return Err(FieldError::new(
+                "parent_id",
+                "an organization cannot be placed under itself or one of its own units",
+            ));
+        }
+    }
+    Ok(province_of(
+        kind,
+        own_id,
+        parent.and_then(|p| p.province_id),
+    ))
+}
+
+/// The province an organization belongs to, given its parent's: a province is its own.
+pub fn province_of(
+    kind: OrganizationKind,
+    own_id: Option<i64>,
+    parent_province: Option<i64>,
+) -> Option<i64> {
+    match kind {
+        OrganizationKind::Province => own_id,
+        _ => parent_province,
+    }
+}
+
+/// A change of kind must leave every existing unit below a kind that may sit under it.
+pub fn check_units_fit(kind: OrganizationKind, unit_kinds: &[OrganizationKind]) -> Vec<FieldError> {
+    unit_kinds
+        .iter()
+        .filter(|unit| unit.allows_parent(Some(kind)).is_err())
+        .map(|unit| {
+            FieldError::new(
+                "kind",
+                format!(
+                    "it has units of kind {} that cannot sit under a {}",
+                    unit.as_str(),
+                    kind.as_str()
+                ),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::OrganizationKind::*;
     use super::*;
+
+    fn parent(
+        id: i64,
+        kind: OrganizationKind,
+        province: Option<i64>,
+        ancestors: &[i64],
+    ) -> ParentFacts {
+        ParentFacts {
+            id,
+            kind,
+            province_id: province,
+            ancestors: ancestors.to_vec(),
+        }
+    }
+
+    #[test]
+    fn placing_gives_the_province() {
+        let yasothon = parent(2, Province, Some(2), &[1]);
+        assert_eq!(place(Agency, None, Some(&yasothon)), Ok(Some(2)));
+        assert_eq!(
+            place(Province, Some(2), Some(&parent(1, Country, None, &[]))),
+            Ok(Some(2))
+        );
+        assert_eq!(place(Province, None, None), Ok(None));
+        assert_eq!(place(Agency, Some(9), None), Ok(None), "a national unit");
+        let office = parent(3, Agency, Some(2), &[2, 1]);
+        assert_eq!(
+            place(Agency, Some(10), Some(&office)),
+            Ok(Some(2)),
+            "a unit of an office"
+        );
+        assert_eq!(
+            place(District, None, Some(&office)).map_err(|e| e.field),
+            Err("parent_id".to_owned())
+        );
+    }
+
+    #[test]
+    fn no_cycles() {
+        // 3 (office) is under 2 (Yasothon): moving 2 under 3, or 3 under itself, is refused.
+        let office = parent(3, Agency, Some(2), &[2, 1]);
+        assert!(place(Agency, Some(2), Some(&office)).is_err());
+        assert!(place(Agency, Some(3), Some(&office)).is_err());
+        assert!(place(Agency, Some(4), Some(&office)).is_ok());
+    }
+
+    #[test]
+    fn units_must_fit_a_new_kind() {
+        assert_eq!(check_units_fit(Province, &[District, Agency]), vec![]);
+        assert_eq!(check_units_fit(Agency, &[District]).len(), 1);
+    }
+
+    #[test]
+    fn spec_checks_fields() {
+        let spec = OrganizationSpec {
+            code: "YST-PEO".into(),
+            name_th: " สำนักงานพลังงานจังหวัดยโสธร ".into(),
+            name_en: None,
+            kind: Agency,
+            parent_id: Some(2),
+        };
+        assert!(spec.check().is_empty());
+        assert_eq!(spec.clone().normalized().name_th, "สำนักงานพลังงานจังหวัดยโสธร");
+        let province = OrganizationSpec {
+            code: "YST".into(),
+            kind: Province,
+            name_th: " ".into(),
+            ..spec
+        };
+        let fields: Vec<String> = province.check().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, vec!["code", "name_th"]);
+    }
 
     #[test]
     fn tree_shape() {

@@ -2,6 +2,7 @@
 //! the result goes through the same parsing and validation as a create.
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::extract::from_json_value;
@@ -25,6 +26,15 @@ pub fn merge(target: &mut Value, patch: &Value) {
             }
         }
     }
+}
+
+/// Applies `patch` to the current resource's writable fields, serialized from the same wire type
+/// the result is parsed as: every field a create takes is in the merge target, so a field added
+/// later cannot be silently reset by a PATCH that does not mention it.
+pub fn apply_to<T: Serialize + DeserializeOwned>(current: &T, patch: &Value) -> Result<T> {
+    let target = serde_json::to_value(current)
+        .map_err(|e| Error::Internal(format!("serializing a merge target: {e}")))?;
+    apply(target, patch)
 }
 
 /// Applies `patch` to `current` (the writable fields as JSON) and parses the result as `T`,

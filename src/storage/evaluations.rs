@@ -231,10 +231,12 @@ pub fn create(
             "province_id",
             format!("organization {province_id} does not exist"),
         )),
-        Some(org) if org.kind() != OrganizationKind::Province => errors.push(FieldError::new(
-            "province_id",
-            format!("organization {} is not a province", org.code),
-        )),
+        Some(org) if org.kind != OrganizationKind::Province.as_str() => {
+            errors.push(FieldError::new(
+                "province_id",
+                format!("organization {} is not a province", org.code),
+            ))
+        }
         Some(_) => {}
     }
     if fields.status != EvaluationStatus::Draft {
@@ -244,7 +246,7 @@ pub fn create(
         ));
     }
     check_fields(fiscal_year, &fields, &mut errors);
-    if province.is_some_and(|org| org.kind() == OrganizationKind::Province) {
+    if province.is_some_and(|org| org.kind == OrganizationKind::Province.as_str()) {
         caller.may_manage_evaluations(province_id)?;
     }
     Error::check(errors)?;

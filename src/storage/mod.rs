@@ -37,6 +37,12 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// Any two instances may start at once; they take turns at the migrations under this lock.
 const MIGRATION_LOCK_ID: i64 = 0x6b70_695f_6d69_6772; // "kpi_migr"
 
+diesel::define_sql_function! {
+    /// SQL `lower()`: with the unique indexes on `lower(code)`/`lower(username)`, lookups of
+    /// codes and usernames ignore case (ASCII, so both engines agree).
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// The current instant as stored: UTC, truncated to microseconds so both engines agree.
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)

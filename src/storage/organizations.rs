@@ -7,8 +7,12 @@ use serde_json::json;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{organizations, users};
-use super::{contains_pattern, ensure_unique, expect_one_updated, now, search_text, DbConnection};
-use crate::domain::organization::{check_code, check_province_code, OrganizationKind};
+use super::{
+    contains_pattern, ensure_unique, expect_one_updated, lower, now, search_text, DbConnection,
+};
+use crate::domain::organization::{
+    check_units_fit, place, province_of, OrganizationKind, OrganizationSpec, ParentFacts, MAX_DEPTH,
+};
 use crate::error::{ConflictKind, Error, FieldError, Result};
 use crate::policy::{Caller, Visibility};
 
@@ -31,20 +35,22 @@ pub struct OrganizationRow {
 }
 
 impl OrganizationRow {
-    pub fn kind(&self) -> OrganizationKind {
-        // The CHECK constraint admits only known kinds.
-        OrganizationKind::parse(&self.kind).unwrap_or(OrganizationKind::Agency)
+    /// The stored kind; an unknown one is corruption, reported, never guessed.
+    pub fn kind(&self) -> Result<OrganizationKind> {
+        OrganizationKind::parse(&self.kind)
+            .ok_or_else(|| Error::corrupt("organizations", self.id, "kind", &self.kind))
     }
-}
 
-/// The writable fields of an organization, as created or after a merge patch.
-#[derive(Debug, Clone)]
-pub struct OrganizationInput {
-    pub code: String,
-    pub name_th: String,
-    pub name_en: Option<String>,
-    pub kind: OrganizationKind,
-    pub parent_id: Option<i64>,
+    /// The writable fields as stored (the merge target of a PATCH).
+    pub fn spec(&self) -> Result<OrganizationSpec> {
+        Ok(OrganizationSpec {
+            code: self.code.clone(),
+            name_th: self.name_th.clone(),
+            name_en: self.name_en.clone(),
+            kind: self.kind()?,
+            parent_id: self.parent_id,
+        })
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -62,9 +68,10 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<OrganizationRow>>
         .optional()?)
 }
 
+/// Codes are unique ignoring case (ASCII): `yst-peo` finds `YST-PEO`.
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<OrganizationRow>> {
     Ok(organizations::table
-        .filter(organizations::code.eq(code))
+        .filter(lower(organizations::code).eq(code.to_ascii_lowercase()))
         .select(OrganizationRow::as_select())
         .first(conn)
         .optional()?)
@@ -125,87 +132,68 @@ pub fn list(
 }
 
 /// Field checks that need no database, all reported at once.
-fn check_fields(input: &OrganizationInput) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if let Err(message) = check_code(&input.code) {
-        errors.push(FieldError::new("code", message));
-    } else if input.kind == OrganizationKind::Province {
-        if let Err(message) = check_province_code(&input.code) {
-            errors.push(FieldError::new("code", message));
-        }
-    }
-    let name_th = input.name_th.trim();
-    if name_th.is_empty() {
-        errors.push(FieldError::new("name_th", "must not be empty"));
-    } else if name_th.chars().count() > 300 {
-        errors.push(FieldError::new("name_th", "must be at most 300 characters"));
-    }
-    if input
-        .name_en
-        .as_deref()
-        .is_some_and(|n| n.chars().count() > 300)
-    {
-        errors.push(FieldError::new("name_en", "must be at most 300 characters"));
-    }
-    errors
-}
-
-/// Checks the parent and works out the province the organization falls under.
-/// `own_id` is set for an update, to refuse making an organization its own ancestor.
-fn place_in_tree(
+/// The facts `domain::organization::place` needs about a parent the caller can see; None
+/// (and an error naming `parent_id`) when there is no such organization.
+fn parent_facts(
     conn: &mut DbConnection,
     caller: &Caller,
-    input: &OrganizationInput,
+    parent_id: i64,
+) -> Result<Option<ParentFacts>> {
+    let Some(parent) =
+        find(conn, parent_id)?.filter(|parent| caller.visibility().includes(parent.province_id))
+    else {
+        return Ok(None);
+    };
+    let mut ancestors = Vec::new();
+    let mut cursor = parent.parent_id;
+    while let Some(ancestor) = cursor.filter(|_| ancestors.len() < MAX_DEPTH) {
+        ancestors.push(ancestor);
+        cursor = organizations::table
+            .find(ancestor)
+            .select(organizations::parent_id)
+            .first::<Option<i64>>(conn)
+            .optional()?
+            .flatten();
+    }
+    Ok(Some(ParentFacts {
+        id: parent.id,
+        kind: parent.kind()?,
+        province_id: parent.province_id,
+        ancestors,
+    }))
+}
+
+/// Validates the fields and the place in the tree (every problem at once); returns the
+/// province the organization belongs to.
+fn check_spec(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    spec: &OrganizationSpec,
     own_id: Option<i64>,
-    errors: &mut Vec<FieldError>,
 ) -> Result<Option<i64>> {
-    let parent = match input.parent_id {
+    let mut errors = spec.check();
+    let parent = match spec.parent_id {
         None => None,
-        Some(parent_id) => match find(conn, parent_id)?
-            .filter(|parent| caller.visibility().includes(parent.province_id))
-        {
+        Some(parent_id) => match parent_facts(conn, caller, parent_id)? {
             Some(parent) => Some(parent),
             None => {
                 errors.push(FieldError::new(
                     "parent_id",
                     format!("organization {parent_id} does not exist"),
                 ));
-                return Ok(None);
+                return Error::check(errors).map(|()| None);
             }
         },
     };
-    if let Err(message) = input.kind.allows_parent(parent.as_ref().map(|p| p.kind())) {
-        errors.push(FieldError::new("parent_id", message));
-    }
-    if let (Some(own_id), Some(parent)) = (own_id, &parent) {
-        // Walk up from the new parent: meeting ourselves would close a cycle.
-        let mut cursor = Some(parent.id);
-        let mut steps = 0;
-        while let Some(ancestor_id) = cursor {
-            if ancestor_id == own_id {
-                errors.push(FieldError::new(
-                    "parent_id",
-                    "an organization cannot be placed under itself or one of its own units",
-                ));
-                break;
-            }
-            steps += 1;
-            if steps > 64 {
-                break;
-            }
-            cursor = organizations::table
-                .find(ancestor_id)
-                .select(organizations::parent_id)
-                .first::<Option<i64>>(conn)
-                .optional()?
-                .flatten();
+    let province_id = match place(spec.kind, own_id, parent.as_ref()) {
+        Ok(province_id) => province_id,
+        Err(error) => {
+            errors.push(error);
+            None
         }
-    }
-    Ok(match input.kind {
-        // A province's own id is its province; known only after insert for a new one.
-        OrganizationKind::Province => own_id,
-        _ => parent.and_then(|p| p.province_id),
-    })
+    };
+    Error::check(errors)?;
+    Ok(province_id)
 }
 
 fn check_code_free(conn: &mut DbConnection, code: &str, own_id: Option<i64>) -> Result<()> {
@@ -226,41 +214,61 @@ fn details(row: &OrganizationRow) -> serde_json::Value {
     })
 }
 
+/// The writable columns of a row, for insert and update alike (one field set).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = organizations, treat_none_as_null = true)]
+struct OrganizationColumns<'a> {
+    code: &'a str,
+    name_th: &'a str,
+    name_en: Option<&'a str>,
+    kind: &'a str,
+    parent_id: Option<i64>,
+    province_id: Option<i64>,
+    search_text: String,
+}
+
+impl<'a> OrganizationColumns<'a> {
+    fn of(spec: &'a OrganizationSpec, province_id: Option<i64>) -> Self {
+        Self {
+            code: &spec.code,
+            name_th: &spec.name_th,
+            name_en: spec.name_en.as_deref(),
+            kind: spec.kind.as_str(),
+            parent_id: spec.parent_id,
+            province_id,
+            search_text: search_text(&[
+                Some(&spec.code),
+                Some(&spec.name_th),
+                spec.name_en.as_deref(),
+            ]),
+        }
+    }
+}
+
 pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
     actor: &Actor,
-    input: OrganizationInput,
+    spec: OrganizationSpec,
 ) -> Result<OrganizationRow> {
-    caller.may_manage_organizations()?;
-    let mut errors = check_fields(&input);
-    let province_id = place_in_tree(conn, caller, &input, None, &mut errors)?;
-    Error::check(errors)?;
-    caller.may_write_organization(province_id, input.kind.as_str())?;
-    check_code_free(conn, &input.code, None)?;
+    let spec = spec.normalized();
+    let province_id = check_spec(conn, caller, &spec, None)?;
+    caller.may_write_organization(province_id, spec.kind.as_str())?;
+    check_code_free(conn, &spec.code, None)?;
 
     let timestamp = now();
     let id: i64 = diesel::insert_into(organizations::table)
         .values((
-            organizations::code.eq(&input.code),
-            organizations::name_th.eq(input.name_th.trim()),
-            organizations::name_en.eq(input.name_en.as_deref().map(str::trim)),
-            organizations::kind.eq(input.kind.as_str()),
-            organizations::parent_id.eq(input.parent_id),
-            organizations::province_id.eq(province_id),
-            organizations::search_text.eq(search_text(&[
-                Some(&input.code),
-                Some(&input.name_th),
-                input.name_en.as_deref(),
-            ])),
+            OrganizationColumns::of(&spec, province_id),
             organizations::created_at.eq(timestamp),
             organizations::updated_at.eq(timestamp),
         ))
         .returning(organizations::id)
         .get_result(conn)?;
-    if input.kind == OrganizationKind::Province {
+    if spec.kind == OrganizationKind::Province {
+        // A province is its own province: its id is known only now.
         diesel::update(organizations::table.find(id))
-            .set(organizations::province_id.eq(id))
+            .set(organizations::province_id.eq(province_of(spec.kind, Some(id), None)))
             .execute(conn)?;
     }
     let row = reload(conn, id)?;
@@ -278,42 +286,28 @@ pub fn create(
     Ok(row)
 }
 
+/// Changes an organization the caller may write (checked by the handler before `If-Match`).
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     actor: &Actor,
     current: &OrganizationRow,
-    input: OrganizationInput,
+    spec: OrganizationSpec,
 ) -> Result<OrganizationRow> {
-    caller.may_write_organization(current.province_id, &current.kind)?;
-    let mut errors = check_fields(&input);
-    let province_id = place_in_tree(conn, caller, &input, Some(current.id), &mut errors)?;
-    if input.kind != current.kind() {
-        let child_kinds: Vec<String> = organizations::table
-            .filter(organizations::parent_id.eq(current.id))
-            .select(organizations::kind)
-            .distinct()
-            .load(conn)?;
-        for child in child_kinds
-            .iter()
-            .filter_map(|k| OrganizationKind::parse(k))
-        {
-            if child.allows_parent(Some(input.kind)).is_err() {
-                errors.push(FieldError::new(
-                    "kind",
-                    format!(
-                        "it has units of kind {} that cannot sit under a {}",
-                        child.as_str(),
-                        input.kind.as_str()
-                    ),
-                ));
+    let spec = spec.normalized();
+    let province_id = match check_spec(conn, caller, &spec, Some(current.id)) {
+        Ok(province_id) => {
+            if spec.kind != current.kind()? {
+                let unit_kinds = unit_kinds(conn, current.id)?;
+                Error::check(check_units_fit(spec.kind, &unit_kinds))?;
             }
+            province_id
         }
-    }
-    Error::check(errors)?;
+        Err(error) => return Err(error),
+    };
     // Moving an organization into another province is writing in that province too.
-    caller.may_write_organization(province_id, input.kind.as_str())?;
-    check_code_free(conn, &input.code, Some(current.id))?;
+    caller.may_write_organization(province_id, spec.kind.as_str())?;
+    check_code_free(conn, &spec.code, Some(current.id))?;
 
     let updated = diesel::update(
         organizations::table
@@ -321,17 +315,7 @@ pub fn update(
             .filter(organizations::version.eq(current.version)),
     )
     .set((
-        organizations::code.eq(&input.code),
-        organizations::name_th.eq(input.name_th.trim()),
-        organizations::name_en.eq(input.name_en.as_deref().map(str::trim)),
-        organizations::kind.eq(input.kind.as_str()),
-        organizations::parent_id.eq(input.parent_id),
-        organizations::province_id.eq(province_id),
-        organizations::search_text.eq(search_text(&[
-            Some(&input.code),
-            Some(&input.name_th),
-            input.name_en.as_deref(),
-        ])),
+        OrganizationColumns::of(&spec, province_id),
         organizations::version.eq(current.version + 1),
         organizations::updated_at.eq(now()),
     ))
@@ -355,6 +339,22 @@ pub fn update(
     Ok(row)
 }
 
+/// The kinds of the units directly below an organization.
+fn unit_kinds(conn: &mut DbConnection, id: i64) -> Result<Vec<OrganizationKind>> {
+    let kinds: Vec<String> = organizations::table
+        .filter(organizations::parent_id.eq(id))
+        .select(organizations::kind)
+        .distinct()
+        .load(conn)?;
+    kinds
+        .iter()
+        .map(|kind| {
+            OrganizationKind::parse(kind)
+                .ok_or_else(|| Error::corrupt("organizations", id, "a unit's kind", kind))
+        })
+        .collect()
+}
+
 /// After a move, every unit below inherits the new province (provinces keep their own).
 fn repair_descendant_provinces(
     conn: &mut DbConnection,
@@ -368,11 +368,9 @@ fn repair_descendant_provinces(
             .select((organizations::id, organizations::kind))
             .load(conn)?;
         for (child, kind) in children {
-            let child_province = if kind == "province" {
-                Some(child)
-            } else {
-                province
-            };
+            let kind = OrganizationKind::parse(&kind)
+                .ok_or_else(|| Error::corrupt("organizations", child, "kind", &kind))?;
+            let child_province = province_of(kind, Some(child), province);
             diesel::update(organizations::table.find(child))
                 .set(organizations::province_id.eq(child_province))
                 .execute(conn)?;
@@ -382,13 +380,7 @@ fn repair_descendant_provinces(
     Ok(())
 }
 
-pub fn delete(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    actor: &Actor,
-    current: &OrganizationRow,
-) -> Result<()> {
-    caller.may_write_organization(current.province_id, &current.kind)?;
+pub fn delete(conn: &mut DbConnection, actor: &Actor, current: &OrganizationRow) -> Result<()> {
     let children: i64 = organizations::table
         .filter(organizations::parent_id.eq(current.id))
         .count()

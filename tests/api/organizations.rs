@@ -19,7 +19,50 @@ both_engines!(
     concurrent_patches_with_one_etag_let_only_one_through,
     repeat_while_the_first_runs_is_409,
     audit_events_carry_the_request_id,
+    an_unreadable_stored_kind_is_an_error_not_a_guess,
 );
+
+/// A stored kind the code does not know (corruption, or a row from a newer version) is never
+/// read as some other kind: the read fails as an internal error (logged), without a panic.
+async fn an_unreadable_stored_kind_is_an_error_not_a_guess(app: TestApp) {
+    use diesel::prelude::*;
+    use provincial_kpi::storage::ConnectionManager;
+    let id = app.org_id("YST-PEO").await;
+    let mut conn = ConnectionManager::new(app.config.database_url.clone())
+        .establish()
+        .expect("connect");
+    // Past the CHECK constraint the way corruption would be: on SQLite with checks off; on
+    // PostgreSQL by dropping the constraint first.
+    let (before, after) = match app.engine {
+        crate::support::Engine::Sqlite => ("PRAGMA ignore_check_constraints = ON", "SELECT 1"),
+        crate::support::Engine::Postgres => (
+            "ALTER TABLE organizations DROP CONSTRAINT organizations_kind_check",
+            "SELECT 1",
+        ),
+    };
+    diesel::sql_query(before).execute(&mut conn).expect("relax");
+    diesel::sql_query(format!(
+        "UPDATE organizations SET kind = 'ministry' WHERE id = {id}"
+    ))
+    .execute(&mut conn)
+    .expect("corrupt");
+    diesel::sql_query(after)
+        .execute(&mut conn)
+        .expect("restore");
+    let response = app
+        .get(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    let problem = response.assert_problem(500, "internal");
+    assert!(
+        !problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ministry"),
+        "the stored value is logged, not shown: {problem}"
+    );
+}
 
 async fn repeat_while_the_first_runs_is_409(app: TestApp) {
     use provincial_kpi::storage::idempotency::{self, Claim, KeyedRequest};
@@ -277,6 +320,15 @@ async fn duplicate_code_is_a_conflict_and_stores_nothing(app: TestApp) {
         .send()
         .await;
     let problem = response.assert_problem(409, "duplicate");
+    assert_eq!(problem["errors"][0]["field"], "code");
+    // Codes are unique ignoring case: integrations and tokens name things by code.
+    let other_case = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "yst-peo", "name_th": "ซ้ำ", "kind": "agency"}))
+        .send()
+        .await;
+    let problem = other_case.assert_problem(409, "duplicate");
     assert_eq!(problem["errors"][0]["field"], "code");
     let after = app
         .get("/api/v1/organizations?limit=500")

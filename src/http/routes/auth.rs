@@ -168,15 +168,18 @@ pub async fn me(state: Data<AppState>, auth: Authenticated) -> Result<HttpRespon
     let me = state
         .read(auth, move |conn, caller| {
             let mut summary = |id: Option<i64>| -> Result<Option<OrganizationSummary>> {
-                Ok(match id {
-                    Some(id) => organizations::find(conn, id)?.map(|row| OrganizationSummary {
-                        kind: row.kind(),
+                let Some(row) = id.map(|id| organizations::find(conn, id)).transpose()? else {
+                    return Ok(None);
+                };
+                row.map(|row| -> Result<OrganizationSummary> {
+                    Ok(OrganizationSummary {
+                        kind: row.kind()?,
                         id: row.id,
                         code: row.code,
                         name_th: row.name_th,
-                    }),
-                    None => None,
+                    })
                 })
+                .transpose()
             };
             let organization = summary(caller.organization_id())?;
             let province = summary(caller.province_id())?;

@@ -79,6 +79,17 @@ impl<T: ToSchema> Page<T> {
             next_cursor: page.next_cursor,
         }
     }
+
+    /// Like `from_storage`, for rows whose stored values may fail to read back.
+    pub fn try_from_storage<R>(
+        page: pagination::Page<R>,
+        f: impl FnMut(R) -> Result<T>,
+    ) -> Result<Self> {
+        Ok(Self {
+            items: page.items.into_iter().map(f).collect::<Result<_>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
 }
 
 /// `limit` and `cursor`, shared by every list.

@@ -3,11 +3,13 @@
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
 use crate::domain::organization::OrganizationKind;
+use crate::domain::organization::OrganizationSpec;
+use crate::error::Error;
 use crate::error::Result;
 use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams};
 use crate::http::idempotent::{self, Created};
@@ -17,7 +19,7 @@ use crate::http::openapi::{
 };
 use crate::http::AppState;
 use crate::policy::Caller;
-use crate::storage::organizations::{self, OrganizationFilter, OrganizationInput, OrganizationRow};
+use crate::storage::organizations::{self, OrganizationFilter, OrganizationRow};
 
 /// An organization: the country, a province, an agency, a district or a local government.
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,10 +44,12 @@ pub struct Organization {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<OrganizationRow> for Organization {
-    fn from(row: OrganizationRow) -> Self {
-        Self {
-            kind: row.kind(),
+impl TryFrom<OrganizationRow> for Organization {
+    type Error = Error;
+
+    fn try_from(row: OrganizationRow) -> Result<Self> {
+        Ok(Self {
+            kind: row.kind()?,
             id: row.id,
             code: row.code,
             name_th: row.name_th,
@@ -55,12 +59,12 @@ impl From<OrganizationRow> for Organization {
             version: row.version,
             created_at: timestamp(row.created_at),
             updated_at: timestamp(row.updated_at),
-        }
+        })
     }
 }
 
 /// The writable fields of an organization.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "code": "YST-PEO", "name_th": "สำนักงานพลังงานจังหวัดยโสธร",
@@ -81,7 +85,7 @@ pub struct NewOrganization {
     pub parent_id: Option<i64>,
 }
 
-impl From<NewOrganization> for OrganizationInput {
+impl From<NewOrganization> for OrganizationSpec {
     fn from(new: NewOrganization) -> Self {
         Self {
             code: new.code,
@@ -89,6 +93,18 @@ impl From<NewOrganization> for OrganizationInput {
             name_en: new.name_en,
             kind: new.kind,
             parent_id: new.parent_id,
+        }
+    }
+}
+
+impl From<OrganizationSpec> for NewOrganization {
+    fn from(spec: OrganizationSpec) -> Self {
+        Self {
+            code: spec.code,
+            name_th: spec.name_th,
+            name_en: spec.name_en,
+            kind: spec.kind,
+            parent_id: spec.parent_id,
         }
     }
 }
@@ -103,16 +119,6 @@ pub struct OrganizationPatch {
     pub name_en: Option<String>,
     pub kind: Option<OrganizationKind>,
     pub parent_id: Option<i64>,
-}
-
-fn writable_fields(row: &OrganizationRow) -> Value {
-    json!({
-        "code": row.code,
-        "name_th": row.name_th,
-        "name_en": row.name_en,
-        "kind": row.kind,
-        "parent_id": row.parent_id,
-    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -157,7 +163,7 @@ pub async fn list_organizations(
             organizations::list(conn, caller.visibility(), &filter, page)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_storage(rows, Organization::from)))
+    Ok(HttpResponse::Ok().json(Page::try_from_storage(rows, Organization::try_from)?))
 }
 
 /// Create an organization. Admins create anything; a province admin creates units under its province.
@@ -194,7 +200,7 @@ pub async fn create_organization(
             Ok(Created {
                 location: format!("/api/v1/organizations/{}", row.id),
                 version: row.version,
-                body: Organization::from(row),
+                body: Organization::try_from(row)?,
             })
         },
     )
@@ -219,13 +225,12 @@ pub async fn get_organization(
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let row = state
+    let organization = state
         .read(auth, move |conn, caller| {
-            organizations::get_visible(conn, caller, id)
+            Organization::try_from(organizations::get_visible(conn, caller, id)?)
         })
         .await?;
-    let version = row.version;
-    Ok(with_etag(&Organization::from(row), version))
+    Ok(with_etag(&organization, organization.version))
 }
 
 /// Change an organization with a JSON Merge Patch; `If-Match` must carry its current `ETag`.
@@ -256,18 +261,19 @@ pub async fn patch_organization(
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let row = state
+    let organization = state
         .write(auth, move |conn, caller, actor| {
             caller.may_manage_organizations()?;
             let current = organizations::get_visible(conn, caller, id)?;
+            caller.may_write_organization(current.province_id, &current.kind)?;
             if_match.require(current.version)?;
-            let merged: NewOrganization =
-                merge_patch::apply(writable_fields(&current), &patch.parse()?)?;
-            organizations::update(conn, caller, actor, &current, merged.into())
+            let target = NewOrganization::from(current.spec()?);
+            let merged: NewOrganization = merge_patch::apply_to(&target, &patch.parse()?)?;
+            let row = organizations::update(conn, caller, actor, &current, merged.into())?;
+            Organization::try_from(row)
         })
         .await?;
-    let version = row.version;
-    Ok(with_etag(&Organization::from(row), version))
+    Ok(with_etag(&organization, organization.version))
 }
 
 /// Delete an organization nothing refers to any more (409 otherwise). `If-Match` is checked when given.
@@ -297,8 +303,9 @@ pub async fn delete_organization(
         .write(auth, move |conn, caller, actor| {
             caller.may_manage_organizations()?;
             let current = organizations::get_visible(conn, caller, id)?;
+            caller.may_write_organization(current.province_id, &current.kind)?;
             if_match.check_if_present(current.version)?;
-            organizations::delete(conn, caller, actor, &current)
+            organizations::delete(conn, actor, &current)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
