@@ -170,15 +170,22 @@ pub fn get_visible(
     Ok((view(conn, assignment)?, indicator, evaluation))
 }
 
-/// `get_visible` for a write: the evaluation's row stays locked until the transaction ends.
+/// `get_visible` for a write: the evaluation's row is locked first (`indicators::get_for_update`)
+/// and the assignment read under that lock.
 pub fn get_for_update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
 ) -> Result<(StoredAssignment, StoredIndicator, EvaluationRow)> {
-    let assignment = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
-    let (indicator, evaluation) = indicators::get_for_update(conn, caller, assignment.indicator_id)
+    let indicator_id: i64 = assignments::table
+        .find(id)
+        .select(assignments::indicator_id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::not_found(ENTITY, id))?;
+    let (indicator, evaluation) = indicators::get_for_update(conn, caller, indicator_id)
         .map_err(|_| Error::not_found(ENTITY, id))?;
+    let assignment = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
     Ok((assignment, indicator, evaluation))
 }
 

@@ -187,16 +187,24 @@ pub fn get_visible(
     Ok((indicator, evaluation))
 }
 
-/// `get_visible` for a write: the evaluation's row stays locked until the transaction ends,
-/// so its status cannot change under the write (`evaluations::find_for_update`).
+/// `get_visible` for a write: the evaluation's row is locked first and stays locked until the
+/// transaction ends, so its status cannot change under the write, and the indicator is read
+/// under that lock (`evaluations::find_for_update`): every write to an evaluation's indicators
+/// and assignments takes the same lock, so what is read here is what the write changes.
 pub fn get_for_update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
 ) -> Result<(StoredIndicator, EvaluationRow)> {
-    let indicator = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
-    let evaluation = evaluations::get_visible_for_update(conn, caller, indicator.evaluation_id)
+    let evaluation_id: i64 = indicators::table
+        .find(id)
+        .select(indicators::evaluation_id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::not_found(ENTITY, id))?;
+    let evaluation = evaluations::get_visible_for_update(conn, caller, evaluation_id)
         .map_err(|_| Error::not_found(ENTITY, id))?;
+    let indicator = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
     Ok((indicator, evaluation))
 }
 
