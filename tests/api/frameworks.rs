@@ -757,7 +757,8 @@ async fn organization_assignments_answer_what_an_agency_must_report(app: TestApp
         .collect();
     assert_eq!(codes, vec!["E.1", "E.2"]);
     assert_eq!(own.json()["items"][0]["baseline"], 2800.0);
-    // Like the framework, who hosts what is read across the province (DESIGN.md section 5).
+    // Like the framework, who hosts what is read across the province (docs/DOMAIN.md "Who may
+    // do what").
     let other_agency = app
         .get(&format!("/api/v1/organizations/{health}/assignments"))
         .bearer(&officer)
