@@ -25,8 +25,10 @@ macro_rules! text_enum {
     };
 }
 
+pub mod assignment;
 pub mod criteria;
 pub mod framework;
+pub mod indicator;
 pub mod organization;
 pub mod period;
 pub mod scoring;

@@ -85,25 +85,46 @@ pub struct ReceivedValue {
     pub organization_id: i64,
     pub period: Period,
     pub value: f64,
-    /// The assignment's baseline, else the indicator's (a per-period figure).
+    /// The organization's baseline: its assignment's, else the indicator's (a per-period
+    /// figure; `assignment::effective_baseline`). Only the reduction basis reads it.
     pub baseline: Option<f64>,
 }
 
+/// A reduction indicator's value came from an organization that has no baseline, neither its
+/// own nor the indicator's. Activation refuses such an evaluation and an active one cannot get
+/// there (docs/DOMAIN.md "Assignments"), so this is stored data the rules did not write: an
+/// internal error to log, never a baseline of 0 nor a quiet `no_data`.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error(
+    "organization {organization_id} reported {period} of a reduction indicator and has no baseline"
+)]
+pub struct MissingBaseline {
+    pub organization_id: i64,
+    pub period: Period,
+}
+
 /// The value an indicator is scored on, or None when there is no data (nothing received, or
-/// a zero baseline sum for the reduction basis).
+/// a zero baseline sum for the reduction basis, which baselines > 0 leave only for nothing
+/// received). For the reduction basis every value needs its organization's baseline.
 pub fn scored_value(
     basis: ScoreBasis,
     over_time: OverTime,
     across_orgs: AcrossOrgs,
     values: &[ReceivedValue],
-) -> Option<f64> {
+) -> Result<Option<f64>, MissingBaseline> {
     if values.is_empty() {
-        return None;
+        return Ok(None);
     }
-    match basis {
+    Ok(match basis {
         ScoreBasis::ReductionFromBaseline => {
             let actual: f64 = values.iter().map(|v| v.value).sum();
-            let baseline: f64 = values.iter().map(|v| v.baseline.unwrap_or(0.0)).sum();
+            let mut baseline = 0.0;
+            for v in values {
+                baseline += v.baseline.ok_or(MissingBaseline {
+                    organization_id: v.organization_id,
+                    period: v.period,
+                })?;
+            }
             (baseline != 0.0).then(|| (baseline - actual) / baseline * 100.0)
         }
         ScoreBasis::Value => {
@@ -124,7 +145,7 @@ pub fn scored_value(
                 AcrossOrgs::Average => total / per_organization.len() as f64,
             })
         }
-    }
+    })
 }
 
 fn combine_over_time(over_time: OverTime, series: &[(Period, f64)]) -> f64 {
@@ -394,7 +415,8 @@ mod tests {
             rv(1, "2022-02", 30.0, None),
             rv(2, "2022-01", 50.0, None),
         ];
-        let agg = |o, a| scored_value(ScoreBasis::Value, o, a, &values);
+        let agg =
+            |o, a| scored_value(ScoreBasis::Value, o, a, &values).expect("no baseline needed");
         assert_eq!(agg(OverTime::Sum, AcrossOrgs::Sum), Some(90.0));
         assert_eq!(
             agg(OverTime::Average, AcrossOrgs::Average),
@@ -405,7 +427,7 @@ mod tests {
         assert_eq!(agg(OverTime::Min, AcrossOrgs::Sum), Some(60.0));
         assert_eq!(
             scored_value(ScoreBasis::Value, OverTime::Sum, AcrossOrgs::Sum, &[]),
-            None
+            Ok(None)
         );
     }
 
@@ -422,16 +444,28 @@ mod tests {
             AcrossOrgs::Average,
             &values,
         );
-        assert_eq!(reduction, Some(20.0));
-        let zero = [rv(1, "2022-01", 5.0, None)];
+        assert_eq!(reduction, Ok(Some(20.0)));
+        // No baseline at all (neither the assignment's nor the indicator's): not a B of 0.
+        let missing = [
+            rv(1, "2022-01", 750.0, Some(1000.0)),
+            rv(2, "2022-01", 5.0, None),
+        ];
         assert_eq!(
             scored_value(
                 ScoreBasis::ReductionFromBaseline,
                 OverTime::Sum,
                 AcrossOrgs::Sum,
-                &zero
+                &missing
             ),
-            None
+            Err(MissingBaseline {
+                organization_id: 2,
+                period: p("2022-01")
+            })
+        );
+        // The value basis never reads a baseline.
+        assert_eq!(
+            scored_value(ScoreBasis::Value, OverTime::Sum, AcrossOrgs::Sum, &missing),
+            Ok(Some(755.0))
         );
     }
 

@@ -53,6 +53,34 @@ pub fn apply<T: DeserializeOwned>(mut current: Value, patch: &Value) -> Result<T
     from_json_value(current)
 }
 
+/// Applies `patch` to the current resource as the API shows it, and parses the result as `T`
+/// (the operation's writable fields, `deny_unknown_fields`). The target is the serialized
+/// resource itself, so a field added to the resource and to `T` is kept by every patch that
+/// does not name it. `computed` are the resource's server-made fields (`id`, `version`, …),
+/// left out of the target: `T` refuses them in a patch as unknown (400). `fixed` are fields
+/// `T` reads but a patch may not change (an indicator's `evaluation_id`): naming one is a 400.
+pub fn apply_to<T: DeserializeOwned>(
+    resource: &impl Serialize,
+    computed: &[&str],
+    fixed: &[&str],
+    patch: &Value,
+) -> Result<T> {
+    if let Some(field) = fixed.iter().find(|field| patch.get(**field).is_some()) {
+        return Err(Error::bad_request(
+            format!("{field} cannot be changed"),
+            vec![crate::error::FieldError::new(*field, "is read-only")],
+        ));
+    }
+    let mut current = serde_json::to_value(resource)
+        .map_err(|e| Error::Internal(format!("the resource could not be encoded: {e}")))?;
+    if let Value::Object(fields) = &mut current {
+        for field in computed {
+            fields.remove(*field);
+        }
+    }
+    apply(current, patch)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +120,50 @@ mod tests {
         for (mut target, patch, expected) in cases {
             merge(&mut target, &patch);
             assert_eq!(target, expected);
+        }
+    }
+
+    #[derive(Debug, serde::Serialize)]
+    struct Resource {
+        id: i64,
+        parent_id: i64,
+        name: String,
+        note: Option<String>,
+        version: i64,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Writable {
+        parent_id: i64,
+        name: String,
+        #[serde(default)]
+        note: Option<String>,
+    }
+
+    #[test]
+    fn a_patch_of_the_resource_keeps_what_it_does_not_name() {
+        let current = Resource {
+            id: 7,
+            parent_id: 1,
+            name: "ไฟฟ้า".into(),
+            note: Some("kWh".into()),
+            version: 3,
+        };
+        let apply = |patch: Value| {
+            apply_to::<Writable>(&current, &["id", "version"], &["parent_id"], &patch)
+        };
+        assert_eq!(
+            apply(json!({"name": "น้ำมัน"})).expect("merged"),
+            Writable {
+                parent_id: 1,
+                name: "น้ำมัน".into(),
+                note: Some("kWh".into())
+            }
+        );
+        assert_eq!(apply(json!({"note": null})).expect("merged").note, None);
+        for refused in [json!({"parent_id": 2}), json!({"version": 4}), json!([1])] {
+            assert!(matches!(apply(refused), Err(Error::BadRequest { .. })));
         }
     }
 }

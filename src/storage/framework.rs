@@ -10,15 +10,14 @@ use super::audit::{self, Actor, Change};
 use super::evaluations::{
     self, check_component_fields, ComponentFields, ComponentRow, EvaluationRow,
 };
-use super::indicators::{
-    self as indicator_store, check_assignment_fields, check_fields, AssignmentFields,
-    AssignmentRow, IndicatorFields, IndicatorRow,
-};
 use super::schema::{assignments, components, indicators};
+use super::{assignments as assignment_store, indicators as indicator_store};
 use super::{organizations, DbConnection};
+use crate::domain::assignment::AssignmentSpec;
 use crate::domain::framework::{
     AssignmentDocument, ComponentDocument, FrameworkDocument, IndicatorDocument,
 };
+use crate::domain::indicator::IndicatorSpec;
 use crate::error::{Error, FieldError, Result};
 use crate::policy::Caller;
 
@@ -28,52 +27,52 @@ pub fn export(conn: &mut DbConnection, evaluation_id: i64) -> Result<FrameworkDo
         .order(components::id.asc())
         .select(ComponentRow::as_select())
         .load(conn)?;
-    let indicator_rows: Vec<IndicatorRow> = indicators::table
-        .filter(indicators::evaluation_id.eq(evaluation_id))
-        .order(indicators::id.asc())
-        .select(IndicatorRow::as_select())
-        .load(conn)?;
+    let indicator_rows = indicator_store::of_evaluation(conn, evaluation_id)?;
     let indicator_ids: Vec<i64> = indicator_rows.iter().map(|i| i.id).collect();
-    let assignment_rows: Vec<AssignmentRow> = assignments::table
-        .filter(assignments::indicator_id.eq_any(&indicator_ids))
-        .order(assignments::id.asc())
-        .select(AssignmentRow::as_select())
-        .load(conn)?;
-    let organization_ids: Vec<i64> = assignment_rows.iter().map(|a| a.organization_id).collect();
+    let assignment_rows = assignment_store::of_indicators(conn, &indicator_ids)?;
+    let organization_ids: Vec<i64> = assignment_rows
+        .iter()
+        .map(|a| a.spec.organization_id)
+        .collect();
     let codes = evaluations::organization_codes(conn, &organization_ids)?;
     let mut assignments_by_indicator: HashMap<i64, Vec<AssignmentDocument>> = HashMap::new();
     for a in assignment_rows {
+        let a_spec = a.spec;
         assignments_by_indicator
             .entry(a.indicator_id)
             .or_default()
             .push(AssignmentDocument {
-                organization_code: codes.get(&a.organization_id).cloned().unwrap_or_default(),
-                role: a.role(),
-                contact_name: a.contact_name,
-                contact_position: a.contact_position,
-                contact_phone: a.contact_phone,
-                contact_email: a.contact_email,
-                baseline: a.baseline,
-                target: a.target,
+                organization_code: codes
+                    .get(&a_spec.organization_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                role: a_spec.role,
+                contact_name: a_spec.contact_name,
+                contact_position: a_spec.contact_position,
+                contact_phone: a_spec.contact_phone,
+                contact_email: a_spec.contact_email,
+                baseline: a_spec.baseline,
+                target: a_spec.target,
             });
     }
     let mut indicators_by_component: HashMap<i64, Vec<IndicatorDocument>> = HashMap::new();
     for i in indicator_rows {
+        let spec = i.spec;
         let document = IndicatorDocument {
-            criteria: i.breakpoints(),
-            category: i.category(),
-            frequency: i.frequency(),
-            over_time: i.over_time(),
-            across_orgs: i.across_orgs(),
-            score_basis: i.score_basis(),
+            criteria: spec.criteria,
+            category: spec.category,
+            frequency: spec.frequency,
+            over_time: spec.over_time,
+            across_orgs: spec.across_orgs,
+            score_basis: spec.score_basis,
             assignments: assignments_by_indicator.remove(&i.id).unwrap_or_default(),
-            code: i.code,
-            name: i.name,
-            description: i.description,
-            unit: i.unit,
-            baseline: i.baseline,
-            target: i.target,
-            weight: i.weight,
+            code: spec.code,
+            name: spec.name,
+            description: spec.description,
+            unit: spec.unit,
+            baseline: spec.baseline,
+            target: spec.target,
+            weight: spec.weight,
         };
         indicators_by_component
             .entry(i.component_id)
@@ -93,11 +92,10 @@ pub fn export(conn: &mut DbConnection, evaluation_id: i64) -> Result<FrameworkDo
     })
 }
 
-fn indicator_fields(document: &IndicatorDocument, component_id: i64) -> IndicatorFields {
-    IndicatorFields {
-        component_id,
+fn indicator_spec(document: &IndicatorDocument) -> IndicatorSpec {
+    IndicatorSpec {
         code: document.code.clone(),
-        name: document.name.clone(),
+        name: document.name.trim().to_owned(),
         description: document.description.clone(),
         unit: document.unit.clone(),
         category: document.category,
@@ -112,8 +110,8 @@ fn indicator_fields(document: &IndicatorDocument, component_id: i64) -> Indicato
     }
 }
 
-fn assignment_fields(document: &AssignmentDocument, organization_id: i64) -> AssignmentFields {
-    AssignmentFields {
+fn assignment_spec(document: &AssignmentDocument, organization_id: i64) -> AssignmentSpec {
+    AssignmentSpec {
         organization_id,
         role: document.role,
         contact_name: document.contact_name.clone(),
@@ -159,7 +157,7 @@ pub fn import(
         }
         for (i, indicator) in component.indicators.iter().enumerate() {
             let prefix = format!("components[{c}].indicators[{i}].");
-            errors.extend(check_fields(&indicator_fields(indicator, 0), &prefix));
+            errors.extend(indicator_spec(indicator).problems(&prefix));
             if !indicator_codes.insert(indicator.code.as_str()) {
                 errors.push(FieldError::new(
                     format!("{prefix}code"),
@@ -192,24 +190,23 @@ pub fn import(
                     },
                 };
                 if let Some(organization_id) = organization_id {
-                    errors.extend(indicator_store::check_assignable(
-                        conn,
-                        caller,
-                        evaluation,
-                        organization_id,
-                        &field,
-                    )?);
-                    errors.extend(check_assignment_fields(
-                        &assignment_fields(assignment, organization_id),
-                        &prefix,
-                    ));
-                    if !pairs.insert((organization_id, assignment.role)) {
+                    errors.extend(
+                        assignment_store::assignable(
+                            conn,
+                            caller,
+                            evaluation,
+                            organization_id,
+                            &field,
+                        )?
+                        .err(),
+                    );
+                    errors.extend(assignment_spec(assignment, organization_id).problems(&prefix));
+                    if !pairs.insert(organization_id) {
                         errors.push(FieldError::new(
                             &field,
                             format!(
-                                "{} appears twice with the role {}",
-                                assignment.organization_code,
-                                assignment.role.as_str()
+                                "{} appears twice: one assignment per indicator and organization",
+                                assignment.organization_code
                             ),
                         ));
                     }
@@ -243,17 +240,17 @@ pub fn import(
         )?;
         for indicator in &component.indicators {
             let indicator_row =
-                indicator_store::insert(conn, evaluation.id, &indicator_fields(indicator, row.id))?;
+                indicator_store::insert(conn, evaluation.id, row.id, &indicator_spec(indicator))?;
             indicator_count += 1;
             for assignment in &indicator.assignments {
                 let organization_id = organization_ids
                     .get(&assignment.organization_code)
                     .copied()
                     .unwrap_or_default();
-                indicator_store::insert_assignment(
+                assignment_store::insert(
                     conn,
                     indicator_row.id,
-                    &assignment_fields(assignment, organization_id),
+                    &assignment_spec(assignment, organization_id),
                 )?;
                 assignment_count += 1;
             }

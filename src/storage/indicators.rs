@@ -1,25 +1,34 @@
-//! Indicators (with scoring criteria) and their assignments to organizations.
+//! Indicators: their rows, read back whole or refused, and the writes the domain's rules allow
+//! (`domain::indicator`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde::Serialize;
 use serde_json::json;
 
+use super::assignments;
 use super::audit::{self, Actor, Change};
 use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
-use super::schema::{assignments, components, indicators, organizations};
-use super::{contains_pattern, ensure_unique, expect_one_updated, now, search_text, DbConnection};
-use crate::domain::criteria::{Breakpoint, Criteria};
-use crate::domain::framework::{check_figure, AssignmentRole, EvaluationStatus};
-use crate::domain::organization::check_code;
+use super::schema::{components, indicators};
+use super::{
+    contains_pattern, ensure_unique, expect_one_updated, now, search_text, unreadable, DbConnection,
+};
+use crate::domain::assignment::check_baselines_kept;
+use crate::domain::framework::EvaluationStatus;
+use crate::domain::indicator::{
+    check_add_or_delete, check_change, check_component, code_key, IndicatorSpec,
+};
 use crate::domain::period::Frequency;
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
-use crate::error::{ConflictKind, Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::policy::{Caller, Visibility};
 
 pub const ENTITY: &str = "indicator";
-pub const ASSIGNMENT_ENTITY: &str = "assignment";
 
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// An indicator row as the database holds it; `decode` reads it into domain values.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = indicators)]
 pub struct IndicatorRow {
@@ -45,44 +54,107 @@ pub struct IndicatorRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// A stored indicator: where it sits and its spec. Serialized, it is the audit trail's record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredIndicator {
+    pub id: i64,
+    pub evaluation_id: i64,
+    pub component_id: i64,
+    #[serde(flatten)]
+    pub spec: IndicatorSpec,
+    pub version: i64,
+    #[serde(skip)]
+    pub created_at: NaiveDateTime,
+    #[serde(skip)]
+    pub updated_at: NaiveDateTime,
+}
+
 impl IndicatorRow {
-    pub fn frequency(&self) -> Frequency {
-        Frequency::parse(&self.frequency).unwrap_or(Frequency::Monthly)
-    }
-    pub fn over_time(&self) -> OverTime {
-        OverTime::parse(&self.over_time).unwrap_or(OverTime::Latest)
-    }
-    pub fn across_orgs(&self) -> AcrossOrgs {
-        AcrossOrgs::parse(&self.across_orgs).unwrap_or(AcrossOrgs::Average)
-    }
-    pub fn score_basis(&self) -> ScoreBasis {
-        ScoreBasis::parse(&self.score_basis).unwrap_or(ScoreBasis::Value)
-    }
-    pub fn category(&self) -> Option<Category> {
-        self.category.as_deref().and_then(Category::parse)
-    }
-    pub fn breakpoints(&self) -> Vec<Breakpoint> {
-        serde_json::from_str(&self.criteria).unwrap_or_default()
+    /// The row as domain values; an unreadable value is an internal error, logged with the row.
+    pub fn decode(self) -> Result<StoredIndicator> {
+        let id = self.id;
+        let category = match &self.category {
+            None => None,
+            Some(text) => Some(read(id, "category", text, Category::parse)?),
+        };
+        let criteria = serde_json::from_str(&self.criteria)
+            .map_err(|_| unreadable(ENTITY, id, "criteria", &self.criteria))?;
+        let spec = IndicatorSpec {
+            frequency: read(id, "frequency", &self.frequency, Frequency::parse)?,
+            over_time: read(id, "over_time", &self.over_time, OverTime::parse)?,
+            across_orgs: read(id, "across_orgs", &self.across_orgs, AcrossOrgs::parse)?,
+            score_basis: read(id, "score_basis", &self.score_basis, ScoreBasis::parse)?,
+            category,
+            criteria,
+            code: self.code,
+            name: self.name,
+            description: self.description,
+            unit: self.unit,
+            baseline: self.baseline,
+            target: self.target,
+            weight: self.weight,
+        };
+        Ok(StoredIndicator {
+            id,
+            evaluation_id: self.evaluation_id,
+            component_id: self.component_id,
+            spec,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
     }
 }
 
-/// The writable fields of an indicator, after defaults or a merge patch.
-#[derive(Debug, Clone)]
-pub struct IndicatorFields {
-    pub component_id: i64,
-    pub code: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub unit: Option<String>,
-    pub category: Option<Category>,
-    pub frequency: Frequency,
-    pub over_time: OverTime,
-    pub across_orgs: AcrossOrgs,
-    pub score_basis: ScoreBasis,
-    pub baseline: Option<f64>,
-    pub target: Option<f64>,
-    pub weight: f64,
-    pub criteria: Vec<Breakpoint>,
+/// A stored enumeration's text as its domain value; an internal error if it is none.
+fn read<T>(id: i64, column: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    parse(text).ok_or_else(|| unreadable(ENTITY, id, column, text))
+}
+
+/// The columns an indicator's spec and component fill: one type for inserts and updates.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = indicators, treat_none_as_null = true)]
+struct IndicatorRecord<'a> {
+    component_id: i64,
+    code: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    unit: Option<&'a str>,
+    category: Option<&'static str>,
+    frequency: &'static str,
+    over_time: &'static str,
+    across_orgs: &'static str,
+    score_basis: &'static str,
+    baseline: Option<f64>,
+    target: Option<f64>,
+    weight: f64,
+    criteria: String,
+    search_text: String,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> IndicatorRecord<'a> {
+    fn new(component_id: i64, spec: &'a IndicatorSpec, at: NaiveDateTime) -> Result<Self> {
+        Ok(Self {
+            component_id,
+            code: &spec.code,
+            name: &spec.name,
+            description: spec.description.as_deref(),
+            unit: spec.unit.as_deref(),
+            category: spec.category.map(Category::as_str),
+            frequency: spec.frequency.as_str(),
+            over_time: spec.over_time.as_str(),
+            across_orgs: spec.across_orgs.as_str(),
+            score_basis: spec.score_basis.as_str(),
+            baseline: spec.baseline,
+            target: spec.target,
+            weight: spec.weight,
+            criteria: serde_json::to_string(&spec.criteria)
+                .map_err(|e| Error::Internal(format!("criteria could not be encoded: {e}")))?,
+            search_text: search_text(&[Some(&spec.code), Some(&spec.name)]),
+            updated_at: at,
+        })
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -93,12 +165,14 @@ pub struct IndicatorFilter {
     pub q: Option<String>,
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<IndicatorRow>> {
-    Ok(indicators::table
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<StoredIndicator>> {
+    indicators::table
         .find(id)
         .select(IndicatorRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(IndicatorRow::decode)
+        .transpose()
 }
 
 /// The indicator and its evaluation, if the caller may read them; 404 otherwise.
@@ -106,11 +180,36 @@ pub fn get_visible(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-) -> Result<(IndicatorRow, EvaluationRow)> {
-    let indicator = find(conn, id)?.ok_or_else(|| Error::not_found("indicator", id))?;
+) -> Result<(StoredIndicator, EvaluationRow)> {
+    let indicator = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
     let evaluation = evaluations::get_visible(conn, caller, indicator.evaluation_id)
-        .map_err(|_| Error::not_found("indicator", id))?;
+        .map_err(|_| Error::not_found(ENTITY, id))?;
     Ok((indicator, evaluation))
+}
+
+/// `get_visible` for a write: the evaluation's row is locked first and stays locked until the
+/// transaction ends, so its status cannot change under the write, and the indicator is read
+/// under that lock (`evaluations::find_for_update`): every write to an evaluation's indicators
+/// and assignments takes the same lock, so what is read here is what the write changes.
+pub fn get_for_update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+) -> Result<(StoredIndicator, EvaluationRow)> {
+    let evaluation_id: i64 = indicators::table
+        .find(id)
+        .select(indicators::evaluation_id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::not_found(ENTITY, id))?;
+    let evaluation = evaluations::get_visible_for_update(conn, caller, evaluation_id)
+        .map_err(|_| Error::not_found(ENTITY, id))?;
+    let indicator = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
+    Ok((indicator, evaluation))
+}
+
+fn decode_all(rows: Vec<IndicatorRow>) -> Result<Vec<StoredIndicator>> {
+    rows.into_iter().map(IndicatorRow::decode).collect()
 }
 
 pub fn list(
@@ -118,7 +217,7 @@ pub fn list(
     visibility: Visibility,
     filter: &IndicatorFilter,
     page: PageRequest,
-) -> Result<Page<IndicatorRow>> {
+) -> Result<Page<StoredIndicator>> {
     let mut query = indicators::table
         .select(IndicatorRow::as_select())
         .order(indicators::id.asc())
@@ -146,80 +245,21 @@ pub fn list(
                 .escape('\\'),
         );
     }
-    Ok(page.finish(query.load(conn)?, |row| row.id))
+    Ok(page.finish(decode_all(query.load(conn)?)?, |row| row.id))
 }
 
-/// Field checks of an indicator, all at once, with paths under `prefix`.
-pub fn check_fields(fields: &IndicatorFields, prefix: &str) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    let field = |name: &str| format!("{prefix}{name}");
-    if let Err(message) = check_code(&fields.code) {
-        errors.push(FieldError::new(field("code"), message));
-    }
-    let name = fields.name.trim().chars().count();
-    if name == 0 || name > 500 {
-        errors.push(FieldError::new(field("name"), "must be 1–500 characters"));
-    }
-    if fields
-        .unit
-        .as_deref()
-        .is_some_and(|u| u.chars().count() > 50)
-    {
-        errors.push(FieldError::new(
-            field("unit"),
-            "must be at most 50 characters",
-        ));
-    }
-    if fields
-        .description
-        .as_deref()
-        .is_some_and(|d| d.chars().count() > 5000)
-    {
-        errors.push(FieldError::new(
-            field("description"),
-            "must be at most 5000 characters",
-        ));
-    }
-    if check_figure(fields.weight).is_err() || fields.weight <= 0.0 {
-        errors.push(FieldError::new(
-            field("weight"),
-            "must be a number greater than 0",
-        ));
-    }
-    for (name, value) in [("baseline", fields.baseline), ("target", fields.target)] {
-        if let Some(Err(message)) = value.map(check_figure) {
-            errors.push(FieldError::new(field(name), message));
-        }
-    }
-    if fields.score_basis == ScoreBasis::ReductionFromBaseline {
-        match fields.baseline {
-            None => errors.push(FieldError::new(
-                field("baseline"),
-                "a reduction_from_baseline indicator needs a baseline (a per-period figure)",
-            )),
-            Some(b) if b <= 0.0 => errors.push(FieldError::new(
-                field("baseline"),
-                "must be greater than 0 to measure a reduction from it",
-            )),
-            _ => {}
-        }
-    }
-    if let Err(criteria_errors) = Criteria::new(fields.criteria.clone(), &field("criteria")) {
-        errors.extend(criteria_errors);
-    }
-    errors
+/// Every indicator of an evaluation, by id (the framework document).
+pub fn of_evaluation(conn: &mut DbConnection, evaluation_id: i64) -> Result<Vec<StoredIndicator>> {
+    decode_all(
+        indicators::table
+            .filter(indicators::evaluation_id.eq(evaluation_id))
+            .order(indicators::id.asc())
+            .select(IndicatorRow::as_select())
+            .load(conn)?,
+    )
 }
 
-fn details(row: &IndicatorRow) -> serde_json::Value {
-    json!({
-        "evaluation_id": row.evaluation_id, "component_id": row.component_id, "code": row.code,
-        "name": row.name, "frequency": row.frequency, "over_time": row.over_time,
-        "across_orgs": row.across_orgs, "score_basis": row.score_basis, "baseline": row.baseline,
-        "target": row.target, "weight": row.weight,
-        "criteria": serde_json::from_str::<serde_json::Value>(&row.criteria).unwrap_or_default(),
-    })
-}
-
+/// 409 naming `code` when another indicator of the evaluation has the code, ignoring case.
 fn code_taken(
     conn: &mut DbConnection,
     evaluation_id: i64,
@@ -228,587 +268,163 @@ fn code_taken(
 ) -> Result<()> {
     let existing: Option<i64> = indicators::table
         .filter(indicators::evaluation_id.eq(evaluation_id))
-        .filter(indicators::code.eq(code))
+        .filter(lower(indicators::code).eq(code_key(code)))
         .select(indicators::id)
         .first(conn)
         .optional()?;
     ensure_unique(existing, own_id, "code", || {
-        format!("indicator code {code} is already used in this evaluation")
+        format!("indicator code {code} is already used in this evaluation (codes ignore case)")
     })
 }
 
-fn check_component(
+/// 422 unless the spec passes its checks and the component is one of the evaluation's.
+fn validate(
     conn: &mut DbConnection,
     evaluation_id: i64,
     component_id: i64,
-) -> Result<Option<FieldError>> {
+    spec: IndicatorSpec,
+) -> Result<IndicatorSpec> {
     let owner: Option<i64> = components::table
         .find(component_id)
         .select(components::evaluation_id)
         .first(conn)
         .optional()?;
-    Ok((owner != Some(evaluation_id)).then(|| {
-        FieldError::new(
-            "component_id",
-            format!("component {component_id} is not a component of evaluation {evaluation_id}"),
-        )
-    }))
+    let mut errors = spec.problems("");
+    errors.extend(check_component(evaluation_id, component_id, owner));
+    Error::check(errors)?;
+    spec.validated()
 }
 
 /// Inserts without checks or audit (the framework import checks the whole document first).
 pub(crate) fn insert(
     conn: &mut DbConnection,
     evaluation_id: i64,
-    fields: &IndicatorFields,
-) -> Result<IndicatorRow> {
-    let timestamp = now();
+    component_id: i64,
+    spec: &IndicatorSpec,
+) -> Result<StoredIndicator> {
+    let at = now();
+    let record = IndicatorRecord::new(component_id, spec, at)?;
     let id: i64 = diesel::insert_into(indicators::table)
         .values((
+            record,
             indicators::evaluation_id.eq(evaluation_id),
-            indicators::component_id.eq(fields.component_id),
-            indicators::code.eq(&fields.code),
-            indicators::name.eq(fields.name.trim()),
-            indicators::description.eq(fields.description.as_deref()),
-            indicators::unit.eq(fields.unit.as_deref()),
-            indicators::category.eq(fields.category.map(Category::as_str)),
-            indicators::frequency.eq(fields.frequency.as_str()),
-            indicators::over_time.eq(fields.over_time.as_str()),
-            indicators::across_orgs.eq(fields.across_orgs.as_str()),
-            indicators::score_basis.eq(fields.score_basis.as_str()),
-            indicators::baseline.eq(fields.baseline),
-            indicators::target.eq(fields.target),
-            indicators::weight.eq(fields.weight),
-            indicators::criteria.eq(serde_json::to_string(&fields.criteria).unwrap_or_default()),
-            indicators::search_text.eq(search_text(&[Some(&fields.code), Some(&fields.name)])),
-            indicators::created_at.eq(timestamp),
-            indicators::updated_at.eq(timestamp),
+            indicators::created_at.eq(at),
         ))
         .returning(indicators::id)
         .get_result(conn)?;
     find(conn, id)?.ok_or_else(|| Error::Internal("indicator vanished".into()))
 }
 
-pub fn create(
+fn record_change(
     conn: &mut DbConnection,
-    caller: &Caller,
     actor: &Actor,
     evaluation: &EvaluationRow,
-    fields: IndicatorFields,
-) -> Result<IndicatorRow> {
-    caller.may_manage_evaluations(evaluation.province_id)?;
-    evaluation.require_draft("indicators are added")?;
-    let mut errors = check_fields(&fields, "");
-    errors.extend(check_component(conn, evaluation.id, fields.component_id)?);
-    Error::check(errors)?;
-    code_taken(conn, evaluation.id, &fields.code, None)?;
-    let row = insert(conn, evaluation.id, &fields)?;
+    action: &str,
+    id: i64,
+    details: serde_json::Value,
+) -> Result<()> {
     audit::record(
         conn,
         actor,
         Change {
-            action: "create",
+            action,
             entity_type: ENTITY,
-            entity_id: row.id,
+            entity_id: id,
             province_id: Some(evaluation.province_id),
-            details: details(&row),
+            details,
         },
-    )?;
-    Ok(row)
+    )
 }
 
-/// While active, frequencies, score bases and aggregation settings are frozen (409); targets,
-/// criteria and weights may be renegotiated, each change audited.
-pub fn update(
+fn details(indicator: &StoredIndicator) -> serde_json::Value {
+    serde_json::to_value(indicator).unwrap_or_default()
+}
+
+/// Adds an indicator to a draft evaluation the caller has locked (`get_visible_for_update`).
+pub fn create(
     conn: &mut DbConnection,
-    caller: &Caller,
     actor: &Actor,
     evaluation: &EvaluationRow,
-    current: &IndicatorRow,
-    fields: IndicatorFields,
-) -> Result<IndicatorRow> {
-    caller.may_manage_evaluations(evaluation.province_id)?;
-    evaluation.require_open()?;
-    if evaluation.status() == EvaluationStatus::Active {
-        let mut frozen = Vec::new();
-        let mut freeze = |name: &str, changed: bool| {
-            if changed {
-                frozen.push(FieldError::new(
-                    name,
-                    "is frozen while the evaluation is active",
-                ));
-            }
-        };
-        freeze("frequency", fields.frequency != current.frequency());
-        freeze("score_basis", fields.score_basis != current.score_basis());
-        freeze("over_time", fields.over_time != current.over_time());
-        freeze("across_orgs", fields.across_orgs != current.across_orgs());
-        freeze("component_id", fields.component_id != current.component_id);
-        if !frozen.is_empty() {
-            return Err(Error::Conflict { kind: ConflictKind::State, detail: "frequency, score basis, aggregation and component are frozen once the evaluation is active".into(), errors: frozen });
-        }
+    component_id: i64,
+    spec: IndicatorSpec,
+) -> Result<StoredIndicator> {
+    check_add_or_delete(evaluation.status(), "added")?;
+    let spec = validate(conn, evaluation.id, component_id, spec)?;
+    code_taken(conn, evaluation.id, &spec.code, None)?;
+    let created = insert(conn, evaluation.id, component_id, &spec)?;
+    record_change(
+        conn,
+        actor,
+        evaluation,
+        "create",
+        created.id,
+        details(&created),
+    )?;
+    Ok(created)
+}
+
+/// Changes an indicator as its evaluation's status allows (`domain::indicator::check_change`):
+/// while active, a reduction indicator also keeps a baseline for every reporting organization.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    evaluation: &EvaluationRow,
+    current: &StoredIndicator,
+    component_id: i64,
+    spec: IndicatorSpec,
+) -> Result<StoredIndicator> {
+    let status = evaluation.status();
+    check_change(
+        status,
+        (current.component_id, &current.spec),
+        (component_id, &spec),
+    )?;
+    let spec = validate(conn, evaluation.id, component_id, spec)?;
+    code_taken(conn, evaluation.id, &spec.code, Some(current.id))?;
+    if status == EvaluationStatus::Active {
+        let reporters = assignments::reporters(conn, current.id)?;
+        check_baselines_kept(
+            status,
+            spec.score_basis,
+            spec.baseline,
+            &reporters,
+            "baseline",
+        )?;
     }
-    let mut errors = check_fields(&fields, "");
-    errors.extend(check_component(conn, evaluation.id, fields.component_id)?);
-    Error::check(errors)?;
-    code_taken(conn, evaluation.id, &fields.code, Some(current.id))?;
     let updated = diesel::update(
         indicators::table
             .find(current.id)
             .filter(indicators::version.eq(current.version)),
     )
     .set((
-        indicators::component_id.eq(fields.component_id),
-        indicators::code.eq(&fields.code),
-        indicators::name.eq(fields.name.trim()),
-        indicators::description.eq(fields.description.as_deref()),
-        indicators::unit.eq(fields.unit.as_deref()),
-        indicators::category.eq(fields.category.map(Category::as_str)),
-        indicators::frequency.eq(fields.frequency.as_str()),
-        indicators::over_time.eq(fields.over_time.as_str()),
-        indicators::across_orgs.eq(fields.across_orgs.as_str()),
-        indicators::score_basis.eq(fields.score_basis.as_str()),
-        indicators::baseline.eq(fields.baseline),
-        indicators::target.eq(fields.target),
-        indicators::weight.eq(fields.weight),
-        indicators::criteria.eq(serde_json::to_string(&fields.criteria).unwrap_or_default()),
-        indicators::search_text.eq(search_text(&[Some(&fields.code), Some(&fields.name)])),
+        IndicatorRecord::new(component_id, &spec, now())?,
         indicators::version.eq(current.version + 1),
-        indicators::updated_at.eq(now()),
     ))
     .execute(conn)?;
     expect_one_updated(updated, current.version)?;
-    let row =
+    let changed =
         find(conn, current.id)?.ok_or_else(|| Error::Internal("indicator vanished".into()))?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "update",
-            entity_type: ENTITY,
-            entity_id: row.id,
-            province_id: Some(evaluation.province_id),
-            details: json!({"before": details(current), "after": details(&row)}),
-        },
-    )?;
-    Ok(row)
+    let before_after = json!({"before": details(current), "after": details(&changed)});
+    record_change(conn, actor, evaluation, "update", changed.id, before_after)?;
+    Ok(changed)
 }
 
+/// Deletes an indicator of a draft evaluation with its assignments, each audited.
 pub fn delete(
     conn: &mut DbConnection,
-    caller: &Caller,
     actor: &Actor,
     evaluation: &EvaluationRow,
-    current: &IndicatorRow,
+    current: &StoredIndicator,
 ) -> Result<()> {
-    caller.may_manage_evaluations(evaluation.province_id)?;
-    evaluation.require_draft("indicators are deleted")?;
-    // Its assignments belong to it alone: they go with it, each audited.
-    let owned: Vec<AssignmentRow> = assignments::table
-        .filter(assignments::indicator_id.eq(current.id))
-        .select(AssignmentRow::as_select())
-        .load(conn)?;
-    for assignment in &owned {
-        delete_assignment_row(conn, actor, evaluation, assignment)?;
-    }
+    check_add_or_delete(evaluation.status(), "deleted")?;
+    assignments::delete_of_indicator(conn, actor, evaluation, current.id)?;
     diesel::delete(indicators::table.find(current.id)).execute(conn)?;
-    audit::record(
+    record_change(
         conn,
         actor,
-        Change {
-            action: "delete",
-            entity_type: ENTITY,
-            entity_id: current.id,
-            province_id: Some(evaluation.province_id),
-            details: details(current),
-        },
-    )?;
-    Ok(())
-}
-
-// ---- assignments ----
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = assignments)]
-pub struct AssignmentRow {
-    pub id: i64,
-    pub indicator_id: i64,
-    pub organization_id: i64,
-    pub role: String,
-    pub contact_name: Option<String>,
-    pub contact_position: Option<String>,
-    pub contact_phone: Option<String>,
-    pub contact_email: Option<String>,
-    pub baseline: Option<f64>,
-    pub target: Option<f64>,
-    pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-impl AssignmentRow {
-    pub fn role(&self) -> AssignmentRole {
-        AssignmentRole::parse(&self.role).unwrap_or(AssignmentRole::Supervisor)
-    }
-}
-
-/// An assignment with the codes a person reads it by.
-#[derive(Debug, Clone)]
-pub struct AssignmentView {
-    pub assignment: AssignmentRow,
-    pub organization_code: String,
-    pub indicator_code: String,
-    pub evaluation_id: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct AssignmentFields {
-    pub organization_id: i64,
-    pub role: AssignmentRole,
-    pub contact_name: Option<String>,
-    pub contact_position: Option<String>,
-    pub contact_phone: Option<String>,
-    pub contact_email: Option<String>,
-    pub baseline: Option<f64>,
-    pub target: Option<f64>,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct AssignmentFilter {
-    /// Only assignments of these evaluations (the caller's view); None: all.
-    pub evaluation_ids: Option<Vec<i64>>,
-    pub indicator_id: Option<i64>,
-    pub organization_id: Option<i64>,
-    pub evaluation_id: Option<i64>,
-    pub role: Option<AssignmentRole>,
-}
-
-pub fn find_assignment(conn: &mut DbConnection, id: i64) -> Result<Option<AssignmentRow>> {
-    Ok(assignments::table
-        .find(id)
-        .select(AssignmentRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-fn view(conn: &mut DbConnection, assignment: AssignmentRow) -> Result<AssignmentView> {
-    let organization_code: String = organizations::table
-        .find(assignment.organization_id)
-        .select(organizations::code)
-        .first(conn)?;
-    let (indicator_code, evaluation_id): (String, i64) = indicators::table
-        .find(assignment.indicator_id)
-        .select((indicators::code, indicators::evaluation_id))
-        .first(conn)?;
-    Ok(AssignmentView {
-        assignment,
-        organization_code,
-        indicator_code,
-        evaluation_id,
-    })
-}
-
-/// The assignment, its indicator and evaluation, if the caller may read them; 404 otherwise.
-pub fn get_assignment_visible(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-) -> Result<(AssignmentView, IndicatorRow, EvaluationRow)> {
-    let assignment =
-        find_assignment(conn, id)?.ok_or_else(|| Error::not_found("assignment", id))?;
-    let (indicator, evaluation) = get_visible(conn, caller, assignment.indicator_id)
-        .map_err(|_| Error::not_found("assignment", id))?;
-    Ok((view(conn, assignment)?, indicator, evaluation))
-}
-
-pub fn list_assignments(
-    conn: &mut DbConnection,
-    filter: &AssignmentFilter,
-    page: PageRequest,
-) -> Result<Page<AssignmentView>> {
-    let mut query = assignments::table
-        .inner_join(indicators::table)
-        .inner_join(organizations::table)
-        .select((
-            AssignmentRow::as_select(),
-            organizations::code,
-            indicators::code,
-            indicators::evaluation_id,
-        ))
-        .order(assignments::id.asc())
-        .limit(page.fetch_limit())
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(assignments::id.gt(after));
-    }
-    if let Some(ids) = &filter.evaluation_ids {
-        query = query.filter(indicators::evaluation_id.eq_any(ids.clone()));
-    }
-    if let Some(indicator_id) = filter.indicator_id {
-        query = query.filter(assignments::indicator_id.eq(indicator_id));
-    }
-    if let Some(organization_id) = filter.organization_id {
-        query = query.filter(assignments::organization_id.eq(organization_id));
-    }
-    if let Some(evaluation_id) = filter.evaluation_id {
-        query = query.filter(indicators::evaluation_id.eq(evaluation_id));
-    }
-    if let Some(role) = filter.role {
-        query = query.filter(assignments::role.eq(role.as_str()));
-    }
-    let rows: Vec<(AssignmentRow, String, String, i64)> = query.load(conn)?;
-    let views = rows
-        .into_iter()
-        .map(
-            |(assignment, organization_code, indicator_code, evaluation_id)| AssignmentView {
-                assignment,
-                organization_code,
-                indicator_code,
-                evaluation_id,
-            },
-        )
-        .collect();
-    Ok(page.finish(views, |row: &AssignmentView| row.assignment.id))
-}
-
-/// Field checks of an assignment, with paths under `prefix`.
-pub fn check_assignment_fields(fields: &AssignmentFields, prefix: &str) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    for (name, value, max) in [
-        ("contact_name", &fields.contact_name, 200),
-        ("contact_position", &fields.contact_position, 200),
-        ("contact_phone", &fields.contact_phone, 50),
-        ("contact_email", &fields.contact_email, 254),
-    ] {
-        if value.as_deref().is_some_and(|v| v.chars().count() > max) {
-            errors.push(FieldError::new(
-                format!("{prefix}{name}"),
-                format!("must be at most {max} characters"),
-            ));
-        }
-    }
-    if let Some(email) = &fields.contact_email {
-        let valid = email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
-        });
-        if !valid {
-            errors.push(FieldError::new(
-                format!("{prefix}contact_email"),
-                "must be an e-mail address such as peo.yasothon@energy.go.th",
-            ));
-        }
-    }
-    for (name, value) in [("baseline", fields.baseline), ("target", fields.target)] {
-        if let Some(Err(message)) = value.map(check_figure) {
-            errors.push(FieldError::new(format!("{prefix}{name}"), message));
-        }
-    }
-    if fields.role == AssignmentRole::Supervisor
-        && (fields.baseline.is_some() || fields.target.is_some())
-    {
-        errors.push(FieldError::new(
-            format!("{prefix}role"),
-            "a supervisor reviews and reports nothing: it has no baseline or target",
-        ));
-    }
-    errors
-}
-
-/// The organization must be under the evaluation's province, or have no province above it
-/// (a national or regional unit). Returns the problem, if any.
-pub fn check_assignable(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    evaluation: &EvaluationRow,
-    organization_id: i64,
-    field: &str,
-) -> Result<Option<FieldError>> {
-    let organization = super::organizations::find(conn, organization_id)?
-        .filter(|org| caller.visibility().includes(org.province_id));
-    Ok(match organization {
-        None => Some(FieldError::new(field, format!("organization {organization_id} does not exist"))),
-        Some(org) => match org.province_id {
-            Some(province) if province != evaluation.province_id => Some(FieldError::new(field, format!("organization {} is under another province; assign organizations of this province or national and regional units", org.code))),
-            _ => None,
-        },
-    })
-}
-
-fn assignment_details(row: &AssignmentRow) -> serde_json::Value {
-    json!({
-        "indicator_id": row.indicator_id, "organization_id": row.organization_id, "role": row.role,
-        "contact_name": row.contact_name, "contact_position": row.contact_position,
-        "contact_phone": row.contact_phone, "contact_email": row.contact_email,
-        "baseline": row.baseline, "target": row.target,
-    })
-}
-
-fn assignment_taken(
-    conn: &mut DbConnection,
-    indicator_id: i64,
-    fields: &AssignmentFields,
-    own_id: Option<i64>,
-) -> Result<()> {
-    let existing: Option<i64> = assignments::table
-        .filter(assignments::indicator_id.eq(indicator_id))
-        .filter(assignments::organization_id.eq(fields.organization_id))
-        .filter(assignments::role.eq(fields.role.as_str()))
-        .select(assignments::id)
-        .first(conn)
-        .optional()?;
-    ensure_unique(existing, own_id, "organization_id", || {
-        format!(
-            "organization {} already has the role {} for this indicator",
-            fields.organization_id,
-            fields.role.as_str()
-        )
-    })
-}
-
-/// Inserts without checks or audit (the framework import checks the whole document first).
-pub(crate) fn insert_assignment(
-    conn: &mut DbConnection,
-    indicator_id: i64,
-    fields: &AssignmentFields,
-) -> Result<AssignmentRow> {
-    let timestamp = now();
-    let id: i64 = diesel::insert_into(assignments::table)
-        .values((
-            assignments::indicator_id.eq(indicator_id),
-            assignments::organization_id.eq(fields.organization_id),
-            assignments::role.eq(fields.role.as_str()),
-            assignments::contact_name.eq(fields.contact_name.as_deref()),
-            assignments::contact_position.eq(fields.contact_position.as_deref()),
-            assignments::contact_phone.eq(fields.contact_phone.as_deref()),
-            assignments::contact_email.eq(fields.contact_email.as_deref()),
-            assignments::baseline.eq(fields.baseline),
-            assignments::target.eq(fields.target),
-            assignments::created_at.eq(timestamp),
-            assignments::updated_at.eq(timestamp),
-        ))
-        .returning(assignments::id)
-        .get_result(conn)?;
-    find_assignment(conn, id)?.ok_or_else(|| Error::Internal("assignment vanished".into()))
-}
-
-/// Assignments may change while active (a new host agency mid-year); closed is read-only.
-pub fn create_assignment(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    actor: &Actor,
-    evaluation: &EvaluationRow,
-    indicator: &IndicatorRow,
-    fields: AssignmentFields,
-) -> Result<AssignmentView> {
-    caller.may_manage_evaluations(evaluation.province_id)?;
-    evaluation.require_open()?;
-    let mut errors = check_assignment_fields(&fields, "");
-    errors.extend(check_assignable(
-        conn,
-        caller,
         evaluation,
-        fields.organization_id,
-        "organization_id",
-    )?);
-    Error::check(errors)?;
-    assignment_taken(conn, indicator.id, &fields, None)?;
-    let row = insert_assignment(conn, indicator.id, &fields)?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "create",
-            entity_type: ASSIGNMENT_ENTITY,
-            entity_id: row.id,
-            province_id: Some(evaluation.province_id),
-            details: assignment_details(&row),
-        },
-    )?;
-    view(conn, row)
-}
-
-pub fn update_assignment(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    actor: &Actor,
-    evaluation: &EvaluationRow,
-    current: &AssignmentRow,
-    fields: AssignmentFields,
-) -> Result<AssignmentView> {
-    caller.may_manage_evaluations(evaluation.province_id)?;
-    evaluation.require_open()?;
-    let mut errors = check_assignment_fields(&fields, "");
-    errors.extend(check_assignable(
-        conn,
-        caller,
-        evaluation,
-        fields.organization_id,
-        "organization_id",
-    )?);
-    Error::check(errors)?;
-    assignment_taken(conn, current.indicator_id, &fields, Some(current.id))?;
-    let updated = diesel::update(
-        assignments::table
-            .find(current.id)
-            .filter(assignments::version.eq(current.version)),
+        "delete",
+        current.id,
+        details(current),
     )
-    .set((
-        assignments::organization_id.eq(fields.organization_id),
-        assignments::role.eq(fields.role.as_str()),
-        assignments::contact_name.eq(fields.contact_name.as_deref()),
-        assignments::contact_position.eq(fields.contact_position.as_deref()),
-        assignments::contact_phone.eq(fields.contact_phone.as_deref()),
-        assignments::contact_email.eq(fields.contact_email.as_deref()),
-        assignments::baseline.eq(fields.baseline),
-        assignments::target.eq(fields.target),
-        assignments::version.eq(current.version + 1),
-        assignments::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    expect_one_updated(updated, current.version)?;
-    let row = find_assignment(conn, current.id)?
-        .ok_or_else(|| Error::Internal("assignment vanished".into()))?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "update",
-            entity_type: ASSIGNMENT_ENTITY,
-            entity_id: row.id,
-            province_id: Some(evaluation.province_id),
-            details: json!({"before": assignment_details(current), "after": assignment_details(&row)}),
-        },
-    )?;
-    view(conn, row)
-}
-
-fn delete_assignment_row(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    evaluation: &EvaluationRow,
-    current: &AssignmentRow,
-) -> Result<()> {
-    diesel::delete(assignments::table.find(current.id)).execute(conn)?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "delete",
-            entity_type: ASSIGNMENT_ENTITY,
-            entity_id: current.id,
-            province_id: Some(evaluation.province_id),
-            details: assignment_details(current),
-        },
-    )
-}
-
-pub fn delete_assignment(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    actor: &Actor,
-    evaluation: &EvaluationRow,
-    current: &AssignmentRow,
-) -> Result<()> {
-    caller.may_manage_evaluations(evaluation.province_id)?;
-    evaluation.require_open()?;
-    delete_assignment_row(conn, actor, evaluation, current)
 }

@@ -3,6 +3,7 @@
 //! Every database function takes `&mut DbConnection`, so the HTTP layer can run a whole request
 //! inside one transaction on one blocking thread (`Database::run` / `Database::write`).
 
+pub mod assignments;
 pub mod audit;
 pub mod evaluations;
 pub mod framework;
@@ -312,6 +313,13 @@ pub fn search_text(parts: &[Option<&str>]) -> String {
         .map(|part| part.to_lowercase())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A stored value the domain cannot read (an unknown enumeration text, corrupt JSON): written
+/// around the service's rules, so an internal error logged with the row, never a guess.
+pub fn unreadable(table: &str, id: i64, column: &str, value: &str) -> Error {
+    tracing::error!(table, id, column, value, "unreadable stored value");
+    Error::Internal(format!("{table} {id} has an unreadable {column}"))
 }
 
 #[cfg(test)]

@@ -356,7 +356,7 @@ async fn invalid_criteria_are_refused_with_paths_and_nothing_is_stored(app: Test
     }
     let weight = app.post("/api/v1/indicators").bearer(&token).json(&json!({
         "evaluation_id": evaluation, "component_id": component["id"], "code": "", "name": "", "weight": 0,
-        "score_basis": "reduction_from_baseline", "criteria": three_level(1.0, 2.0, 3.0),
+        "score_basis": "reduction_from_baseline", "baseline": 0, "criteria": three_level(1.0, 2.0, 3.0),
     })).send().await;
     weight.assert_problem(422, "validation");
     assert_eq!(
@@ -757,11 +757,15 @@ async fn organization_assignments_answer_what_an_agency_must_report(app: TestApp
         .collect();
     assert_eq!(codes, vec!["E.1", "E.2"]);
     assert_eq!(own.json()["items"][0]["baseline"], 2800.0);
-    app.get(&format!("/api/v1/organizations/{health}/assignments"))
+    // Like the framework, who hosts what is read across the province (docs/DOMAIN.md "Who may
+    // do what").
+    let other_agency = app
+        .get(&format!("/api/v1/organizations/{health}/assignments"))
         .bearer(&officer)
         .send()
-        .await
-        .assert_problem(403, "forbidden");
+        .await;
+    other_agency.assert_status(200);
+    assert_eq!(other_agency.json()["items"][0]["indicator_code"], "1.2");
     // The provincial office supervises every indicator of the demo framework.
     let office = app.org_id("YST-PO").await;
     let supervised = app

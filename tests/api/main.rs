@@ -2,9 +2,11 @@
 
 mod support;
 
+mod assignments;
 mod auth;
 mod contract;
 mod frameworks;
+mod indicators;
 mod matrix;
 mod organizations;
 mod problems;

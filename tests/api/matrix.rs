@@ -31,6 +31,10 @@ const OTHER_READ: [u16; 8] = [200, 404, 404, 404, 404, 200, 404, 200];
 /// Policy first: a role that may not change such things gets 403 whatever the id; a province
 /// admin, who may change them in its own province, cannot see another province's (404).
 const OTHER_MANAGE: [u16; 8] = [200, 404, 403, 403, 403, 403, 403, 403];
+/// Policy before preconditions and the body: a PATCH without If-Match (428 for those who may
+/// change the thing), a body that does not parse (400): 403 for everyone else.
+const PRECONDITION: [u16; 8] = [428, 428, 403, 403, 403, 403, 403, 403];
+const MALFORMED: [u16; 8] = [400, 400, 403, 403, 403, 403, 403, 403];
 
 type PathFn = Box<dyn Fn(usize) -> String>;
 type BodyFn = Box<dyn Fn(usize) -> Option<Value>>;
@@ -285,7 +289,7 @@ async fn role_matrix(app: TestApp) {
             Method::GET,
             fixed(format!("/api/v1/organizations/{pho}/assignments")),
             none,
-            [200, 200, 200, 403, 200, 200, 200, 200],
+            READ,
         ),
         case(
             "other-province organization's assignments",
@@ -520,6 +524,30 @@ async fn role_matrix(app: TestApp) {
             |_| Some(json!({"target": 75})),
             MANAGE,
         ),
+        // Policy first, then preconditions, then the body: a role that may not change
+        // indicators gets 403 whatever it sends, before a missing If-Match (428) or a body
+        // that does not parse (400).
+        case(
+            "patch own indicator without If-Match",
+            Method::PATCH,
+            fixed(format!("/api/v1/indicators/{y_indicator}")),
+            |_| Some(json!({"target": 75})),
+            PRECONDITION,
+        ),
+        case(
+            "patch own indicator with a malformed body",
+            Method::PATCH,
+            fixed(format!("/api/v1/indicators/{y_indicator}")),
+            |_| Some(json!({"target": "high"})),
+            MALFORMED,
+        ),
+        case(
+            "create own indicator with a malformed body",
+            Method::POST,
+            |_| "/api/v1/indicators".into(),
+            move |_| Some(json!({"evaluation_id": y_eval, "code": 7})),
+            MALFORMED,
+        ),
         case(
             "patch other indicator",
             Method::PATCH,
@@ -570,6 +598,27 @@ async fn role_matrix(app: TestApp) {
             MANAGE,
         ),
         case(
+            "patch own assignment without If-Match",
+            Method::PATCH,
+            fixed(format!("/api/v1/assignments/{y_assignment}")),
+            |_| Some(json!({"contact_phone": "045-711111"})),
+            PRECONDITION,
+        ),
+        case(
+            "patch own assignment with a malformed body",
+            Method::PATCH,
+            fixed(format!("/api/v1/assignments/{y_assignment}")),
+            |_| Some(json!({"baseline": "much"})),
+            MALFORMED,
+        ),
+        case(
+            "create own assignment with a malformed body",
+            Method::POST,
+            fixed(format!("/api/v1/indicators/{y_indicator}/assignments")),
+            |_| Some(json!({"organization_id": "YST-PEO", "role": "host"})),
+            MALFORMED,
+        ),
+        case(
             "delete own assignment",
             Method::DELETE,
             move |i| format!("/api/v1/assignments/{}", spare_assignments[i]),
@@ -611,7 +660,7 @@ async fn role_matrix(app: TestApp) {
         for (index, token) in tokens.iter().enumerate() {
             let path = (case.path)(index);
             let mut request = app.request(case.method.clone(), &path).bearer(token);
-            if case.method == Method::PATCH {
+            if case.method == Method::PATCH && !case.what.ends_with("without If-Match") {
                 request = request.header("If-Match", "*");
             }
             if let Some(body) = (case.body)(index) {

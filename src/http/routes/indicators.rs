@@ -1,17 +1,17 @@
-//! `/api/v1/indicators` with their scoring criteria, and assignments of organizations to them.
+//! `/api/v1/indicators`: indicators with their scoring criteria.
 
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
 use crate::domain::criteria::Breakpoint;
 use crate::domain::framework::{
     default_across_orgs, default_frequency, default_over_time, default_score_basis, default_weight,
-    AssignmentRole,
 };
+use crate::domain::indicator::IndicatorSpec;
 use crate::domain::period::Frequency;
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
 use crate::error::{Error, Result};
@@ -23,11 +23,10 @@ use crate::http::openapi::{
 };
 use crate::http::AppState;
 use crate::policy::Caller;
-use crate::storage::indicators::{
-    self, AssignmentFields, AssignmentFilter, AssignmentView, IndicatorFields, IndicatorFilter,
-    IndicatorRow,
-};
-use crate::storage::{evaluations, organizations};
+use crate::storage::audit::Actor;
+use crate::storage::evaluations;
+use crate::storage::indicators::{self, IndicatorFilter, StoredIndicator};
+use crate::storage::DbConnection;
 
 /// An indicator (ตัวชี้วัด) with its scoring criteria.
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,7 +53,8 @@ pub struct Indicator {
     pub over_time: OverTime,
     pub across_orgs: AcrossOrgs,
     pub score_basis: ScoreBasis,
-    /// Per-period baseline (the reduction basis measures against it).
+    /// Per-period baseline (> 0) the reduction basis measures against, where a reporting
+    /// assignment has none of its own.
     pub baseline: Option<f64>,
     pub target: Option<f64>,
     /// Relative within the component.
@@ -68,35 +68,41 @@ pub struct Indicator {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<IndicatorRow> for Indicator {
-    fn from(row: IndicatorRow) -> Self {
-        let criteria = row.breakpoints();
+/// The fields of `Indicator` the server makes: a patch cannot name them.
+const COMPUTED: &[&str] = &["id", "max_score", "version", "created_at", "updated_at"];
+/// An indicator stays in its evaluation.
+const FIXED: &[&str] = &["evaluation_id"];
+
+impl From<StoredIndicator> for Indicator {
+    fn from(stored: StoredIndicator) -> Self {
+        let spec = stored.spec;
         Self {
-            max_score: criteria.last().map_or(0.0, |p| p.score),
-            category: row.category(),
-            frequency: row.frequency(),
-            over_time: row.over_time(),
-            across_orgs: row.across_orgs(),
-            score_basis: row.score_basis(),
-            criteria,
-            id: row.id,
-            evaluation_id: row.evaluation_id,
-            component_id: row.component_id,
-            code: row.code,
-            name: row.name,
-            description: row.description,
-            unit: row.unit,
-            baseline: row.baseline,
-            target: row.target,
-            weight: row.weight,
-            version: row.version,
-            created_at: timestamp(row.created_at),
-            updated_at: timestamp(row.updated_at),
+            max_score: spec.max_score(),
+            id: stored.id,
+            evaluation_id: stored.evaluation_id,
+            component_id: stored.component_id,
+            code: spec.code,
+            name: spec.name,
+            description: spec.description,
+            unit: spec.unit,
+            category: spec.category,
+            frequency: spec.frequency,
+            over_time: spec.over_time,
+            across_orgs: spec.across_orgs,
+            score_basis: spec.score_basis,
+            baseline: spec.baseline,
+            target: spec.target,
+            weight: spec.weight,
+            criteria: spec.criteria,
+            version: stored.version,
+            created_at: timestamp(stored.created_at),
+            updated_at: timestamp(stored.updated_at),
         }
     }
 }
 
-/// A new indicator. Settings left out take their defaults: monthly, latest, average, value, weight 1.
+/// A new indicator. Settings left out take their defaults: monthly, latest, average, value,
+/// weight 1. A patch is merged into the indicator and read as this, too.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -108,6 +114,7 @@ impl From<IndicatorRow> for Indicator {
 pub struct NewIndicator {
     pub evaluation_id: i64,
     pub component_id: i64,
+    /// Unique within the evaluation, ignoring case.
     #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
     #[schema(min_length = 1, max_length = 500)]
@@ -126,8 +133,10 @@ pub struct NewIndicator {
     pub across_orgs: AcrossOrgs,
     #[serde(default = "default_score_basis")]
     pub score_basis: ScoreBasis,
-    /// Required for `reduction_from_baseline`: a per-period figure.
+    /// A per-period figure greater than 0. A `reduction_from_baseline` indicator needs one
+    /// here, or on each reporting assignment, before activation.
     #[serde(default)]
+    #[schema(exclusive_minimum = 0.0)]
     pub baseline: Option<f64>,
     #[serde(default)]
     pub target: Option<f64>,
@@ -140,80 +149,31 @@ pub struct NewIndicator {
     pub criteria: Vec<Breakpoint>,
 }
 
-impl From<NewIndicator> for IndicatorFields {
-    fn from(i: NewIndicator) -> Self {
-        Self {
-            component_id: i.component_id,
-            code: i.code,
-            name: i.name,
-            description: i.description,
-            unit: i.unit,
-            category: i.category,
-            frequency: i.frequency,
-            over_time: i.over_time,
-            across_orgs: i.across_orgs,
-            score_basis: i.score_basis,
-            baseline: i.baseline,
-            target: i.target,
-            weight: i.weight,
-            criteria: i.criteria,
-        }
+impl NewIndicator {
+    /// Its evaluation, its component and its spec.
+    fn into_parts(self) -> (i64, i64, IndicatorSpec) {
+        let spec = IndicatorSpec {
+            code: self.code,
+            name: self.name,
+            description: self.description,
+            unit: self.unit,
+            category: self.category,
+            frequency: self.frequency,
+            over_time: self.over_time,
+            across_orgs: self.across_orgs,
+            score_basis: self.score_basis,
+            baseline: self.baseline,
+            target: self.target,
+            weight: self.weight,
+            criteria: self.criteria,
+        };
+        (self.evaluation_id, self.component_id, spec)
     }
 }
 
-/// The writable fields of an indicator after a merge patch.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IndicatorInput {
-    pub component_id: i64,
-    pub code: String,
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub unit: Option<String>,
-    #[serde(default)]
-    pub category: Option<Category>,
-    #[serde(default = "default_frequency")]
-    pub frequency: Frequency,
-    #[serde(default = "default_over_time")]
-    pub over_time: OverTime,
-    #[serde(default = "default_across_orgs")]
-    pub across_orgs: AcrossOrgs,
-    #[serde(default = "default_score_basis")]
-    pub score_basis: ScoreBasis,
-    #[serde(default)]
-    pub baseline: Option<f64>,
-    #[serde(default)]
-    pub target: Option<f64>,
-    #[serde(default = "default_weight")]
-    pub weight: f64,
-    pub criteria: Vec<Breakpoint>,
-}
-
-impl From<IndicatorInput> for IndicatorFields {
-    fn from(i: IndicatorInput) -> Self {
-        Self {
-            component_id: i.component_id,
-            code: i.code,
-            name: i.name,
-            description: i.description,
-            unit: i.unit,
-            category: i.category,
-            frequency: i.frequency,
-            over_time: i.over_time,
-            across_orgs: i.across_orgs,
-            score_basis: i.score_basis,
-            baseline: i.baseline,
-            target: i.target,
-            weight: i.weight,
-            criteria: i.criteria,
-        }
-    }
-}
-
-/// A JSON Merge Patch of an indicator. While the evaluation is active only targets, criteria,
-/// weights, names and descriptions may change.
+/// A JSON Merge Patch of an indicator. While the evaluation is active its component,
+/// frequency, score basis and aggregation are frozen; targets, criteria, weights and baselines
+/// may change.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"target": 18.0, "criteria": [{"value": 8.0, "score": 50.0}, {"value": 13.0, "score": 75.0}, {"value": 18.0, "score": 100.0}]}))]
@@ -228,8 +188,10 @@ pub struct IndicatorPatch {
     pub over_time: Option<OverTime>,
     pub across_orgs: Option<AcrossOrgs>,
     pub score_basis: Option<ScoreBasis>,
+    #[schema(exclusive_minimum = 0.0)]
     pub baseline: Option<f64>,
     pub target: Option<f64>,
+    #[schema(exclusive_minimum = 0.0)]
     pub weight: Option<f64>,
     pub criteria: Option<Vec<Breakpoint>>,
 }
@@ -248,7 +210,10 @@ pub struct IndicatorListQuery {
     pub cursor: Option<String>,
 }
 
-/// List indicators in the caller's scope, by id.
+/// List indicators.
+///
+/// Indicators of the evaluations in the caller's scope, by id, filtered by evaluation,
+/// component, category and a search of code and name.
 #[utoipa::path(
     tag = "indicators",
     params(IndicatorListQuery),
@@ -280,7 +245,10 @@ pub async fn list_indicators(
     Ok(HttpResponse::Ok().json(Page::from_storage(rows, Indicator::from)))
 }
 
-/// Add an indicator to a draft evaluation.
+/// Add an indicator.
+///
+/// Adds an indicator to a component of a draft evaluation (409 once it is active or closed).
+/// Its code is unique within the evaluation, ignoring case (409 naming `code`).
 #[utoipa::path(
     tag = "indicators",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -308,27 +276,39 @@ pub async fn create_indicator(
         &bytes,
         Caller::manages_evaluations,
         move |conn, caller, actor| {
-            let new = body.parse()?;
-            caller.manages_evaluations()?;
-            let evaluation =
-                evaluations::get_visible(conn, caller, new.evaluation_id).map_err(|_| {
-                    Error::invalid_field(
-                        "evaluation_id",
-                        format!("evaluation {} does not exist", new.evaluation_id),
-                    )
-                })?;
-            let row = indicators::create(conn, caller, actor, &evaluation, new.into())?;
+            // The evaluation is named in the body: it is read before the object-level check.
+            let stored = create(conn, caller, actor, body.parse()?)?;
             Ok(Created {
-                location: format!("/api/v1/indicators/{}", row.id),
-                version: row.version,
-                body: Indicator::from(row),
+                location: format!("/api/v1/indicators/{}", stored.id),
+                version: stored.version,
+                body: Indicator::from(stored),
             })
         },
     )
     .await
 }
 
-/// Read one indicator.
+fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    new: NewIndicator,
+) -> Result<StoredIndicator> {
+    let (evaluation_id, component_id, spec) = new.into_parts();
+    let evaluation =
+        evaluations::get_visible_for_update(conn, caller, evaluation_id).map_err(|_| {
+            Error::invalid_field(
+                "evaluation_id",
+                format!("evaluation {evaluation_id} does not exist"),
+            )
+        })?;
+    caller.may_manage_evaluations(evaluation.province_id)?;
+    indicators::create(conn, actor, &evaluation, component_id, spec)
+}
+
+/// Read an indicator.
+///
+/// One indicator with its criteria and maximum score, and its version as the `ETag`.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id")),
@@ -342,17 +322,20 @@ pub async fn get_indicator(
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let (row, _) = state
+    let (stored, _) = state
         .read(auth, move |conn, caller| {
             indicators::get_visible(conn, caller, id)
         })
         .await?;
-    let version = row.version;
-    Ok(with_etag(&Indicator::from(row), version))
+    let version = stored.version;
+    Ok(with_etag(&Indicator::from(stored), version))
 }
 
-/// Change an indicator (JSON Merge Patch, `If-Match`). While the evaluation is active its
-/// frequency, score basis, aggregation and component are frozen (409).
+/// Change an indicator.
+///
+/// A JSON Merge Patch with `If-Match`. While the evaluation is active its component, frequency,
+/// score basis and aggregation are frozen (409 naming them); targets, criteria, weights and
+/// baselines may change, each change audited. A closed evaluation is read-only (409).
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
@@ -376,27 +359,38 @@ pub async fn patch_indicator(
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let row = state
+    let stored = state
         .write(auth, move |conn, caller, actor| {
-        caller.manages_evaluations()?;
-        let (current, evaluation) = indicators::get_visible(conn, caller, id)?;
-        caller.may_manage_evaluations(evaluation.province_id)?;
-        if_match.require(current.version)?;
-        let writable = json!({
-            "component_id": current.component_id, "code": current.code, "name": current.name,
-            "description": current.description, "unit": current.unit, "category": current.category,
-            "frequency": current.frequency, "over_time": current.over_time, "across_orgs": current.across_orgs,
-            "score_basis": current.score_basis, "baseline": current.baseline, "target": current.target,
-            "weight": current.weight, "criteria": current.breakpoints(),
-        });
-        let merged: IndicatorInput = merge_patch::apply(writable, &patch.parse()?)?;
-        indicators::update(conn, caller, actor, &evaluation, &current, merged.into())
-    }).await?;
-    let version = row.version;
-    Ok(with_etag(&Indicator::from(row), version))
+            update(conn, caller, actor, id, &if_match, &patch)
+        })
+        .await?;
+    let version = stored.version;
+    Ok(with_etag(&Indicator::from(stored), version))
 }
 
-/// Delete an indicator (and its assignments) from a draft evaluation.
+/// Policy, then `If-Match`, then the body, then the rules.
+fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    id: i64,
+    if_match: &IfMatch,
+    patch: &JsonBody<Value>,
+) -> Result<StoredIndicator> {
+    caller.manages_evaluations()?;
+    let (current, evaluation) = indicators::get_for_update(conn, caller, id)?;
+    caller.may_manage_evaluations(evaluation.province_id)?;
+    if_match.require(current.version)?;
+    let resource = Indicator::from(current.clone());
+    let merged: NewIndicator = merge_patch::apply_to(&resource, COMPUTED, FIXED, &patch.parse()?)?;
+    let (_, component_id, spec) = merged.into_parts();
+    indicators::update(conn, actor, &evaluation, &current, component_id, spec)
+}
+
+/// Delete an indicator.
+///
+/// Deletes an indicator and its assignments from a draft evaluation (409 once it is active or
+/// closed). With `If-Match`, only if it is unchanged.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id"), ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged")),
@@ -419,349 +413,45 @@ pub async fn delete_indicator(
     state
         .write(auth, move |conn, caller, actor| {
             caller.manages_evaluations()?;
-            let (current, evaluation) = indicators::get_visible(conn, caller, id)?;
+            let (current, evaluation) = indicators::get_for_update(conn, caller, id)?;
+            caller.may_manage_evaluations(evaluation.province_id)?;
             if_match.check_if_present(current.version)?;
-            indicators::delete(conn, caller, actor, &evaluation, &current)
+            indicators::delete(conn, actor, &evaluation, &current)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-// ---- assignments ----
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
 
-/// An organization's role for an indicator: host (reports), co-host (reports), supervisor (reviews).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 9, "indicator_id": 5, "indicator_code": "1.2", "evaluation_id": 1, "organization_id": 6,
-    "organization_code": "YST-PHO", "role": "host", "contact_name": "นางสาวสมหญิง รักดี",
-    "contact_position": "นักวิชาการสาธารณสุขชำนาญการ", "contact_phone": "045-712233",
-    "contact_email": "pho.yasothon@moph.go.th", "baseline": null, "target": null, "version": 1,
-    "created_at": "2021-10-01T02:00:00.000000Z", "updated_at": "2021-10-01T02:00:00.000000Z"
-}))]
-pub struct Assignment {
-    pub id: i64,
-    pub indicator_id: i64,
-    pub indicator_code: String,
-    pub evaluation_id: i64,
-    pub organization_id: i64,
-    pub organization_code: String,
-    pub role: AssignmentRole,
-    pub contact_name: Option<String>,
-    pub contact_position: Option<String>,
-    pub contact_phone: Option<String>,
-    pub contact_email: Option<String>,
-    /// This organization's per-period baseline (else the indicator's).
-    pub baseline: Option<f64>,
-    pub target: Option<f64>,
-    pub version: i64,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<AssignmentView> for Assignment {
-    fn from(view: AssignmentView) -> Self {
-        let a = view.assignment;
-        Self {
-            role: a.role(),
-            id: a.id,
-            indicator_id: a.indicator_id,
-            indicator_code: view.indicator_code,
-            evaluation_id: view.evaluation_id,
-            organization_id: a.organization_id,
-            organization_code: view.organization_code,
-            contact_name: a.contact_name,
-            contact_position: a.contact_position,
-            contact_phone: a.contact_phone,
-            contact_email: a.contact_email,
-            baseline: a.baseline,
-            target: a.target,
-            version: a.version,
-            created_at: timestamp(a.created_at),
-            updated_at: timestamp(a.updated_at),
-        }
+    /// Every field of the resource is computed, fixed or writable, and every writable field is
+    /// in the resource: a patch that names nothing changes nothing.
+    #[test]
+    fn an_empty_patch_reads_back_the_indicator_unchanged() {
+        let new: NewIndicator = serde_json::from_value(json!({
+            "evaluation_id": 1, "component_id": 2, "code": "E.1", "name": "ไฟฟ้า",
+            "description": "ลดใช้ไฟฟ้า", "unit": "kWh", "category": "energy_reduction",
+            "frequency": "quarterly", "over_time": "sum", "across_orgs": "sum",
+            "score_basis": "reduction_from_baseline", "baseline": 5929.0, "target": 20.0,
+            "weight": 2.0, "criteria": [{"value": 10.0, "score": 50.0}, {"value": 20.0, "score": 100.0}]
+        }))
+        .expect("new");
+        let (evaluation_id, component_id, spec) = new.into_parts();
+        let stored = StoredIndicator {
+            id: 5,
+            evaluation_id,
+            component_id,
+            spec: spec.clone(),
+            version: 3,
+            created_at: chrono::NaiveDateTime::default(),
+            updated_at: chrono::NaiveDateTime::default(),
+        };
+        let merged: NewIndicator =
+            merge_patch::apply_to(&Indicator::from(stored), COMPUTED, FIXED, &json!({}))
+                .expect("merged");
+        assert_eq!(merged.into_parts(), (1, 2, spec));
     }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "organization_id": 6, "role": "host", "contact_name": "นางสาวสมหญิง รักดี",
-    "contact_position": "นักวิชาการสาธารณสุขชำนาญการ", "contact_phone": "045-712233",
-    "contact_email": "pho.yasothon@moph.go.th"
-}))]
-pub struct NewAssignment {
-    /// Under the evaluation's province, or a national or regional unit with no province above it.
-    pub organization_id: i64,
-    pub role: AssignmentRole,
-    #[serde(default)]
-    pub contact_name: Option<String>,
-    #[serde(default)]
-    pub contact_position: Option<String>,
-    #[serde(default)]
-    pub contact_phone: Option<String>,
-    #[serde(default)]
-    pub contact_email: Option<String>,
-    #[serde(default)]
-    pub baseline: Option<f64>,
-    #[serde(default)]
-    pub target: Option<f64>,
-}
-
-impl From<NewAssignment> for AssignmentFields {
-    fn from(n: NewAssignment) -> Self {
-        Self {
-            organization_id: n.organization_id,
-            role: n.role,
-            contact_name: n.contact_name,
-            contact_position: n.contact_position,
-            contact_phone: n.contact_phone,
-            contact_email: n.contact_email,
-            baseline: n.baseline,
-            target: n.target,
-        }
-    }
-}
-
-/// A JSON Merge Patch of an assignment.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"contact_phone": "045-714455"}))]
-pub struct AssignmentPatch {
-    pub organization_id: Option<i64>,
-    pub role: Option<AssignmentRole>,
-    pub contact_name: Option<String>,
-    pub contact_position: Option<String>,
-    pub contact_phone: Option<String>,
-    pub contact_email: Option<String>,
-    pub baseline: Option<f64>,
-    pub target: Option<f64>,
-}
-
-/// List an indicator's assignments.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = i64, Path, description = "Indicator id"), PageParams),
-    responses((status = 200, description = "One page of assignments", body = Page<Assignment>), (status = 404, response = NotFound)),
-    security(("bearer" = []))
-)]
-#[get("/indicators/{id}/assignments")]
-pub async fn list_indicator_assignments(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    QueryParams(query): QueryParams<PageParams>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let page = query.page()?;
-    let rows = state
-        .read(auth, move |conn, caller| {
-            let (indicator, _) = indicators::get_visible(conn, caller, id)?;
-            indicators::list_assignments(
-                conn,
-                &AssignmentFilter {
-                    indicator_id: Some(indicator.id),
-                    ..Default::default()
-                },
-                page,
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Page::from_storage(rows, Assignment::from)))
-}
-
-/// Assign an organization to an indicator (host, co-host or supervisor).
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = i64, Path, description = "Indicator id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    request_body = NewAssignment,
-    responses(
-        (status = 201, description = "Created", body = Assignment, headers(("Location" = String, description = "URL of the assignment"), ("ETag" = String, description = "Its version"))),
-        (status = 404, response = NotFound),
-        (status = 409, response = Duplicate),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/indicators/{id}/assignments")]
-pub async fn create_assignment(
-    state: Data<AppState>,
-    auth: Authenticated,
-    key: IdempotencyKey,
-    id: Path<i64>,
-    body: JsonBody<NewAssignment>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let bytes = body.bytes().clone();
-    idempotent::create(
-        &state,
-        auth,
-        &format!("/api/v1/indicators/{id}/assignments"),
-        key,
-        &bytes,
-        Caller::manages_evaluations,
-        move |conn, caller, actor| {
-            let new = body.parse()?;
-            let (indicator, evaluation) = indicators::get_visible(conn, caller, id)?;
-            let created = indicators::create_assignment(
-                conn,
-                caller,
-                actor,
-                &evaluation,
-                &indicator,
-                new.into(),
-            )?;
-            Ok(Created {
-                location: format!("/api/v1/assignments/{}", created.assignment.id),
-                version: created.assignment.version,
-                body: Assignment::from(created),
-            })
-        },
-    )
-    .await
-}
-
-/// Read one assignment.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = i64, Path, description = "Assignment id")),
-    responses((status = 200, description = "The assignment", body = Assignment, headers(("ETag" = String, description = "Its version"))), (status = 404, response = NotFound)),
-    security(("bearer" = []))
-)]
-#[get("/assignments/{id}")]
-pub async fn get_assignment(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let (view, _, _) = state
-        .read(auth, move |conn, caller| {
-            indicators::get_assignment_visible(conn, caller, id)
-        })
-        .await?;
-    let version = view.assignment.version;
-    Ok(with_etag(&Assignment::from(view), version))
-}
-
-/// Change an assignment (JSON Merge Patch, `If-Match`); allowed while the evaluation is open.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = i64, Path, description = "Assignment id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
-    request_body(content = AssignmentPatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "The changed assignment", body = Assignment, headers(("ETag" = String, description = "Its new version"))),
-        (status = 404, response = NotFound),
-        (status = 409, response = InvalidState),
-        (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = []))
-)]
-#[patch("/assignments/{id}")]
-pub async fn patch_assignment(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    if_match: IfMatch,
-    patch: JsonBody<Value>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let view = state
-        .write(auth, move |conn, caller, actor| {
-        caller.manages_evaluations()?;
-        let (current, _, evaluation) = indicators::get_assignment_visible(conn, caller, id)?;
-        caller.may_manage_evaluations(evaluation.province_id)?;
-        let a = &current.assignment;
-        if_match.require(a.version)?;
-        let writable = json!({
-            "organization_id": a.organization_id, "role": a.role, "contact_name": a.contact_name,
-            "contact_position": a.contact_position, "contact_phone": a.contact_phone,
-            "contact_email": a.contact_email, "baseline": a.baseline, "target": a.target,
-        });
-        let merged: NewAssignment = merge_patch::apply(writable, &patch.parse()?)?;
-        indicators::update_assignment(conn, caller, actor, &evaluation, a, merged.into())
-    }).await?;
-    let version = view.assignment.version;
-    Ok(with_etag(&Assignment::from(view), version))
-}
-
-/// Remove an assignment while the evaluation is open.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = i64, Path, description = "Assignment id"), ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged")),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, response = NotFound),
-        (status = 409, response = InvalidState),
-        (status = 412, response = PreconditionFailed),
-    ),
-    security(("bearer" = []))
-)]
-#[delete("/assignments/{id}")]
-pub async fn delete_assignment(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    if_match: IfMatch,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    state
-        .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let (current, _, evaluation) = indicators::get_assignment_visible(conn, caller, id)?;
-            if_match.check_if_present(current.assignment.version)?;
-            indicators::delete_assignment(conn, caller, actor, &evaluation, &current.assignment)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OrganizationAssignmentsQuery {
-    pub evaluation_id: Option<i64>,
-    pub role: Option<AssignmentRole>,
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-/// What an organization must report (host, co-host) and what it supervises. An agency officer
-/// reads only its own organization's.
-#[utoipa::path(
-    tag = "organizations",
-    params(("id" = i64, Path, description = "Organization id"), OrganizationAssignmentsQuery),
-    responses((status = 200, description = "One page of the organization's assignments", body = Page<Assignment>), (status = 404, response = NotFound)),
-    security(("bearer" = []))
-)]
-#[get("/organizations/{id}/assignments")]
-pub async fn list_organization_assignments(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    QueryParams(query): QueryParams<OrganizationAssignmentsQuery>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let page = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .page()?;
-    let rows = state
-        .read(auth, move |conn, caller| {
-            let organization = organizations::get_visible(conn, caller, id)?;
-            caller.may_read_assignments_of(organization.id)?;
-            // A national unit may be assigned in several provinces: only what the caller may see.
-            let filter = AssignmentFilter {
-                evaluation_ids: evaluations::visible_ids(conn, caller.visibility())?,
-                organization_id: Some(organization.id),
-                evaluation_id: query.evaluation_id,
-                role: query.role,
-                ..Default::default()
-            };
-            indicators::list_assignments(conn, &filter, page)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Page::from_storage(rows, Assignment::from)))
 }

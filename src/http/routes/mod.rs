@@ -1,6 +1,7 @@
 //! Route handlers, one module per resource. `register` is the one list of routes: the router
 //! and the OpenAPI document are both built from it.
 
+pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod evaluations;
@@ -36,7 +37,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(organizations::get_organization)
                 .service(organizations::patch_organization)
                 .service(organizations::delete_organization)
-                .service(indicators::list_organization_assignments)
+                .service(assignments::list_organization_assignments)
                 .service(evaluations::list_evaluations)
                 .service(evaluations::create_evaluation)
                 .service(evaluations::get_evaluation)
@@ -53,11 +54,11 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(indicators::get_indicator)
                 .service(indicators::patch_indicator)
                 .service(indicators::delete_indicator)
-                .service(indicators::list_indicator_assignments)
-                .service(indicators::create_assignment)
-                .service(indicators::get_assignment)
-                .service(indicators::patch_assignment)
-                .service(indicators::delete_assignment)
+                .service(assignments::list_indicator_assignments)
+                .service(assignments::create_assignment)
+                .service(assignments::get_assignment)
+                .service(assignments::patch_assignment)
+                .service(assignments::delete_assignment)
                 .service(audit::list_audit_events),
         );
 }
