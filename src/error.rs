@@ -87,13 +87,6 @@ pub enum ConflictKind {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A stored value that cannot be read back (an unknown enumeration text, unparsable JSON):
-    /// corruption or a newer schema, never something to guess around. Logged with the row.
-    pub fn corrupt(table: &str, id: i64, column: &str, value: &str) -> Self {
-        tracing::error!(table, id, column, value, "an unreadable value is stored");
-        Self::Internal(format!("{table} row {id} holds an unreadable {column}"))
-    }
-
     pub fn bad_request(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
         Self::BadRequest {
             detail: detail.into(),

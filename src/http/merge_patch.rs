@@ -28,15 +28,6 @@ pub fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Applies `patch` to the current resource's writable fields, serialized from the same wire type
-/// the result is parsed as: every field a create takes is in the merge target, so a field added
-/// later cannot be silently reset by a PATCH that does not mention it.
-pub fn apply_to<T: Serialize + DeserializeOwned>(current: &T, patch: &Value) -> Result<T> {
-    let target = serde_json::to_value(current)
-        .map_err(|e| Error::Internal(format!("serializing a merge target: {e}")))?;
-    apply(target, patch)
-}
-
 /// Applies `patch` to `current` (the writable fields as JSON) and parses the result as `T`,
 /// whose `deny_unknown_fields` refuses read-only and unknown fields.
 pub fn apply<T: DeserializeOwned>(mut current: Value, patch: &Value) -> Result<T> {

@@ -8,7 +8,8 @@ use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{organizations, users};
 use super::{
-    contains_pattern, ensure_unique, expect_one_updated, lower, now, search_text, DbConnection,
+    contains_pattern, ensure_unique, expect_one_updated, lower, now, search_text, unreadable,
+    DbConnection,
 };
 use crate::domain::organization::{
     check_units_fit, place, province_of, OrganizationKind, OrganizationSpec, ParentFacts, MAX_DEPTH,
@@ -38,18 +39,7 @@ impl OrganizationRow {
     /// The stored kind; an unknown one is corruption, reported, never guessed.
     pub fn kind(&self) -> Result<OrganizationKind> {
         OrganizationKind::parse(&self.kind)
-            .ok_or_else(|| Error::corrupt("organizations", self.id, "kind", &self.kind))
-    }
-
-    /// The writable fields as stored (the merge target of a PATCH).
-    pub fn spec(&self) -> Result<OrganizationSpec> {
-        Ok(OrganizationSpec {
-            code: self.code.clone(),
-            name_th: self.name_th.clone(),
-            name_en: self.name_en.clone(),
-            kind: self.kind()?,
-            parent_id: self.parent_id,
-        })
+            .ok_or_else(|| unreadable("organizations", self.id, "kind", &self.kind))
     }
 }
 
@@ -350,7 +340,7 @@ fn unit_kinds(conn: &mut DbConnection, id: i64) -> Result<Vec<OrganizationKind>>
         .iter()
         .map(|kind| {
             OrganizationKind::parse(kind)
-                .ok_or_else(|| Error::corrupt("organizations", id, "a unit's kind", kind))
+                .ok_or_else(|| unreadable("organizations", id, "a unit's kind", kind))
         })
         .collect()
 }
@@ -369,7 +359,7 @@ fn repair_descendant_provinces(
             .load(conn)?;
         for (child, kind) in children {
             let kind = OrganizationKind::parse(&kind)
-                .ok_or_else(|| Error::corrupt("organizations", child, "kind", &kind))?;
+                .ok_or_else(|| unreadable("organizations", child, "kind", &kind))?;
             let child_province = province_of(kind, Some(child), province);
             diesel::update(organizations::table.find(child))
                 .set(organizations::province_id.eq(child_province))

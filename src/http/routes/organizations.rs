@@ -64,7 +64,7 @@ impl TryFrom<OrganizationRow> for Organization {
 }
 
 /// The writable fields of an organization.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "code": "YST-PEO", "name_th": "สำนักงานพลังงานจังหวัดยโสธร",
@@ -97,17 +97,8 @@ impl From<NewOrganization> for OrganizationSpec {
     }
 }
 
-impl From<OrganizationSpec> for NewOrganization {
-    fn from(spec: OrganizationSpec) -> Self {
-        Self {
-            code: spec.code,
-            name_th: spec.name_th,
-            name_en: spec.name_en,
-            kind: spec.kind,
-            parent_id: spec.parent_id,
-        }
-    }
-}
+/// The server-made fields of an organization, left out of a merge patch's target.
+const COMPUTED: &[&str] = &["id", "province_id", "version", "created_at", "updated_at"];
 
 /// A JSON Merge Patch of an organization: only the fields to change; `null` clears an optional one.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -267,8 +258,9 @@ pub async fn patch_organization(
             let current = organizations::get_visible(conn, caller, id)?;
             caller.may_write_organization(current.province_id, &current.kind)?;
             if_match.require(current.version)?;
-            let target = NewOrganization::from(current.spec()?);
-            let merged: NewOrganization = merge_patch::apply_to(&target, &patch.parse()?)?;
+            let resource = Organization::try_from(current.clone())?;
+            let merged: NewOrganization =
+                merge_patch::apply_to(&resource, COMPUTED, &[], &patch.parse()?)?;
             let row = organizations::update(conn, caller, actor, &current, merged.into())?;
             Organization::try_from(row)
         })
