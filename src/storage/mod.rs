@@ -4,6 +4,7 @@
 //! inside one transaction on one blocking thread (`Database::run` / `Database::write`).
 
 pub mod audit;
+pub mod components;
 pub mod evaluations;
 pub mod framework;
 pub mod idempotency;

@@ -3,7 +3,11 @@
 mod support;
 
 mod auth;
+mod components;
 mod contract;
+mod evaluations;
+mod fixtures;
+mod framework_document;
 mod frameworks;
 mod matrix;
 mod organizations;
