@@ -112,6 +112,19 @@ mod tests {
     }
 
     #[test]
+    fn the_overall_percent_divides_by_the_weights_in_force() {
+        use crate::domain::scoring::weighted_percent;
+        // Mid-year Performance Base goes from 70 to 60 while Potential Base stays at 30:
+        // (60 × 80 + 30 × 50) / 90 = 70, not / 100 = 63.
+        let overall = weighted_percent(&[(60.0, Some(80.0)), (30.0, Some(50.0))]);
+        assert_eq!(overall, Some(70.0));
+        // A component with no indicator due has no percent and is left out, weight and all.
+        let overall = weighted_percent(&[(60.0, Some(80.0)), (30.0, None)]);
+        assert_eq!(overall, Some(80.0));
+        assert_eq!(weighted_percent(&[(60.0, None)]), None);
+    }
+
+    #[test]
     fn the_total_is_shown_rounded() {
         assert_eq!(weight_total([33.3, 33.3, 33.4]), 100.0);
         assert_eq!(weight_total([70.0, 20.0]), 90.0);

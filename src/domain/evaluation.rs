@@ -130,6 +130,19 @@ impl EvaluationFields {
         }
     }
 
+    /// `check` for a new evaluation, which starts as a draft.
+    pub fn check_new(&self, fiscal_year: FiscalYear) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.status != EvaluationStatus::Draft {
+            errors.push(FieldError::new(
+                "status",
+                "a new evaluation starts as a draft",
+            ));
+        }
+        errors.extend(self.check(fiscal_year));
+        errors
+    }
+
     /// Every broken field rule, all at once.
     pub fn check(&self, fiscal_year: FiscalYear) -> Vec<FieldError> {
         let mut errors = Vec::new();

@@ -264,20 +264,16 @@ pub fn list(
 
 /// Σ component weight of each evaluation in `ids` (0 for one without components), in one query.
 pub fn component_weight_totals(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, f64>> {
-    let sums: Vec<(i64, Option<f64>)> = components::table
+    let sums: HashMap<i64, Option<f64>> = components::table
         .filter(components::evaluation_id.eq_any(ids))
         .group_by(components::evaluation_id)
         .select((components::evaluation_id, sum(components::weight)))
-        .load(conn)?;
+        .load::<(i64, Option<f64>)>(conn)?
+        .into_iter()
+        .collect();
     Ok(ids
         .iter()
-        .map(|id| {
-            let total = sums
-                .iter()
-                .find(|(owner, _)| owner == id)
-                .and_then(|(_, total)| *total);
-            (*id, weight_total(total))
-        })
+        .map(|id| (*id, weight_total(sums.get(id).copied().flatten())))
         .collect())
 }
 
@@ -316,22 +312,16 @@ pub fn create(
     caller.manages_evaluations()?;
     let province = super::organizations::find(conn, province_id)?
         .filter(|org| caller.visibility().includes(org.province_id));
-    let mut errors: Vec<_> = check_province(
+    let province_error = check_province(
         province_id,
         province.as_ref().map(|o| (o.code.as_str(), o.kind())),
-    )
-    .into_iter()
-    .collect();
-    if fields.status != EvaluationStatus::Draft {
-        errors.push(crate::error::FieldError::new(
-            "status",
-            "a new evaluation starts as a draft",
-        ));
-    }
-    errors.extend(fields.check(fiscal_year));
-    if errors.iter().all(|e| e.field != "province_id") {
+    );
+    if province_error.is_none() {
+        // A province the caller can see but not manage: 403 before any field is judged.
         caller.may_manage_evaluations(province_id)?;
     }
+    let mut errors: Vec<_> = province_error.into_iter().collect();
+    errors.extend(fields.check_new(fiscal_year));
     Error::check(errors)?;
     let timestamp = now();
     let id: i64 = diesel::insert_into(evaluations::table)

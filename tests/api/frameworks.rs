@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::fixtures::{create_evaluation, patch, post, three_level};
+// `create_evaluation` lived here; files that import it from here keep working.
+pub use crate::fixtures::create_evaluation;
+use crate::fixtures::{patch, post, three_level};
 use crate::support::{TestApp, TestResponse};
 
 both_engines!(
