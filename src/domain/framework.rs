@@ -1,31 +1,19 @@
-//! Evaluations and assignments: statuses, roles, and what activation requires.
+//! The framework document (components, indicators, assignments by organization code) and
+//! assignment roles. Evaluation statuses live in `evaluation`, components in `component`;
+//! they are re-exported here for the modules that import them from this one.
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::component::ComponentFields;
 use super::criteria::Breakpoint;
 use super::period::Frequency;
 use super::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
+use crate::error::FieldError;
 
-text_enum!(
-    /// An evaluation's life: drafted, active (reports accepted), closed (read-only).
-    EvaluationStatus {
-        Draft => "draft",
-        Active => "active",
-        Closed => "closed",
-    }
-);
-
-impl EvaluationStatus {
-    /// Only forward: draft → active → closed.
-    pub fn can_become(self, next: EvaluationStatus) -> bool {
-        matches!(
-            (self, next),
-            (EvaluationStatus::Draft, EvaluationStatus::Active)
-                | (EvaluationStatus::Active, EvaluationStatus::Closed)
-        ) || self == next
-    }
-}
+pub use super::evaluation::{check_deadline_day, EvaluationStatus};
 
 text_enum!(
     /// What an organization does for an indicator.
@@ -66,6 +54,17 @@ pub struct ComponentDocument {
     pub weight: f64,
     #[serde(default)]
     pub indicators: Vec<IndicatorDocument>,
+}
+
+impl ComponentDocument {
+    /// The component's own fields.
+    pub fn fields(&self) -> ComponentFields {
+        ComponentFields {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            weight: self.weight,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -138,15 +137,6 @@ pub fn default_weight() -> f64 {
     1.0
 }
 
-/// Deadline days: 1–28, so every month has the day.
-pub fn check_deadline_day(day: i64) -> Result<(), &'static str> {
-    if (1..=28).contains(&day) {
-        Ok(())
-    } else {
-        Err("must be a day of the month from 1 to 28")
-    }
-}
-
 /// A finite figure no larger than 1e15 in magnitude (values, baselines, targets, weights).
 pub fn check_figure(value: f64) -> Result<(), &'static str> {
     if value.is_finite() && value.abs() <= 1e15 {
@@ -156,18 +146,29 @@ pub fn check_figure(value: f64) -> Result<(), &'static str> {
     }
 }
 
+/// The codes met so far in one document, compared ignoring case (codes are unique ignoring
+/// case: `e.1` and `E.1` are one code).
+#[derive(Debug, Default)]
+pub struct SeenCodes(HashSet<String>);
+
+impl SeenCodes {
+    /// A problem at `field` when `code` was met before, else None (and `code` is remembered).
+    pub fn repeat(&mut self, code: &str, field: String, message: String) -> Option<FieldError> {
+        (!self.0.insert(code.to_ascii_lowercase())).then(|| FieldError::new(field, message))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn statuses_move_forward_only() {
-        use EvaluationStatus::*;
-        assert!(Draft.can_become(Active));
-        assert!(Active.can_become(Closed));
-        assert!(!Draft.can_become(Closed));
-        assert!(!Closed.can_become(Active));
-        assert!(!Active.can_become(Draft));
+    fn codes_repeat_ignoring_case() {
+        let mut seen = SeenCodes::default();
+        assert!(seen.repeat("YST-PEO", "a".into(), "x".into()).is_none());
+        assert!(seen.repeat("YST-PHO", "b".into(), "x".into()).is_none());
+        let repeat = seen.repeat("yst-peo", "c".into(), "twice".into());
+        assert_eq!(repeat, Some(FieldError::new("c", "twice")));
     }
 
     #[test]

@@ -25,8 +25,11 @@ macro_rules! text_enum {
     };
 }
 
+pub mod activation;
 pub mod assignment;
+pub mod component;
 pub mod criteria;
+pub mod evaluation;
 pub mod framework;
 pub mod indicator;
 pub mod organization;
@@ -34,6 +37,7 @@ pub mod period;
 pub mod scoring;
 
 pub use criteria::{Breakpoint, Criteria, Direction};
-pub use framework::{AssignmentRole, EvaluationStatus};
+pub use evaluation::EvaluationStatus;
+pub use framework::AssignmentRole;
 pub use period::{FiscalYear, Frequency, Period};
 pub use scoring::{AcrossOrgs, Category, IndicatorStatus, OverTime, ScoreBasis, SubmissionStatus};

@@ -1,32 +1,37 @@
 //! The framework document: export an evaluation's components, indicators and assignments as
 //! one document, and import one into a draft evaluation in one transaction, all or nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Change};
-use super::evaluations::{
-    self, check_component_fields, ComponentFields, ComponentRow, EvaluationRow,
-};
-use super::schema::{assignments, components, indicators};
+use super::components::{self, ComponentRow};
+use super::evaluations::{self, EvaluationRow};
+use super::schema::{assignments, components as component_table, indicators, organizations};
 use super::{assignments as assignment_store, indicators as indicator_store};
-use super::{organizations, DbConnection};
+use super::{organizations as organization_store, DbConnection};
 use crate::domain::assignment::AssignmentSpec;
 use crate::domain::framework::{
-    AssignmentDocument, ComponentDocument, FrameworkDocument, IndicatorDocument,
+    AssignmentDocument, ComponentDocument, FrameworkDocument, IndicatorDocument, SeenCodes,
 };
 use crate::domain::indicator::IndicatorSpec;
 use crate::error::{Error, FieldError, Result};
 use crate::policy::Caller;
 
+/// The code of each organization in `ids`, for documents that name organizations by code.
+fn organization_codes(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, String>> {
+    Ok(organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select((organizations::id, organizations::code))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn export(conn: &mut DbConnection, evaluation_id: i64) -> Result<FrameworkDocument> {
-    let component_rows: Vec<ComponentRow> = components::table
-        .filter(components::evaluation_id.eq(evaluation_id))
-        .order(components::id.asc())
-        .select(ComponentRow::as_select())
-        .load(conn)?;
+    let component_rows: Vec<ComponentRow> = components::all_of(conn, evaluation_id)?;
     let indicator_rows = indicator_store::of_evaluation(conn, evaluation_id)?;
     let indicator_ids: Vec<i64> = indicator_rows.iter().map(|i| i.id).collect();
     let assignment_rows = assignment_store::of_indicators(conn, &indicator_ids)?;
@@ -34,7 +39,7 @@ pub fn export(conn: &mut DbConnection, evaluation_id: i64) -> Result<FrameworkDo
         .iter()
         .map(|a| a.spec.organization_id)
         .collect();
-    let codes = evaluations::organization_codes(conn, &organization_ids)?;
+    let codes = organization_codes(conn, &organization_ids)?;
     let mut assignments_by_indicator: HashMap<i64, Vec<AssignmentDocument>> = HashMap::new();
     for a in assignment_rows {
         let a_spec = a.spec;
@@ -42,10 +47,9 @@ pub fn export(conn: &mut DbConnection, evaluation_id: i64) -> Result<FrameworkDo
             .entry(a.indicator_id)
             .or_default()
             .push(AssignmentDocument {
-                organization_code: codes
-                    .get(&a_spec.organization_id)
-                    .cloned()
-                    .unwrap_or_default(),
+                organization_code: codes.get(&a_spec.organization_id).cloned().ok_or_else(
+                    || Error::Internal(format!("assignment {} lost its organization", a.id)),
+                )?,
                 role: a_spec.role,
                 contact_name: a_spec.contact_name,
                 contact_position: a_spec.contact_position,
@@ -123,8 +127,100 @@ fn assignment_spec(document: &AssignmentDocument, organization_id: i64) -> Assig
     }
 }
 
-/// Replaces a draft evaluation's framework with `document`; every problem is listed at once
-/// with its path (`components[0].indicators[1].criteria[2].value`) and nothing is stored.
+/// The organization each code in the document names, if the caller can see it.
+fn resolve_organizations(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    document: &FrameworkDocument,
+) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    let codes = document
+        .components
+        .iter()
+        .flat_map(|c| &c.indicators)
+        .flat_map(|i| &i.assignments)
+        .map(|a| &a.organization_code);
+    for code in codes {
+        if ids.contains_key(code) {
+            continue;
+        }
+        if let Some(org) = organization_store::find_by_code(conn, code)?
+            .filter(|org| caller.visibility().includes(org.province_id))
+        {
+            ids.insert(code.clone(), org.id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Every problem of the document, in document order, each with its path
+/// (`components[0].indicators[1].criteria[2].value`).
+fn problems(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    evaluation: &EvaluationRow,
+    document: &FrameworkDocument,
+    organization_ids: &HashMap<String, i64>,
+) -> Result<Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut component_codes = SeenCodes::default();
+    let mut indicator_codes = SeenCodes::default();
+    for (c, component) in document.components.iter().enumerate() {
+        let prefix = format!("components[{c}].");
+        errors.extend(component.fields().check(&prefix));
+        errors.extend(component_codes.repeat(
+            &component.code,
+            format!("{prefix}code"),
+            format!("component code {} appears twice", component.code),
+        ));
+        for (i, indicator) in component.indicators.iter().enumerate() {
+            let prefix = format!("components[{c}].indicators[{i}].");
+            errors.extend(indicator_spec(indicator).problems(&prefix));
+            errors.extend(indicator_codes.repeat(
+                &indicator.code,
+                format!("{prefix}code"),
+                format!("indicator code {} appears twice", indicator.code),
+            ));
+            let mut assigned = SeenCodes::default();
+            for (a, assignment) in indicator.assignments.iter().enumerate() {
+                let prefix = format!("{prefix}assignments[{a}].");
+                let field = format!("{prefix}organization_code");
+                let code = &assignment.organization_code;
+                let Some(&organization_id) = organization_ids.get(code) else {
+                    errors.push(FieldError::new(
+                        &field,
+                        format!("no organization has the code {code}"),
+                    ));
+                    continue;
+                };
+                errors.extend(
+                    assignment_store::assignable(
+                        conn,
+                        caller,
+                        evaluation,
+                        organization_id,
+                        &field,
+                    )?
+                    .err(),
+                );
+                errors.extend(assignment_spec(assignment, organization_id).problems(&prefix));
+                errors.extend(assigned.repeat(
+                    code,
+                    field,
+                    format!(
+                        "{code} is assigned to indicator {} twice: an organization has one role \
+                         per indicator",
+                        indicator.code
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// Replaces a draft evaluation's framework with `document` (`evaluation` read with
+/// `get_visible_for_update`); every problem is listed at once and nothing is stored.
 pub fn import(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -134,89 +230,26 @@ pub fn import(
 ) -> Result<FrameworkDocument> {
     caller.may_manage_evaluations(evaluation.province_id)?;
     evaluation.require_draft("a framework is imported")?;
+    let organization_ids = resolve_organizations(conn, caller, document)?;
+    Error::check(problems(
+        conn,
+        caller,
+        evaluation,
+        document,
+        &organization_ids,
+    )?)?;
+    replace(conn, actor, evaluation, document, &organization_ids)?;
+    export(conn, evaluation.id)
+}
 
-    let mut errors = Vec::new();
-    let mut component_codes = HashSet::new();
-    let mut indicator_codes = HashSet::new();
-    let mut organization_ids: HashMap<String, i64> = HashMap::new();
-    for (c, component) in document.components.iter().enumerate() {
-        let prefix = format!("components[{c}].");
-        errors.extend(check_component_fields(
-            &ComponentFields {
-                code: component.code.clone(),
-                name: component.name.clone(),
-                weight: component.weight,
-            },
-            &prefix,
-        ));
-        if !component_codes.insert(component.code.as_str()) {
-            errors.push(FieldError::new(
-                format!("{prefix}code"),
-                format!("component code {} appears twice", component.code),
-            ));
-        }
-        for (i, indicator) in component.indicators.iter().enumerate() {
-            let prefix = format!("components[{c}].indicators[{i}].");
-            errors.extend(indicator_spec(indicator).problems(&prefix));
-            if !indicator_codes.insert(indicator.code.as_str()) {
-                errors.push(FieldError::new(
-                    format!("{prefix}code"),
-                    format!("indicator code {} appears twice", indicator.code),
-                ));
-            }
-            let mut pairs = HashSet::new();
-            for (a, assignment) in indicator.assignments.iter().enumerate() {
-                let prefix = format!("{prefix}assignments[{a}].");
-                let field = format!("{prefix}organization_code");
-                let organization_id = match organization_ids.get(&assignment.organization_code) {
-                    Some(id) => Some(*id),
-                    None => match organizations::find_by_code(conn, &assignment.organization_code)?
-                        .filter(|org| caller.visibility().includes(org.province_id))
-                    {
-                        Some(org) => {
-                            organization_ids.insert(org.code.clone(), org.id);
-                            Some(org.id)
-                        }
-                        None => {
-                            errors.push(FieldError::new(
-                                &field,
-                                format!(
-                                    "no organization has the code {}",
-                                    assignment.organization_code
-                                ),
-                            ));
-                            None
-                        }
-                    },
-                };
-                if let Some(organization_id) = organization_id {
-                    errors.extend(
-                        assignment_store::assignable(
-                            conn,
-                            caller,
-                            evaluation,
-                            organization_id,
-                            &field,
-                        )?
-                        .err(),
-                    );
-                    errors.extend(assignment_spec(assignment, organization_id).problems(&prefix));
-                    if !pairs.insert(organization_id) {
-                        errors.push(FieldError::new(
-                            &field,
-                            format!(
-                                "{} appears twice: one assignment per indicator and organization",
-                                assignment.organization_code
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    Error::check(errors)?;
-
-    // Replace: the old framework goes, the new one comes, in this one transaction.
+/// The old framework goes, the new one comes, in the caller's one transaction.
+fn replace(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    evaluation: &EvaluationRow,
+    document: &FrameworkDocument,
+    organization_ids: &HashMap<String, i64>,
+) -> Result<()> {
     let old_indicators: Vec<i64> = indicators::table
         .filter(indicators::evaluation_id.eq(evaluation.id))
         .select(indicators::id)
@@ -225,19 +258,11 @@ pub fn import(
         .execute(conn)?;
     diesel::delete(indicators::table.filter(indicators::evaluation_id.eq(evaluation.id)))
         .execute(conn)?;
-    diesel::delete(components::table.filter(components::evaluation_id.eq(evaluation.id)))
+    diesel::delete(component_table::table.filter(component_table::evaluation_id.eq(evaluation.id)))
         .execute(conn)?;
     let (mut indicator_count, mut assignment_count) = (0, 0);
     for component in &document.components {
-        let row = evaluations::insert_component(
-            conn,
-            evaluation.id,
-            &ComponentFields {
-                code: component.code.clone(),
-                name: component.name.clone(),
-                weight: component.weight,
-            },
-        )?;
+        let row = components::insert(conn, evaluation.id, &component.fields())?;
         for indicator in &component.indicators {
             let indicator_row =
                 indicator_store::insert(conn, evaluation.id, row.id, &indicator_spec(indicator))?;
@@ -246,7 +271,7 @@ pub fn import(
                 let organization_id = organization_ids
                     .get(&assignment.organization_code)
                     .copied()
-                    .unwrap_or_default();
+                    .ok_or_else(|| Error::Internal("a checked organization vanished".into()))?;
                 assignment_store::insert(
                     conn,
                     indicator_row.id,
@@ -271,6 +296,5 @@ pub fn import(
                 "replaced_indicators": old_indicators.len(),
             }),
         },
-    )?;
-    export(conn, evaluation.id)
+    )
 }

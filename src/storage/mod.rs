@@ -5,6 +5,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod components;
 pub mod evaluations;
 pub mod framework;
 pub mod idempotency;

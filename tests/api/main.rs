@@ -4,7 +4,11 @@ mod support;
 
 mod assignments;
 mod auth;
+mod components;
 mod contract;
+mod evaluations;
+mod fixtures;
+mod framework_document;
 mod frameworks;
 mod indicators;
 mod matrix;

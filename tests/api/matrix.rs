@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::frameworks::create_evaluation;
+use crate::fixtures::create_evaluation;
 use crate::support::TestApp;
 
 both_engines!(role_matrix);
@@ -680,4 +680,246 @@ async fn role_matrix(app: TestApp) {
         }
     }
     assert!(checked >= 400, "{checked} checks");
+}
+
+both_engines!(checks_run_policy_first_then_preconditions_then_the_body);
+
+/// What, method, path, `If-Match`, raw JSON body, and the status per role.
+type OrderCase = (
+    &'static str,
+    Method,
+    String,
+    Option<&'static str>,
+    &'static str,
+    [u16; 8],
+);
+
+/// A change request that is wrong in several ways at once answers for the first check in
+/// the order: the role (403) → the row (404) → the object (403) → `If-Match` (428/412) → the
+/// body (400) → the rules (409/422). A viewer's PATCH without `If-Match`, or with a
+/// malformed body, is a 403.
+async fn checks_run_policy_first_then_preconditions_then_the_body(app: TestApp) {
+    let tokens = [
+        app.admin(),
+        app.yasothon_admin(),
+        app.token("supervisor", Some("YST-PO")),
+        app.token("agency_officer", Some("YST-PEO")),
+        app.token("viewer", Some("TH-35")),
+        app.token("viewer", None),
+        app.token("integration", Some("TH-35")),
+        app.token("integration", None),
+    ];
+    let admin = tokens[0].clone();
+    let spk_province = app.org_id("TH-11").await;
+    let y_eval = create_evaluation(&app, &admin, 2565, Some(("2021-09", "2022-09"))).await;
+    let document: Value =
+        serde_json::to_value(provincial_kpi::demo::framework_document()).expect("json");
+    app.request(
+        Method::PUT,
+        &format!("/api/v1/evaluations/{y_eval}/framework"),
+    )
+    .bearer(&admin)
+    .json(&document)
+    .send()
+    .await
+    .assert_status(200);
+    let s_eval = app
+        .post("/api/v1/evaluations")
+        .bearer(&admin)
+        .json(
+            &json!({"province_id": spk_province, "fiscal_year": 2565, "title": "สมุทรปราการ 2565"}),
+        )
+        .send()
+        .await
+        .json()["id"]
+        .as_i64()
+        .expect("id");
+    let s_component = app
+        .post(&format!("/api/v1/evaluations/{s_eval}/components"))
+        .bearer(&admin)
+        .json(&json!({"code": "1", "name": "Performance Base", "weight": 100}))
+        .send()
+        .await
+        .json()["id"]
+        .as_i64()
+        .expect("component");
+    let y_component = app
+        .get(&format!("/api/v1/evaluations/{y_eval}/components"))
+        .bearer(&admin)
+        .send()
+        .await
+        .json()["items"][0]["id"]
+        .as_i64()
+        .expect("component");
+
+    const OWN_NO_IF_MATCH: [u16; 8] = [428, 428, 403, 403, 403, 403, 403, 403];
+    const OWN_STALE: [u16; 8] = [412, 412, 403, 403, 403, 403, 403, 403];
+    const OWN_MALFORMED: [u16; 8] = [400, 400, 403, 403, 403, 403, 403, 403];
+    const OTHER_NO_IF_MATCH: [u16; 8] = [428, 404, 403, 403, 403, 403, 403, 403];
+    const OTHER_MALFORMED: [u16; 8] = [400, 404, 403, 403, 403, 403, 403, 403];
+    let malformed = "{\"title\": ";
+    let evaluation = format!("/api/v1/evaluations/{y_eval}");
+    let other_evaluation = format!("/api/v1/evaluations/{s_eval}");
+    let component = format!("/api/v1/components/{y_component}");
+    let other_component = format!("/api/v1/components/{s_component}");
+    let cases: Vec<OrderCase> = vec![
+        (
+            "patch evaluation without If-Match",
+            Method::PATCH,
+            evaluation.clone(),
+            None,
+            "{\"title\": \"x\"}",
+            OWN_NO_IF_MATCH,
+        ),
+        (
+            "patch evaluation stale, malformed",
+            Method::PATCH,
+            evaluation.clone(),
+            Some("\"99\""),
+            malformed,
+            OWN_STALE,
+        ),
+        (
+            "patch evaluation malformed",
+            Method::PATCH,
+            evaluation.clone(),
+            Some("*"),
+            malformed,
+            OWN_MALFORMED,
+        ),
+        (
+            "patch evaluation, not even JSON",
+            Method::PATCH,
+            evaluation.clone(),
+            Some("*"),
+            "[",
+            OWN_MALFORMED,
+        ),
+        (
+            "patch other evaluation without If-Match",
+            Method::PATCH,
+            other_evaluation.clone(),
+            None,
+            malformed,
+            OTHER_NO_IF_MATCH,
+        ),
+        (
+            "patch other evaluation malformed",
+            Method::PATCH,
+            other_evaluation,
+            Some("*"),
+            malformed,
+            OTHER_MALFORMED,
+        ),
+        (
+            "patch component without If-Match",
+            Method::PATCH,
+            component.clone(),
+            None,
+            malformed,
+            OWN_NO_IF_MATCH,
+        ),
+        (
+            "patch component stale, malformed",
+            Method::PATCH,
+            component.clone(),
+            Some("\"99\""),
+            malformed,
+            OWN_STALE,
+        ),
+        (
+            "patch component malformed",
+            Method::PATCH,
+            component.clone(),
+            Some("*"),
+            malformed,
+            OWN_MALFORMED,
+        ),
+        (
+            "patch other component without If-Match",
+            Method::PATCH,
+            other_component.clone(),
+            None,
+            malformed,
+            OTHER_NO_IF_MATCH,
+        ),
+        (
+            "patch other component malformed",
+            Method::PATCH,
+            other_component.clone(),
+            Some("*"),
+            malformed,
+            OTHER_MALFORMED,
+        ),
+        // A component with indicators: 409 once every earlier check passes; a stale ETag first.
+        (
+            "delete used component, stale",
+            Method::DELETE,
+            component,
+            Some("\"99\""),
+            "",
+            OWN_STALE,
+        ),
+        (
+            "delete other component, stale",
+            Method::DELETE,
+            other_component,
+            Some("\"99\""),
+            "",
+            [412, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            "create component malformed",
+            Method::POST,
+            format!("{evaluation}/components"),
+            None,
+            malformed,
+            OWN_MALFORMED,
+        ),
+        (
+            "create other component malformed",
+            Method::POST,
+            format!("/api/v1/evaluations/{s_eval}/components"),
+            None,
+            malformed,
+            OTHER_MALFORMED,
+        ),
+        (
+            "put framework malformed",
+            Method::PUT,
+            format!("{evaluation}/framework"),
+            None,
+            malformed,
+            OWN_MALFORMED,
+        ),
+        (
+            "put other framework malformed",
+            Method::PUT,
+            format!("/api/v1/evaluations/{s_eval}/framework"),
+            None,
+            malformed,
+            OTHER_MALFORMED,
+        ),
+    ];
+    for (what, method, path, if_match, body, expected) in &cases {
+        for (index, token) in tokens.iter().enumerate() {
+            let mut request = app.request(method.clone(), path).bearer(token);
+            if let Some(etag) = if_match {
+                request = request.header("If-Match", etag);
+            }
+            if !body.is_empty() {
+                request = request.raw("application/json", body.to_string());
+            }
+            let response = request.send().await;
+            assert_eq!(
+                response.status.as_u16(),
+                expected[index],
+                "{what} as {}: {method} {path}: {}",
+                ROLES[index],
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+    }
+    let unchanged = app.get(&evaluation).bearer(&admin).send().await.json();
+    assert_eq!(unchanged["version"], 1, "nothing changed");
 }

@@ -1,28 +1,25 @@
-//! `/api/v1/evaluations`, their components, and the framework document.
+//! `/api/v1/evaluations`: a province's evaluation of one fiscal year, and its activation.
 
 use actix_web::web::{Data, Path};
-use actix_web::{delete, get, patch, post, put, HttpResponse};
+use actix_web::{get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
-use crate::domain::framework::{EvaluationStatus, FrameworkDocument};
+use crate::domain::evaluation::{EvaluationFields, EvaluationStatus};
 use crate::domain::period::{FiscalYear, Period};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams};
 use crate::http::idempotent::{self, Created};
 use crate::http::merge_patch;
 use crate::http::openapi::{
-    Duplicate, InvalidState, NotFound, PreconditionFailed, PreconditionRequired, Referenced,
-    Unprocessable,
+    InvalidState, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable,
 };
 use crate::http::AppState;
 use crate::policy::Caller;
-use crate::storage::evaluations::{
-    self, ComponentFields, ComponentRow, EvaluationFields, EvaluationFilter, EvaluationRow,
-};
-use crate::storage::framework;
+use crate::storage::evaluations::{self, EvaluationFilter, EvaluationRow};
+use crate::storage::DbConnection;
 
 /// A province's evaluation of one fiscal year.
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,6 +27,7 @@ use crate::storage::framework;
     "id": 1, "province_id": 2, "fiscal_year": 2565,
     "title": "การประเมินส่วนราชการตามมาตรการปรับปรุงประสิทธิภาพในการปฏิบัติราชการของจังหวัดยโสธร ประจำปีงบประมาณ พ.ศ. 2565",
     "deadline_day": 3, "reporting_start": "2021-09", "reporting_end": "2022-09", "status": "active",
+    "component_weight_total": 100.0,
     "version": 3, "created_at": "2021-10-01T02:00:00.000000Z", "updated_at": "2021-11-01T02:00:00.000000Z"
 }))]
 pub struct Evaluation {
@@ -43,27 +41,40 @@ pub struct Evaluation {
     pub reporting_start: Period,
     pub reporting_end: Period,
     pub status: EvaluationStatus,
+    /// Read-only: Σ of the components' weights (4 decimals). Activation needs 100; while active
+    /// weights may be renegotiated and the overall percent divides by this total, so a
+    /// front-end can warn when it is not 100.
+    pub component_weight_total: f64,
     pub version: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<EvaluationRow> for Evaluation {
-    fn from(row: EvaluationRow) -> Self {
-        let (reporting_start, reporting_end) = row.span();
+impl Evaluation {
+    fn new(row: EvaluationRow, component_weight_total: f64) -> Self {
         Self {
-            status: row.status(),
             id: row.id,
             province_id: row.province_id,
             fiscal_year: row.fiscal_year,
             title: row.title,
             deadline_day: row.deadline_day,
-            reporting_start,
-            reporting_end,
+            reporting_start: row.reporting_start,
+            reporting_end: row.reporting_end,
+            status: row.status,
+            component_weight_total,
             version: row.version,
             created_at: timestamp(row.created_at),
             updated_at: timestamp(row.updated_at),
         }
+    }
+
+    /// The representation of `row`, with its weight total read in the same transaction.
+    fn of(conn: &mut DbConnection, row: EvaluationRow) -> Result<Self> {
+        let total = evaluations::component_weight_totals(conn, &[row.id])?
+            .get(&row.id)
+            .copied()
+            .unwrap_or_default();
+        Ok(Self::new(row, total))
     }
 }
 
@@ -86,16 +97,19 @@ pub struct NewEvaluation {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 28)]
     pub deadline_day: Option<i64>,
-    /// Default: October of the fiscal year; may start up to 3 months earlier.
+    /// Default: October of the fiscal year; may start up to 3 months earlier, and no later
+    /// than its September.
     #[serde(default)]
     pub reporting_start: Option<Period>,
-    /// Default: September of the fiscal year; may end up to 3 months later.
+    /// Default: September of the fiscal year; may end up to 3 months later, and no earlier
+    /// than its October.
     #[serde(default)]
     pub reporting_end: Option<Period>,
 }
 
 /// A JSON Merge Patch of an evaluation. `status: "active"` activates a draft (every problem
-/// is listed if it cannot be); `status: "closed"` closes an active one.
+/// is listed if it cannot be); `status: "closed"` closes an active one. Read-only fields
+/// (`id`, `province_id`, `fiscal_year`, `component_weight_total`, `version`, …) are refused.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "active"}))]
@@ -105,28 +119,6 @@ pub struct EvaluationPatch {
     pub reporting_start: Option<Period>,
     pub reporting_end: Option<Period>,
     pub status: Option<EvaluationStatus>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MergedEvaluation {
-    title: String,
-    deadline_day: i64,
-    reporting_start: Period,
-    reporting_end: Period,
-    status: EvaluationStatus,
-}
-
-impl From<MergedEvaluation> for EvaluationFields {
-    fn from(m: MergedEvaluation) -> Self {
-        Self {
-            title: m.title,
-            deadline_day: m.deadline_day,
-            reporting_start: m.reporting_start,
-            reporting_end: m.reporting_end,
-            status: m.status,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -141,7 +133,10 @@ pub struct EvaluationListQuery {
     pub cursor: Option<String>,
 }
 
-/// List the evaluations in the caller's scope, by id.
+/// List evaluations.
+///
+/// The evaluations in the caller's scope (its province; every province for national callers),
+/// ordered by id, filtered by province, fiscal year and status.
 #[utoipa::path(
     tag = "evaluations",
     params(EvaluationListQuery),
@@ -164,15 +159,25 @@ pub async fn list_evaluations(
         fiscal_year: query.fiscal_year,
         status: query.status,
     };
-    let rows = state
+    let (rows, totals) = state
         .read(auth, move |conn, caller| {
-            evaluations::list(conn, caller.visibility(), &filter, page)
+            let rows = evaluations::list(conn, caller.visibility(), &filter, page)?;
+            let ids: Vec<i64> = rows.items.iter().map(|row| row.id).collect();
+            let totals = evaluations::component_weight_totals(conn, &ids)?;
+            Ok((rows, totals))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_storage(rows, Evaluation::from)))
+    Ok(HttpResponse::Ok().json(Page::from_storage(rows, |row| {
+        let total = totals.get(&row.id).copied().unwrap_or_default();
+        Evaluation::new(row, total)
+    })))
 }
 
-/// Create a draft evaluation for a province and fiscal year.
+/// Create an evaluation.
+///
+/// A draft evaluation of a province for one fiscal year. The span defaults to October …
+/// September of the fiscal year, may reach 3 months either side and must hold at least one
+/// month of the fiscal year; the deadline day defaults to 3.
 #[utoipa::path(
     tag = "evaluations",
     request_body = NewEvaluation,
@@ -202,27 +207,28 @@ pub async fn create_evaluation(
         move |conn, caller, actor| {
             let new = body.parse()?;
             let fiscal_year = FiscalYear(new.fiscal_year);
-            let (default_start, default_end) = fiscal_year.default_span();
-            let fields = EvaluationFields {
-                title: new.title,
-                deadline_day: new.deadline_day.unwrap_or(3),
-                reporting_start: new.reporting_start.unwrap_or(default_start),
-                reporting_end: new.reporting_end.unwrap_or(default_end),
-                status: EvaluationStatus::Draft,
-            };
+            let fields = EvaluationFields::new_draft(
+                fiscal_year,
+                new.title,
+                new.deadline_day,
+                new.reporting_start,
+                new.reporting_end,
+            );
             let row =
                 evaluations::create(conn, caller, actor, new.province_id, fiscal_year, fields)?;
             Ok(Created {
                 location: format!("/api/v1/evaluations/{}", row.id),
                 version: row.version,
-                body: Evaluation::from(row),
+                body: Evaluation::of(conn, row)?,
             })
         },
     )
     .await
 }
 
-/// Read one evaluation.
+/// Read an evaluation.
+///
+/// One evaluation with its `component_weight_total` and, as the `ETag`, its version.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id")),
@@ -239,17 +245,24 @@ pub async fn get_evaluation(
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let row = state
+    let evaluation = state
         .read(auth, move |conn, caller| {
-            evaluations::get_visible(conn, caller, id)
+            let row = evaluations::get_visible(conn, caller, id)?;
+            Evaluation::of(conn, row)
         })
         .await?;
-    let version = row.version;
-    Ok(with_etag(&Evaluation::from(row), version))
+    let version = evaluation.version;
+    Ok(with_etag(&evaluation, version))
 }
 
-/// Change an evaluation (JSON Merge Patch, `If-Match`). Once active, the span and the deadline
-/// are frozen (409); a closed evaluation is read-only (409). Activation lists every problem (422).
+/// Change, activate or close an evaluation.
+///
+/// A JSON Merge Patch with `If-Match`. `status` moves draft → active → closed only (409
+/// otherwise). Activation lists every problem at once (422): component weights summing to
+/// 100, a host for every indicator, valid criteria, a reporting month of each indicator's
+/// frequency inside the span, a baseline for every reporting organization of a reduction
+/// indicator. Once active the span and deadline day are frozen (409); a closed evaluation is
+/// read-only (409).
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
@@ -273,314 +286,20 @@ pub async fn patch_evaluation(
     patch: JsonBody<Value>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let row = state
+    let evaluation = state
         .write(auth, move |conn, caller, actor| {
             caller.manages_evaluations()?;
-            let current = evaluations::get_visible(conn, caller, id)?;
+            // Locked before any check: no child can commit between the checks and the change.
+            let current = evaluations::get_visible_for_update(conn, caller, id)?;
             caller.may_manage_evaluations(current.province_id)?;
             if_match.require(current.version)?;
-            let (start, end) = current.span();
-            let writable = json!({
-                "title": current.title, "deadline_day": current.deadline_day,
-                "reporting_start": start, "reporting_end": end, "status": current.status,
-            });
-            let merged: MergedEvaluation = merge_patch::apply(writable, &patch.parse()?)?;
-            evaluations::update(conn, caller, actor, &current, merged.into())
+            let target = serde_json::to_value(current.fields())
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            let merged: EvaluationFields = merge_patch::apply(target, &patch.parse()?)?;
+            let row = evaluations::update(conn, caller, actor, &current, merged)?;
+            Evaluation::of(conn, row)
         })
         .await?;
-    let version = row.version;
-    Ok(with_etag(&Evaluation::from(row), version))
-}
-
-/// Export the whole framework (components, indicators, assignments by organization code) as
-/// one document — for copying a framework into another evaluation or year with `PUT`.
-#[utoipa::path(
-    tag = "evaluations",
-    params(("id" = i64, Path, description = "Evaluation id")),
-    responses(
-        (status = 200, description = "The framework document", body = FrameworkDocument),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = []))
-)]
-#[get("/evaluations/{id}/framework")]
-pub async fn get_framework(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let document = state
-        .read(auth, move |conn, caller| {
-            let evaluation = evaluations::get_visible(conn, caller, id)?;
-            framework::export(conn, evaluation.id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(document))
-}
-
-/// Replace a draft evaluation's framework with a document, in one transaction: all of it or,
-/// with every problem listed, none of it.
-#[utoipa::path(
-    tag = "evaluations",
-    params(("id" = i64, Path, description = "Evaluation id")),
-    request_body = FrameworkDocument,
-    responses(
-        (status = 200, description = "The framework as stored", body = FrameworkDocument),
-        (status = 404, response = NotFound),
-        (status = 409, response = InvalidState),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
-#[put("/evaluations/{id}/framework")]
-pub async fn put_framework(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    body: JsonBody<FrameworkDocument>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let stored = state
-        .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let evaluation = evaluations::get_visible(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
-            let document = body.parse()?;
-            framework::import(conn, caller, actor, &evaluation, &document)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(stored))
-}
-
-// ---- components ----
-
-/// A weighted component (องค์ประกอบ) of an evaluation.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": 1, "evaluation_id": 1, "code": "1", "name": "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)",
-    "weight": 70.0, "version": 1, "created_at": "2021-10-01T02:00:00.000000Z", "updated_at": "2021-10-01T02:00:00.000000Z"
-}))]
-pub struct Component {
-    pub id: i64,
-    pub evaluation_id: i64,
-    pub code: String,
-    pub name: String,
-    /// Percent of the overall score.
-    pub weight: f64,
-    pub version: i64,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<ComponentRow> for Component {
-    fn from(row: ComponentRow) -> Self {
-        Self {
-            id: row.id,
-            evaluation_id: row.evaluation_id,
-            code: row.code,
-            name: row.name,
-            weight: row.weight,
-            version: row.version,
-            created_at: timestamp(row.created_at),
-            updated_at: timestamp(row.updated_at),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"code": "2", "name": "การประเมินศักยภาพในการดำเนินงาน (Potential Base)", "weight": 30.0}))]
-pub struct NewComponent {
-    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
-    pub code: String,
-    #[schema(min_length = 1, max_length = 300)]
-    pub name: String,
-    /// Percent of the overall score (0 < weight ≤ 100); an evaluation's components sum to 100.
-    #[schema(exclusive_minimum = 0.0, maximum = 100.0)]
-    pub weight: f64,
-}
-
-impl From<NewComponent> for ComponentFields {
-    fn from(new: NewComponent) -> Self {
-        Self {
-            code: new.code,
-            name: new.name,
-            weight: new.weight,
-        }
-    }
-}
-
-/// A JSON Merge Patch of a component.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"weight": 60.0}))]
-pub struct ComponentPatch {
-    pub code: Option<String>,
-    pub name: Option<String>,
-    pub weight: Option<f64>,
-}
-
-/// List an evaluation's components, by id.
-#[utoipa::path(
-    tag = "evaluations",
-    params(("id" = i64, Path, description = "Evaluation id"), PageParams),
-    responses((status = 200, description = "One page of components", body = Page<Component>), (status = 404, response = NotFound)),
-    security(("bearer" = []))
-)]
-#[get("/evaluations/{id}/components")]
-pub async fn list_components(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    QueryParams(query): QueryParams<PageParams>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let page = query.page()?;
-    let rows = state
-        .read(auth, move |conn, caller| {
-            let evaluation = evaluations::get_visible(conn, caller, id)?;
-            evaluations::list_components(conn, evaluation.id, page)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Page::from_storage(rows, Component::from)))
-}
-
-/// Add a component to a draft evaluation.
-#[utoipa::path(
-    tag = "evaluations",
-    params(("id" = i64, Path, description = "Evaluation id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    request_body = NewComponent,
-    responses(
-        (status = 201, description = "Created", body = Component, headers(("Location" = String, description = "URL of the component"), ("ETag" = String, description = "Its version"))),
-        (status = 404, response = NotFound),
-        (status = 409, response = Duplicate),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
-#[post("/evaluations/{id}/components")]
-pub async fn create_component(
-    state: Data<AppState>,
-    auth: Authenticated,
-    key: IdempotencyKey,
-    id: Path<i64>,
-    body: JsonBody<NewComponent>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let bytes = body.bytes().clone();
-    idempotent::create(
-        &state,
-        auth,
-        &format!("/api/v1/evaluations/{id}/components"),
-        key,
-        &bytes,
-        Caller::manages_evaluations,
-        move |conn, caller, actor| {
-            let new = body.parse()?;
-            let evaluation = evaluations::get_visible(conn, caller, id)?;
-            let row = evaluations::create_component(conn, caller, actor, &evaluation, new.into())?;
-            Ok(Created {
-                location: format!("/api/v1/components/{}", row.id),
-                version: row.version,
-                body: Component::from(row),
-            })
-        },
-    )
-    .await
-}
-
-/// Read one component.
-#[utoipa::path(
-    tag = "evaluations",
-    params(("id" = i64, Path, description = "Component id")),
-    responses((status = 200, description = "The component", body = Component, headers(("ETag" = String, description = "Its version"))), (status = 404, response = NotFound)),
-    security(("bearer" = []))
-)]
-#[get("/components/{id}")]
-pub async fn get_component(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let (row, _) = state
-        .read(auth, move |conn, caller| {
-            evaluations::get_component_visible(conn, caller, id)
-        })
-        .await?;
-    let version = row.version;
-    Ok(with_etag(&Component::from(row), version))
-}
-
-/// Change a component (JSON Merge Patch, `If-Match`). Weights may be renegotiated while the
-/// evaluation is active, as long as they still sum to 100.
-#[utoipa::path(
-    tag = "evaluations",
-    params(("id" = i64, Path, description = "Component id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
-    request_body(content = ComponentPatch, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "The changed component", body = Component, headers(("ETag" = String, description = "Its new version"))),
-        (status = 404, response = NotFound),
-        (status = 409, response = InvalidState),
-        (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = []))
-)]
-#[patch("/components/{id}")]
-pub async fn patch_component(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    if_match: IfMatch,
-    patch: JsonBody<Value>,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let row = state
-        .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let (current, evaluation) = evaluations::get_component_visible(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
-            if_match.require(current.version)?;
-            let writable =
-                json!({"code": current.code, "name": current.name, "weight": current.weight});
-            let merged: NewComponent = merge_patch::apply(writable, &patch.parse()?)?;
-            evaluations::update_component(conn, caller, actor, &evaluation, &current, merged.into())
-        })
-        .await?;
-    let version = row.version;
-    Ok(with_etag(&Component::from(row), version))
-}
-
-/// Delete a component of a draft evaluation that has no indicators.
-#[utoipa::path(
-    tag = "evaluations",
-    params(("id" = i64, Path, description = "Component id"), ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged")),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, response = NotFound),
-        (status = 409, response = Referenced),
-        (status = 412, response = PreconditionFailed),
-    ),
-    security(("bearer" = []))
-)]
-#[delete("/components/{id}")]
-pub async fn delete_component(
-    state: Data<AppState>,
-    auth: Authenticated,
-    id: Path<i64>,
-    if_match: IfMatch,
-) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    state
-        .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let (current, evaluation) = evaluations::get_component_visible(conn, caller, id)?;
-            if_match.check_if_present(current.version)?;
-            evaluations::delete_component(conn, caller, actor, &evaluation, &current)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let version = evaluation.version;
+    Ok(with_etag(&evaluation, version))
 }

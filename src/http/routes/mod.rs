@@ -4,7 +4,9 @@
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod components;
 pub mod evaluations;
+pub mod framework;
 pub mod health;
 pub mod indicators;
 pub mod organizations;
@@ -42,13 +44,13 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(evaluations::create_evaluation)
                 .service(evaluations::get_evaluation)
                 .service(evaluations::patch_evaluation)
-                .service(evaluations::get_framework)
-                .service(evaluations::put_framework)
-                .service(evaluations::list_components)
-                .service(evaluations::create_component)
-                .service(evaluations::get_component)
-                .service(evaluations::patch_component)
-                .service(evaluations::delete_component)
+                .service(framework::get_framework)
+                .service(framework::put_framework)
+                .service(components::list_components)
+                .service(components::create_component)
+                .service(components::get_component)
+                .service(components::patch_component)
+                .service(components::delete_component)
                 .service(indicators::list_indicators)
                 .service(indicators::create_indicator)
                 .service(indicators::get_indicator)
