@@ -169,6 +169,15 @@ mod tests {
     }
 
     #[test]
+    fn criteria_keep_their_breakpoints_in_order() {
+        assert_eq!(
+            three_level().points(),
+            [bp(60.0, 50.0), bp(70.0, 75.0), bp(80.0, 100.0)]
+        );
+        assert_eq!(three_level().direction(), Direction::HigherIsBetter);
+    }
+
+    #[test]
     fn decreasing_values_mean_lower_is_better() {
         // COVID-19 case fatality rate: lower is better.
         let c = Criteria::new(vec![bp(1.5, 1.0), bp(1.0, 3.0), bp(0.5, 5.0)], "criteria")

@@ -455,6 +455,29 @@ mod tests {
     }
 
     #[test]
+    fn accessors_serde_and_schema_use_yyyy_mm() {
+        let december = p("2022-12");
+        assert_eq!((december.year(), december.month()), (2022, 12));
+        assert_eq!(
+            serde_json::to_string(&december).expect("serialize"),
+            "\"2022-12\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Period>("\"2022-01\"").expect("deserialize"),
+            p("2022-01")
+        );
+        let error = serde_json::from_str::<Period>("\"2022-13\"").expect_err("month 13");
+        assert_eq!(
+            error.to_string(),
+            "`2022-13` must be a month written YYYY-MM, e.g. 2022-01"
+        );
+        let schema = serde_json::to_value(Period::schema()).expect("schema");
+        assert_eq!(schema["type"], "string");
+        assert_eq!(schema["pattern"], r"^\d{4}-(0[1-9]|1[0-2])$");
+        assert_eq!(schema["examples"], serde_json::json!(["2022-01"]));
+    }
+
+    #[test]
     fn shift_moves_by_whole_months_either_way() {
         assert_eq!(shift(p("2021-10"), -3), p("2021-07"));
         assert_eq!(shift(p("2022-09"), 3), p("2022-12"));
