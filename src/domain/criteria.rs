@@ -169,6 +169,15 @@ mod tests {
     }
 
     #[test]
+    fn criteria_keep_their_breakpoints_in_order() {
+        assert_eq!(
+            three_level().points(),
+            [bp(60.0, 50.0), bp(70.0, 75.0), bp(80.0, 100.0)]
+        );
+        assert_eq!(three_level().direction(), Direction::HigherIsBetter);
+    }
+
+    #[test]
     fn decreasing_values_mean_lower_is_better() {
         // COVID-19 case fatality rate: lower is better.
         let c = Criteria::new(vec![bp(1.5, 1.0), bp(1.0, 3.0), bp(0.5, 5.0)], "criteria")
@@ -201,6 +210,150 @@ mod tests {
             Criteria::new(vec![bp(1.0, -1.0), bp(2.0, 1.0)], "c").is_err(),
             "negative score"
         );
+    }
+
+    /// Every (field, message) that `Criteria::new` reports for `points`, in order.
+    fn problems(points: Vec<Breakpoint>) -> Vec<(String, String)> {
+        match Criteria::new(points, "criteria") {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.into_iter().map(|e| (e.field, e.message)).collect(),
+        }
+    }
+
+    fn problem(field: &str, message: &str) -> (String, String) {
+        (field.to_owned(), message.to_owned())
+    }
+
+    const FINITE: &str = "must be a finite number";
+    const SCORE: &str = "must be a number of at least 0";
+    const MONOTONIC: &str = "values must be strictly increasing or strictly decreasing";
+    const INCREASING: &str = "scores must be strictly increasing";
+
+    #[test]
+    fn value_and_score_bounds_are_inclusive() {
+        assert_eq!(problems(vec![bp(-1e15, 0.0), bp(1e15, 1e9)]), []);
+        assert_eq!(
+            problems(vec![bp(0.0, 1.0), bp(2e15, 2.0)]),
+            [problem("criteria[1].value", FINITE)],
+            "finite but beyond 1e15"
+        );
+        assert_eq!(
+            problems(vec![bp(-2e15, 1.0), bp(0.0, 2.0)]),
+            [problem("criteria[0].value", FINITE)]
+        );
+        assert_eq!(
+            problems(vec![bp(0.0, 1.0), bp(1.0, 2e9)]),
+            [problem("criteria[1].score", SCORE)],
+            "beyond 1e9"
+        );
+        assert_eq!(
+            problems(vec![bp(0.0, -0.5), bp(1.0, 2.0)]),
+            [problem("criteria[0].score", SCORE)]
+        );
+        assert_eq!(
+            problems(vec![bp(0.0, 1.0), bp(f64::INFINITY, 2.0)]),
+            [problem("criteria[1].value", FINITE)]
+        );
+        assert_eq!(
+            problems(vec![bp(0.0, 1.0), bp(1.0, f64::INFINITY)]),
+            [problem("criteria[1].score", SCORE)]
+        );
+        // NaN is neither finite nor comparable: it also breaks the order checks.
+        assert_eq!(
+            problems(vec![bp(0.0, 1.0), bp(f64::NAN, 2.0)]),
+            [
+                problem("criteria[1].value", FINITE),
+                problem("criteria[1].value", MONOTONIC)
+            ]
+        );
+        // A NaN score compares false both ways, so only the bound check refuses it.
+        assert_eq!(
+            problems(vec![bp(0.0, 1.0), bp(1.0, f64::NAN)]),
+            [problem("criteria[1].score", SCORE)]
+        );
+    }
+
+    #[test]
+    fn breakpoint_count_is_2_to_10() {
+        let points = |n: usize| (0..n).map(|i| bp(i as f64, i as f64)).collect();
+        assert_eq!(problems(points(2)), []);
+        assert_eq!(problems(points(10)), []);
+        assert_eq!(
+            problems(points(11)),
+            [problem("criteria", "must have 2–10 breakpoints, not 11")]
+        );
+        assert_eq!(
+            problems(points(1)),
+            [problem("criteria", "must have 2–10 breakpoints, not 1")]
+        );
+        assert_eq!(
+            problems(points(0)),
+            [problem("criteria", "must have 2–10 breakpoints, not 0")]
+        );
+    }
+
+    #[test]
+    fn equal_neighbours_are_refused_at_the_later_index() {
+        // The first two values decide the direction; equal ones are refused, not a direction.
+        assert_eq!(
+            problems(vec![bp(60.0, 1.0), bp(60.0, 2.0), bp(70.0, 3.0)]),
+            [problem("criteria[1].value", MONOTONIC)]
+        );
+        assert_eq!(
+            problems(vec![bp(1.5, 1.0), bp(1.0, 2.0), bp(1.0, 3.0)]),
+            [problem("criteria[2].value", MONOTONIC)]
+        );
+        assert_eq!(
+            problems(vec![bp(60.0, 1.0), bp(70.0, 2.0), bp(65.0, 3.0)]),
+            [problem("criteria[2].value", MONOTONIC)]
+        );
+        assert_eq!(
+            problems(vec![bp(60.0, 1.0), bp(70.0, 1.0), bp(80.0, 3.0)]),
+            [problem("criteria[1].score", INCREASING)]
+        );
+        assert_eq!(
+            problems(vec![bp(60.0, 1.0), bp(70.0, 2.0), bp(80.0, 2.0)]),
+            [problem("criteria[2].score", INCREASING)]
+        );
+        assert_eq!(
+            problems(vec![bp(60.0, 50.0), bp(60.0, 40.0), bp(f64::NAN, 100.0)]),
+            [
+                problem("criteria[2].value", FINITE),
+                problem("criteria[1].value", MONOTONIC),
+                problem("criteria[1].score", INCREASING),
+                problem("criteria[2].value", MONOTONIC),
+            ]
+        );
+    }
+
+    #[test]
+    fn interpolation_uses_the_pair_around_the_value() {
+        // Slopes differ (5 per unit, then 1): the wrong pair would give another score.
+        let c =
+            Criteria::new(vec![bp(0.0, 0.0), bp(10.0, 50.0), bp(20.0, 60.0)], "c").expect("valid");
+        assert_eq!(c.score(5.0), 25.0);
+        assert_eq!(c.score(10.0), 50.0);
+        assert_eq!(c.score(15.0), 55.0);
+        assert_eq!(c.score(20.0), 60.0);
+        assert_eq!(c.score(-0.5), 0.0);
+        assert_eq!(c.score(f64::NAN), 0.0);
+        assert_eq!(c.score(f64::INFINITY), 60.0);
+        assert_eq!(c.score(f64::NEG_INFINITY), 0.0);
+        // Lower is better, breakpoints hit exactly and slopes differ.
+        let c = Criteria::new(vec![bp(1.5, 1.0), bp(1.0, 3.0), bp(0.5, 4.0)], "c").expect("valid");
+        assert_eq!(c.score(1.5), 1.0);
+        assert_eq!(c.score(1.5000001), 0.0);
+        assert_eq!(c.score(1.0), 3.0);
+        assert_eq!(c.score(0.75), 3.5);
+        assert_eq!(c.score(0.5), 4.0);
+        assert_eq!(c.score(0.0), 4.0);
+        assert_eq!(c.score(f64::NAN), 0.0);
+        assert_eq!(c.max_score(), 4.0);
+        assert!(c.meets_target(1.0, 1.0), "exactly at the target");
+        assert!(!c.meets_target(1.0000001, 1.0));
+        let c = three_level();
+        assert!(!c.meets_target(79.9999, 80.0));
+        assert!(c.meets_target(80.0001, 80.0));
     }
 
     fn criteria_strategy() -> impl Strategy<Value = Criteria> {

@@ -433,6 +433,199 @@ mod tests {
     }
 
     #[test]
+    fn periods_step_and_count_months_across_year_ends() {
+        assert_eq!(p("2022-03").prev(), p("2022-02"), "prev inside a year");
+        assert_eq!(p("2022-12").prev(), p("2022-11"));
+        assert_eq!(p("2022-03").next(), p("2022-04"), "next inside a year");
+        assert_eq!(p("2021-10").months_until(p("2022-09")), 11);
+        assert_eq!(p("2022-09").months_until(p("2021-10")), -11);
+        assert_eq!(p("2021-07").months_until(p("2022-12")), 17);
+        assert_eq!(p("2022-05").months_until(p("2022-05")), 0);
+        assert_eq!(p("2021-12").months_until(p("2023-01")), 13);
+        assert_eq!(p("2022-12").thai_label(), "ธ.ค. 2565");
+        assert_eq!(p("2021-09").fiscal_year(), FiscalYear(2564));
+        assert_eq!(p("2021-10").fiscal_year(), FiscalYear(2565));
+        assert_eq!(p("2022-12").fiscal_year(), FiscalYear(2566));
+        for ok in ["1900-01", "2999-12"] {
+            assert_eq!(p(ok).to_string(), ok);
+        }
+        for bad in ["1899-12", "3000-01"] {
+            assert!(bad.parse::<Period>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn accessors_serde_and_schema_use_yyyy_mm() {
+        let december = p("2022-12");
+        assert_eq!((december.year(), december.month()), (2022, 12));
+        assert_eq!(
+            serde_json::to_string(&december).expect("serialize"),
+            "\"2022-12\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Period>("\"2022-01\"").expect("deserialize"),
+            p("2022-01")
+        );
+        let error = serde_json::from_str::<Period>("\"2022-13\"").expect_err("month 13");
+        assert_eq!(
+            error.to_string(),
+            "`2022-13` must be a month written YYYY-MM, e.g. 2022-01"
+        );
+        let schema = serde_json::to_value(Period::schema()).expect("schema");
+        assert_eq!(schema["type"], "string");
+        assert_eq!(schema["pattern"], r"^\d{4}-(0[1-9]|1[0-2])$");
+        assert_eq!(schema["examples"], serde_json::json!(["2022-01"]));
+    }
+
+    #[test]
+    fn shift_moves_by_whole_months_either_way() {
+        assert_eq!(shift(p("2021-10"), -3), p("2021-07"));
+        assert_eq!(shift(p("2022-09"), 3), p("2022-12"));
+        assert_eq!(shift(p("2022-01"), -1), p("2021-12"));
+        assert_eq!(shift(p("2021-12"), 1), p("2022-01"));
+        assert_eq!(shift(p("2022-05"), 0), p("2022-05"));
+        assert_eq!(shift(p("2022-05"), 14), p("2023-07"));
+        assert_eq!(shift(p("2022-05"), -14), p("2021-03"));
+    }
+
+    /// Every edge of the span rule for FY 2565 (Oct 2021 – Sep 2022, 3 months of slack):
+    /// reporting_start and reporting_end each lie in 2021-07 … 2022-12, and start ≤ end.
+    #[test]
+    fn span_edges_are_exact() {
+        let fy = FiscalYear(2565);
+        let fields = |start: &str, end: &str| -> Vec<&'static str> {
+            fy.check_span(p(start), p(end))
+                .into_iter()
+                .map(|(field, _)| field)
+                .collect()
+        };
+        let none: Vec<&str> = Vec::new();
+        // Start: 3 months before the fiscal year is the earliest, 3 after the latest.
+        assert_eq!(fields("2021-07", "2022-09"), none);
+        assert_eq!(fields("2021-06", "2022-09"), ["reporting_start"]);
+        assert_eq!(fields("2022-12", "2022-12"), none);
+        assert_eq!(
+            fields("2023-01", "2023-01"),
+            ["reporting_start", "reporting_end"]
+        );
+        // End: the same bounds.
+        assert_eq!(fields("2021-10", "2022-12"), none);
+        assert_eq!(fields("2021-10", "2023-01"), ["reporting_end"]);
+        assert_eq!(fields("2021-07", "2021-07"), none);
+        assert_eq!(
+            fields("2021-06", "2021-06"),
+            ["reporting_start", "reporting_end"]
+        );
+        // Only the end out of range on the early side, and an end before a valid start.
+        assert_eq!(
+            fields("2021-07", "2021-06"),
+            ["reporting_end", "reporting_end"]
+        );
+        // start == end is a one-month span; start one month after end is refused.
+        assert_eq!(fields("2022-03", "2022-03"), none);
+        assert_eq!(fields("2022-04", "2022-03"), ["reporting_end"]);
+        // The default span and the widest span.
+        assert_eq!(fields("2021-10", "2022-09"), none);
+        assert_eq!(fields("2021-07", "2022-12"), none);
+        // The message names the bounds.
+        let problems = fy.check_span(p("2021-06"), p("2023-01"));
+        let expected = "must lie between 2021-07 and 2022-12 for FY 2565";
+        assert_eq!(
+            problems,
+            vec![
+                ("reporting_start", expected.to_owned()),
+                ("reporting_end", expected.to_owned()),
+            ]
+        );
+        assert_eq!(
+            fy.check_span(p("2022-04"), p("2022-03")),
+            vec![(
+                "reporting_end",
+                "must not be before reporting_start".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn supported_fiscal_years_are_2500_to_2700() {
+        for fy in [FiscalYear::MIN, FiscalYear::MAX] {
+            let (start, end) = FiscalYear(fy).default_span();
+            assert!(FiscalYear(fy).check_span(start, end).is_empty(), "{fy}");
+        }
+        for fy in [FiscalYear::MIN - 1, FiscalYear::MAX + 1] {
+            let (start, end) = FiscalYear(fy).default_span();
+            assert_eq!(
+                FiscalYear(fy).check_span(start, end),
+                vec![(
+                    "fiscal_year",
+                    "must be a Buddhist-Era year between 2500 and 2700".to_owned()
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn reporting_months_stay_inside_the_span() {
+        let fy = FiscalYear(2565);
+        let (start, end) = (p("2021-09"), p("2022-06"));
+        for frequency in Frequency::ALL {
+            let monthly = *frequency == Frequency::Monthly;
+            assert!(
+                !frequency.is_reporting_month(p("2021-08"), fy, start, end),
+                "{frequency:?} before the span"
+            );
+            assert!(
+                !frequency.is_reporting_month(p("2022-07"), fy, start, end),
+                "{frequency:?} after the span"
+            );
+            assert_eq!(
+                frequency.is_reporting_month(start, fy, start, end),
+                monthly,
+                "{frequency:?} at the first month (Sep 2564, before the fiscal year)"
+            );
+        }
+        // The span's own first and last months report.
+        assert!(Frequency::Monthly.is_reporting_month(start, fy, start, end));
+        assert!(Frequency::Monthly.is_reporting_month(end, fy, start, end));
+        assert!(Frequency::Quarterly.is_reporting_month(end, fy, start, end));
+        // September is a quarter end, but June is the last month of this span: not September.
+        assert!(!Frequency::Quarterly.is_reporting_month(p("2022-09"), fy, start, end));
+        assert!(!Frequency::Semiannual.is_reporting_month(p("2022-09"), fy, start, end));
+        assert!(!Frequency::Annual.is_reporting_month(p("2022-09"), fy, start, end));
+        assert_eq!(
+            Frequency::Annual.reporting_months(fy, start, end),
+            Vec::<Period>::new()
+        );
+        assert_eq!(
+            Frequency::Semiannual.reporting_months(fy, start, end),
+            vec![p("2022-03")]
+        );
+        // Months after the fiscal year (Oct–Dec 2565) report monthly only.
+        let (start, end) = (p("2021-10"), p("2022-12"));
+        assert_eq!(
+            Frequency::Quarterly.reporting_months(fy, start, end),
+            vec![p("2021-12"), p("2022-03"), p("2022-06"), p("2022-09")]
+        );
+        assert_eq!(
+            Frequency::Semiannual.reporting_months(fy, start, end),
+            vec![p("2022-03"), p("2022-09")]
+        );
+        assert_eq!(
+            Frequency::Annual.reporting_months(fy, start, end),
+            vec![p("2022-09")]
+        );
+        assert_eq!(
+            Frequency::Monthly.reporting_months(fy, start, end).len(),
+            15
+        );
+        // A month before the fiscal year that is a quarter end elsewhere: Sep 2564, FY 2565.
+        let (start, end) = (p("2021-07"), p("2022-09"));
+        for frequency in [Frequency::Semiannual, Frequency::Annual] {
+            assert!(!frequency.is_reporting_month(p("2021-09"), fy, start, end));
+        }
+    }
+
+    #[test]
     fn due_instant_is_midnight_bangkok_on_the_deadline_day() {
         assert_eq!(
             p("2022-01").due_at(3).to_rfc3339(),

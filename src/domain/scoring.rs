@@ -610,6 +610,243 @@ mod tests {
         assert_eq!(round_half_away(-0.0001, 2), 0.0);
     }
 
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .expect("rfc 3339")
+            .with_timezone(&Utc)
+    }
+
+    fn submitted_at(at: DateTime<Utc>) -> Option<SubmissionFacts> {
+        Some(SubmissionFacts {
+            status: SubmissionStatus::Submitted,
+            first_submitted_at: Some(at),
+        })
+    }
+
+    /// Period 2022-01, deadline day 3: due 2022-02-03T00:00+07:00 = 2022-02-02T17:00:00Z. A
+    /// report first submitted exactly then is late; one microsecond before is on time.
+    #[test]
+    fn a_report_submitted_at_the_due_instant_is_late() {
+        let due = p("2022-01").due_at(3);
+        assert_eq!(due, utc("2022-02-02T17:00:00Z"));
+        assert_eq!(due, utc("2022-02-03T00:00:00+07:00"));
+        let as_of = utc("2022-03-01T00:00:00Z");
+        assert_eq!(receipt(due, submitted_at(due), as_of), Receipt::Late);
+        assert_eq!(
+            receipt(due, submitted_at(utc("2022-02-02T16:59:59.999999Z")), as_of),
+            Receipt::OnTime
+        );
+        assert_eq!(
+            receipt(due, submitted_at(utc("2022-02-02T17:00:00.000001Z")), as_of),
+            Receipt::Late
+        );
+    }
+
+    #[test]
+    fn a_report_first_submitted_exactly_at_as_of_is_received() {
+        let due = p("2022-01").due_at(3);
+        let at = utc("2022-02-01T10:00:00Z");
+        assert_eq!(receipt(due, submitted_at(at), at), Receipt::OnTime);
+        assert_eq!(
+            receipt(due, submitted_at(at), utc("2022-02-01T09:59:59.999999Z")),
+            Receipt::Missing
+        );
+        assert_eq!(receipt(due, submitted_at(due), due), Receipt::Late);
+        let never_submitted = Some(SubmissionFacts {
+            status: SubmissionStatus::Submitted,
+            first_submitted_at: None,
+        });
+        assert_eq!(receipt(due, never_submitted, due), Receipt::Missing);
+        assert!(Receipt::OnTime.is_received());
+        assert!(Receipt::Late.is_received());
+        assert!(!Receipt::Missing.is_received());
+    }
+
+    #[test]
+    fn expected_periods_include_both_window_ends_and_a_due_instant_equal_to_as_of() {
+        let months: Vec<Period> = Period::range(p("2021-07"), p("2022-09")).collect();
+        let window = (p("2021-09"), p("2022-02"));
+        // February's report is due 2022-03-03T00:00+07:00 = 2022-03-02T17:00:00Z.
+        let expected = expected_periods(&months, window, 3, utc("2022-03-02T17:00:00Z"));
+        assert_eq!(
+            expected,
+            Period::range(p("2021-09"), p("2022-02")).collect::<Vec<_>>()
+        );
+        // Long after the window: still nothing outside it.
+        let expected = expected_periods(&months, window, 3, utc("2023-01-01T00:00:00Z"));
+        assert_eq!(
+            expected,
+            Period::range(p("2021-09"), p("2022-02")).collect::<Vec<_>>()
+        );
+        // Before the first due instant in the window: nothing.
+        let expected = expected_periods(&months, window, 3, utc("2021-10-02T16:59:59Z"));
+        assert_eq!(expected, Vec::<Period>::new());
+    }
+
+    #[test]
+    fn tally_counts_late_and_missing() {
+        // 7 expected: 2 on time, 3 late, 2 missing.
+        let mut tally = Tally::default();
+        for r in [
+            Receipt::Late,
+            Receipt::OnTime,
+            Receipt::Missing,
+            Receipt::Late,
+            Receipt::OnTime,
+            Receipt::Missing,
+            Receipt::Late,
+        ] {
+            tally.add(r);
+        }
+        assert_eq!(
+            (
+                tally.expected,
+                tally.received,
+                tally.on_time,
+                tally.late(),
+                tally.missing()
+            ),
+            (7, 5, 2, 3, 2)
+        );
+        assert_eq!(tally.completeness_percent(), Some(5.0 / 7.0 * 100.0));
+        assert_eq!(tally.timeliness_percent(), Some(2.0 / 7.0 * 100.0));
+        assert_eq!(
+            tally.completeness_percent().map(present_percent),
+            Some(71.43)
+        );
+        assert_eq!(tally.timeliness_percent().map(present_percent), Some(28.57));
+        assert_eq!(Tally::default().timeliness_percent(), None);
+        let mut all_missing = Tally::default();
+        all_missing.add(Receipt::Missing);
+        all_missing.add(Receipt::Missing);
+        assert_eq!(
+            (all_missing.late(), all_missing.missing()),
+            (0, 2),
+            "nothing received"
+        );
+        assert_eq!(all_missing.completeness_percent(), Some(0.0));
+        assert_eq!(all_missing.timeliness_percent(), Some(0.0));
+        let mut all_late = Tally::default();
+        all_late.add(Receipt::Late);
+        assert_eq!((all_late.late(), all_late.missing()), (1, 0));
+        assert_eq!(all_late.timeliness_percent(), Some(0.0));
+        assert_eq!(all_late.completeness_percent(), Some(100.0));
+    }
+
+    #[test]
+    fn presented_scores_have_4_decimals_and_percents_2() {
+        assert_eq!(present_score(62.5), 62.5);
+        assert_eq!(present_score(1.23456), 1.2346);
+        assert_eq!(present_score(2.00005), 2.0001);
+        assert_eq!(present_score(-2.00005), -2.0001);
+        assert_eq!(present_score(2.00004999), 2.0);
+        assert_eq!(present_score(100.0 / 3.0), 33.3333);
+        assert_eq!(present_percent(1.23456), 1.23);
+        assert_eq!(present_percent(2.675), 2.68);
+        assert_eq!(present_percent(0.005), 0.01);
+        assert_eq!(present_percent(-0.005), -0.01);
+        assert_eq!(present_percent(0.004999), 0.0);
+        assert_eq!(present_percent(200.0 / 3.0), 66.67);
+        assert_eq!(present_percent(100.0), 100.0);
+        // A negative figure that rounds to zero is shown as 0, not -0.
+        assert!(present_percent(-0.001).is_sign_positive());
+        assert!(present_score(-0.00001).is_sign_positive());
+        assert!(round_half_away(-0.0001, 2).is_sign_positive());
+        assert_eq!(round_half_away(-7.5, 0), -8.0);
+        assert_eq!(round_half_away(7.4999, 0), 7.0);
+        assert!(round_half_away(f64::NAN, 2).is_nan());
+        assert_eq!(round_half_away(f64::INFINITY, 2), f64::INFINITY);
+        assert_eq!(round_half_away(f64::NEG_INFINITY, 4), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn percent_is_score_over_max_score() {
+        // Five levels 1–5: max score 5.
+        let c = Criteria::new(
+            (1..=5)
+                .map(|level| Breakpoint {
+                    value: f64::from(level) * 10.0,
+                    score: f64::from(level),
+                })
+                .collect(),
+            "criteria",
+        )
+        .expect("valid");
+        let outcome = indicator_outcome(&c, None, 1, Some(30.0));
+        assert_eq!(
+            (outcome.status, outcome.score, outcome.percent),
+            (IndicatorStatus::BelowTarget, Some(3.0), Some(60.0))
+        );
+        let outcome = indicator_outcome(&c, None, 1, Some(50.0));
+        assert_eq!(
+            (outcome.status, outcome.score, outcome.percent),
+            (IndicatorStatus::Achieved, Some(5.0), Some(100.0))
+        );
+        let outcome = indicator_outcome(&c, Some(40.0), 1, Some(5.0));
+        assert_eq!(
+            (outcome.status, outcome.score, outcome.percent),
+            (IndicatorStatus::NotMet, Some(0.0), Some(0.0))
+        );
+        // Exactly at the target is achieved.
+        let outcome = indicator_outcome(&c, Some(40.0), 1, Some(40.0));
+        assert_eq!(outcome.status, IndicatorStatus::Achieved);
+    }
+
+    #[test]
+    fn averages_divide_by_the_count() {
+        let values = [
+            rv(1, "2022-01", 10.0, None),
+            rv(1, "2022-02", 30.0, None),
+            rv(1, "2022-03", 80.0, None),
+            rv(2, "2022-01", 50.0, None),
+            rv(3, "2022-02", 7.0, None),
+        ];
+        let agg = |o, a| scored_value(ScoreBasis::Value, o, a, &values);
+        assert_eq!(
+            agg(OverTime::Average, AcrossOrgs::Sum),
+            Some(40.0 + 50.0 + 7.0)
+        );
+        assert_eq!(
+            agg(OverTime::Latest, AcrossOrgs::Average),
+            Some((80.0 + 50.0 + 7.0) / 3.0)
+        );
+        assert_eq!(agg(OverTime::Sum, AcrossOrgs::Average), Some(59.0));
+        // Reduction: B = 3 × 200, A = 450 → 25 %.
+        let reduction = [
+            rv(1, "2022-01", 100.0, Some(200.0)),
+            rv(1, "2022-02", 150.0, Some(200.0)),
+            rv(2, "2022-01", 200.0, Some(200.0)),
+        ];
+        assert_eq!(
+            scored_value(
+                ScoreBasis::ReductionFromBaseline,
+                OverTime::Sum,
+                AcrossOrgs::Sum,
+                &reduction
+            ),
+            Some(25.0)
+        );
+    }
+
+    #[test]
+    fn weighted_percent_divides_by_the_weights_that_have_a_percent() {
+        assert_eq!(
+            weighted_percent(&[(3.0, Some(80.0)), (1.0, Some(40.0)), (5.0, None)]),
+            Some(70.0)
+        );
+        assert_eq!(weighted_percent(&[]), None);
+        // Yasothon FY 2565: 70 % and 30 %.
+        assert_eq!(
+            weighted_percent(&[(70.0, Some(90.0)), (30.0, Some(60.0))]),
+            Some(81.0)
+        );
+        assert!(component_weights_sum_to_100(&[70.0, 30.0005]));
+        assert!(component_weights_sum_to_100(&[70.0, 29.9995]));
+        assert!(!component_weights_sum_to_100(&[70.0, 30.002]));
+        assert!(!component_weights_sum_to_100(&[70.0, 29.998]));
+        assert!(!component_weights_sum_to_100(&[]));
+    }
+
     proptest! {
         #[test]
         fn four_decimal_rounding_is_within_half_a_unit(x in -1e6f64..1e6) {
