@@ -804,13 +804,13 @@ mod tests {
         let agg = |o, a| scored_value(ScoreBasis::Value, o, a, &values);
         assert_eq!(
             agg(OverTime::Average, AcrossOrgs::Sum),
-            Some(40.0 + 50.0 + 7.0)
+            Ok(Some(40.0 + 50.0 + 7.0))
         );
         assert_eq!(
             agg(OverTime::Latest, AcrossOrgs::Average),
-            Some((80.0 + 50.0 + 7.0) / 3.0)
+            Ok(Some((80.0 + 50.0 + 7.0) / 3.0))
         );
-        assert_eq!(agg(OverTime::Sum, AcrossOrgs::Average), Some(59.0));
+        assert_eq!(agg(OverTime::Sum, AcrossOrgs::Average), Ok(Some(59.0)));
         // Reduction: B = 3 × 200, A = 450 → 25 %.
         let reduction = [
             rv(1, "2022-01", 100.0, Some(200.0)),
@@ -824,7 +824,7 @@ mod tests {
                 AcrossOrgs::Sum,
                 &reduction
             ),
-            Some(25.0)
+            Ok(Some(25.0))
         );
     }
 
