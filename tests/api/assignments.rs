@@ -1,18 +1,18 @@
-//! Assignments: one per (indicator, organization), who reads them, what an evaluation's status
-//! allows, and stored values that cannot be read.
+//! Assignments: one per (indicator, organization), organizations of the province or of none,
+//! who reads them, what an evaluation's status allows, and stored values that cannot be read.
 
-use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::indicators::{
-    active_demo, corrupt, created, draft_with_component, indicator_by_code, patched, read,
+use crate::fixtures::{
+    active_demo, draft_with_component, get, indicator_by_code, patch, post, put_framework, sql,
     three_level,
 };
 use crate::support::TestApp;
 
 both_engines!(
     one_assignment_per_indicator_and_organization,
+    an_organization_of_another_province_is_refused,
     an_agency_officer_reads_the_province_s_assignments,
     assignments_change_while_active_not_once_closed,
     a_patch_keeps_what_it_does_not_name,
@@ -25,7 +25,7 @@ both_engines!(
 async fn one_assignment_per_indicator_and_organization(app: TestApp) {
     let token = app.yasothon_admin();
     let (evaluation, component) = draft_with_component(&app, &token).await;
-    let indicator = created(
+    let indicator = post(
         &app,
         &token,
         "/api/v1/indicators",
@@ -38,7 +38,7 @@ async fn one_assignment_per_indicator_and_organization(app: TestApp) {
     .await;
     let path = format!("/api/v1/indicators/{}/assignments", indicator["id"]);
     let (dla, nre) = (app.org_id("YST-DLA").await, app.org_id("YST-NRE").await);
-    created(
+    post(
         &app,
         &token,
         &path,
@@ -61,7 +61,7 @@ async fn one_assignment_per_indicator_and_organization(app: TestApp) {
             "{problem}"
         );
     }
-    let second = created(
+    let second = post(
         &app,
         &token,
         &path,
@@ -69,13 +69,13 @@ async fn one_assignment_per_indicator_and_organization(app: TestApp) {
     )
     .await;
     let second_path = format!("/api/v1/assignments/{}", second["id"]);
-    let moved = patched(&app, &token, &second_path, json!({"organization_id": dla})).await;
+    let moved = patch(&app, &token, &second_path, json!({"organization_id": dla})).await;
     moved.assert_problem(409, "duplicate");
     assert_eq!(moved.error_fields(), ["organization_id"]);
     // Changing one's own role is the way.
-    let promoted = patched(&app, &token, &second_path, json!({"role": "host"})).await;
+    let promoted = patch(&app, &token, &second_path, json!({"role": "host"})).await;
     promoted.assert_status(200);
-    let listed = read(&app, &token, &path).await;
+    let listed = get(&app, &token, &path).await;
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
     // A framework document says the same.
     let document = json!({"components": [{"code": "1", "name": "Performance Base", "weight": 100,
@@ -84,15 +84,7 @@ async fn one_assignment_per_indicator_and_organization(app: TestApp) {
             {"organization_code": "YST-DLA", "role": "host"},
             {"organization_code": "YST-DLA", "role": "co_host"},
         ]}]}]});
-    let imported = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/evaluations/{evaluation}/framework"),
-        )
-        .bearer(&token)
-        .json(&document)
-        .send()
-        .await;
+    let imported = put_framework(&app, &token, evaluation, &document).await;
     imported.assert_problem(422, "validation");
     assert_eq!(
         imported.error_fields(),
@@ -100,34 +92,99 @@ async fn one_assignment_per_indicator_and_organization(app: TestApp) {
     );
 }
 
+/// An assignment's organization is under the evaluation's province or has no province above
+/// it (a regional unit): one under another province is a 422 naming `organization_id`, and a
+/// malformed contact a 422 naming it; nothing refused is stored.
+async fn an_organization_of_another_province_is_refused(app: TestApp) {
+    let token = app.admin();
+    let (evaluation, component) = draft_with_component(&app, &token).await;
+    let indicator = post(
+        &app,
+        &token,
+        "/api/v1/indicators",
+        json!({
+            "evaluation_id": evaluation, "component_id": component, "code": "1.1", "name": "ข้าว",
+            "criteria": three_level(60.0, 70.0, 80.0),
+        }),
+    )
+    .await;
+    let path = format!("/api/v1/indicators/{}/assignments", indicator["id"]);
+    let samut_prakan = app.org_id("SPK-PO").await;
+    let refused = app
+        .post(&path)
+        .bearer(&token)
+        .json(&json!({"organization_id": samut_prakan, "role": "host"}))
+        .send()
+        .await;
+    refused.assert_problem(422, "validation");
+    assert_eq!(refused.error_fields(), vec!["organization_id"]);
+    assert!(refused.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("another province"));
+    // Roi Et's rice research centre, a regional unit with no province, hosts it.
+    let rice = app.org_id("RD-RET").await;
+    post(
+        &app,
+        &token,
+        &path,
+        json!({"organization_id": rice, "role": "host"}),
+    )
+    .await;
+    // The fields are judged before the one-per-organization rule: a 422, not a 409.
+    let bad_email = app
+        .post(&path)
+        .bearer(&token)
+        .json(&json!({"organization_id": rice, "role": "co_host", "contact_email": "not an email"}))
+        .send()
+        .await;
+    bad_email.assert_problem(422, "validation");
+    assert_eq!(bad_email.error_fields(), vec!["contact_email"]);
+    let listed = get(&app, &token, &path).await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+}
+
 /// An agency officer reads its province's framework, assignments and contacts included, the
-/// same through every path: the framework, one assignment, an organization's list.
+/// same through every path: the framework, one assignment, an organization's list — what its
+/// own organization must report, what another agency reports, what the provincial office
+/// supervises. Another province sees none of it.
 async fn an_agency_officer_reads_the_province_s_assignments(app: TestApp) {
     let token = app.yasothon_admin();
     let evaluation = active_demo(&app, &token).await;
     let officer = app.token("agency_officer", Some("YST-PEO"));
+    let indicator_codes = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|a| a["indicator_code"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let energy = app.org_id("YST-PEO").await;
+    let own = get(
+        &app,
+        &officer,
+        &format!("/api/v1/organizations/{energy}/assignments?role=host"),
+    )
+    .await;
+    assert_eq!(indicator_codes(&own), ["E.1", "E.2"]);
+    assert_eq!(own["items"][0]["baseline"], 2800.0);
     let health = app.org_id("YST-PHO").await;
-    let theirs = read(
+    let theirs = get(
         &app,
         &officer,
         &format!("/api/v1/organizations/{health}/assignments?role=host"),
     )
     .await;
-    let codes: Vec<&str> = theirs["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|a| a["indicator_code"].as_str())
-        .collect();
-    assert_eq!(codes, ["1.2", "E.1", "E.2"]);
-    let one = read(
+    assert_eq!(indicator_codes(&theirs), ["1.2", "E.1", "E.2"]);
+    let one = get(
         &app,
         &officer,
         &format!("/api/v1/assignments/{}", theirs["items"][0]["id"]),
     )
     .await;
     assert_eq!(one["organization_code"], "YST-PHO");
-    let framework = read(
+    let framework = get(
         &app,
         &officer,
         &format!("/api/v1/evaluations/{evaluation}/framework"),
@@ -136,6 +193,15 @@ async fn an_agency_officer_reads_the_province_s_assignments(app: TestApp) {
     assert!(framework["components"][0]["indicators"][1]["assignments"]
         .as_array()
         .is_some_and(|a| a.iter().any(|a| a["organization_code"] == "YST-PHO")));
+    // The provincial office supervises every indicator of the demo framework.
+    let office = app.org_id("YST-PO").await;
+    let supervised = get(
+        &app,
+        &token,
+        &format!("/api/v1/organizations/{office}/assignments?role=supervisor"),
+    )
+    .await;
+    assert_eq!(supervised["items"].as_array().map(Vec::len), Some(8));
     // Another province's organization is not in view at all.
     let samut_prakan = app.org_id("SPK-PO").await;
     app.get(&format!("/api/v1/organizations/{samut_prakan}/assignments"))
@@ -143,15 +209,17 @@ async fn an_agency_officer_reads_the_province_s_assignments(app: TestApp) {
         .send()
         .await
         .assert_problem(404, "not-found");
-    // A Samut Prakan officer sees nothing of Yasothon's, even of a regional unit's.
+    // Samut Prakan's officer and admin see nothing of Yasothon's, even of a regional unit's.
     let rice = app.org_id("RD-RET").await;
-    let other = read(
-        &app,
-        &app.token("agency_officer", Some("SPK-PO")),
-        &format!("/api/v1/organizations/{rice}/assignments"),
-    )
-    .await;
-    assert_eq!(other["items"], json!([]));
+    for role in ["agency_officer", "province_admin"] {
+        let other = get(
+            &app,
+            &app.token(role, Some("SPK-PO")),
+            &format!("/api/v1/organizations/{rice}/assignments"),
+        )
+        .await;
+        assert_eq!(other["items"], json!([]), "{role}");
+    }
 }
 
 /// Assignments change while the evaluation is active (a new host mid-year, a new contact, a
@@ -162,7 +230,7 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
     let rice = indicator_by_code(&app, &token, evaluation, "1.1").await;
     let path = format!("/api/v1/indicators/{}/assignments", rice["id"]);
     let district = app.org_id("YST-D03").await;
-    let added = created(
+    let added = post(
         &app,
         &token,
         &path,
@@ -170,7 +238,7 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
     )
     .await;
     let added_path = format!("/api/v1/assignments/{}", added["id"]);
-    let changed = patched(
+    let changed = patch(
         &app,
         &token,
         &added_path,
@@ -178,7 +246,7 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
     )
     .await;
     changed.assert_status(200);
-    let audit = read(
+    let audit = get(
         &app,
         &token,
         &format!(
@@ -198,7 +266,7 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
         audit["items"][1]["details"]["after"]["contact_phone"],
         "045-789999"
     );
-    patched(
+    patch(
         &app,
         &token,
         &format!("/api/v1/evaluations/{evaluation}"),
@@ -213,7 +281,7 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
             .json(&json!({"organization_id": other_district, "role": "co_host"}))
             .send()
             .await,
-        patched(
+        patch(
             &app,
             &token,
             &added_path,
@@ -226,7 +294,7 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
         response.assert_problem(409, "invalid-state");
     }
     assert_eq!(
-        read(&app, &token, &added_path).await["contact_phone"],
+        get(&app, &token, &added_path).await["contact_phone"],
         "045-789999"
     );
 }
@@ -235,7 +303,7 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
 async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
     let token = app.yasothon_admin();
     let (evaluation, component) = draft_with_component(&app, &token).await;
-    let energy = created(
+    let energy = post(
         &app,
         &token,
         "/api/v1/indicators",
@@ -246,7 +314,7 @@ async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
     )
     .await;
     let peo = app.org_id("YST-PEO").await;
-    let full = created(
+    let full = post(
         &app,
         &token,
         &format!("/api/v1/indicators/{}/assignments", energy["id"]),
@@ -256,7 +324,7 @@ async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
     )
     .await;
     let path = format!("/api/v1/assignments/{}", full["id"]);
-    let changed = patched(&app, &token, &path, json!({"contact_phone": "045-712346"})).await;
+    let changed = patch(&app, &token, &path, json!({"contact_phone": "045-712346"})).await;
     changed.assert_status(200);
     let mut expected: Value = full.clone();
     expected["contact_phone"] = json!("045-712346");
@@ -267,7 +335,7 @@ async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
         (json!({"organization_code": "YST-PHO"}), "organization_code"),
         (json!({"indicator_id": 1}), "indicator_id"),
     ] {
-        let refused = patched(&app, &token, &path, body).await;
+        let refused = patch(&app, &token, &path, body).await;
         refused.assert_problem(400, "bad-request");
         assert_eq!(refused.error_fields(), [field]);
     }
@@ -277,7 +345,7 @@ async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
 async fn an_unreadable_stored_role_is_an_internal_error(app: TestApp) {
     let token = app.yasothon_admin();
     let (evaluation, component) = draft_with_component(&app, &token).await;
-    let indicator = created(
+    let indicator = post(
         &app,
         &token,
         "/api/v1/indicators",
@@ -288,7 +356,7 @@ async fn an_unreadable_stored_role_is_an_internal_error(app: TestApp) {
     )
     .await;
     let path = format!("/api/v1/indicators/{}/assignments", indicator["id"]);
-    let host = created(
+    let host = post(
         &app,
         &token,
         &path,
@@ -296,7 +364,7 @@ async fn an_unreadable_stored_role_is_an_internal_error(app: TestApp) {
     )
     .await;
     let id = &host["id"];
-    corrupt(
+    sql(
         &app,
         &format!(
             "PRAGMA ignore_check_constraints = ON;

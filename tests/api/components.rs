@@ -1,5 +1,5 @@
-//! Components: weights renegotiated while active, the frozen structure and codes, codes unique
-//! ignoring case.
+//! Components: weights (a percent above zero, renegotiated while active), the frozen structure
+//! and codes, codes unique ignoring case.
 
 use serde_json::json;
 
@@ -8,10 +8,28 @@ use crate::fixtures::{create_evaluation, demo_evaluation, get, patch, post};
 use crate::support::TestApp;
 
 both_engines!(
+    a_component_weight_is_a_percent_above_zero,
     component_weights_are_renegotiated_while_active,
     an_active_evaluation_keeps_its_components_and_their_codes,
     component_codes_are_unique_ignoring_case,
 );
+
+/// A new component's weight is a percent of (0, 100]: 0 is a 422 naming `weight`, and
+/// nothing is stored.
+async fn a_component_weight_is_a_percent_above_zero(app: TestApp) {
+    let token = app.yasothon_admin();
+    let evaluation = create_evaluation(&app, &token, 2565, None).await;
+    let path = format!("/api/v1/evaluations/{evaluation}/components");
+    let zero = app
+        .post(&path)
+        .bearer(&token)
+        .json(&json!({"code": "2", "name": "x", "weight": 0}))
+        .send()
+        .await;
+    zero.assert_problem(422, "validation");
+    assert_eq!(zero.error_fields(), vec!["weight"]);
+    assert_eq!(get(&app, &token, &path).await["items"], json!([]));
+}
 
 /// Yasothon's demo framework (70 / 30) is activated; mid-year Performance Base goes to 60:
 /// allowed and audited, the evaluation shows a total of 90 until Potential Base follows.

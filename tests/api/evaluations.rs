@@ -169,18 +169,13 @@ async fn activation_checks_reporting_months_and_baselines(app: TestApp) {
     let evaluation = demo_evaluation(&app, &token, Some(("2021-09", "2022-08"))).await;
     let energy =
         format!("(SELECT id FROM indicators WHERE evaluation_id = {evaluation} AND code = 'E.1')");
-    sql(
-        &app,
-        &[
-            &format!("UPDATE indicators SET baseline = NULL WHERE id = {energy}"),
-            &format!(
-                "UPDATE assignments SET baseline = NULL WHERE indicator_id = {energy} \
-                 AND organization_id IN \
-                 (SELECT id FROM organizations WHERE code IN ('YST-PEO', 'YST-AGRI'))"
-            ),
-        ],
-        false,
+    let statements = format!(
+        "UPDATE indicators SET baseline = NULL WHERE id = {energy};
+         UPDATE assignments SET baseline = NULL WHERE indicator_id = {energy}
+         AND organization_id IN
+         (SELECT id FROM organizations WHERE code IN ('YST-PEO', 'YST-AGRI'));"
     );
+    sql(&app, &statements, &statements);
     let path = format!("/api/v1/evaluations/{evaluation}");
     let refused = patch(&app, &token, &path, json!({"status": "active"})).await;
     refused.assert_problem(422, "validation");
@@ -278,13 +273,14 @@ async fn unreadable_stored_values_are_internal_errors(app: TestApp) {
     let status = create_evaluation(&app, &token, 2565, None).await;
     let span = create_evaluation(&app, &token, 2566, None).await;
     let sound = create_evaluation(&app, &token, 2567, None).await;
+    let corrupt = format!(
+        "UPDATE evaluations SET status = 'archived' WHERE id = {status};
+         UPDATE evaluations SET reporting_start = '2021-13' WHERE id = {span};"
+    );
     sql(
         &app,
-        &[
-            &format!("UPDATE evaluations SET status = 'archived' WHERE id = {status}"),
-            &format!("UPDATE evaluations SET reporting_start = '2021-13' WHERE id = {span}"),
-        ],
-        true,
+        &format!("PRAGMA ignore_check_constraints = ON; {corrupt}"),
+        &format!("ALTER TABLE evaluations DROP CONSTRAINT evaluations_status_check; {corrupt}"),
     );
     for evaluation in [status, span] {
         let path = format!("/api/v1/evaluations/{evaluation}");

@@ -1,8 +1,8 @@
-//! Shared steps of the framework tests: evaluations, creates, patches, criteria, the demo
-//! framework, and raw SQL for what the API must never allow (corrupt rows).
+//! The shared steps of the API tests, one of each: evaluations, creates, patches and reads,
+//! criteria, the demo framework, and raw SQL for what the API must never allow (corrupt rows).
 
 use actix_web::http::Method;
-use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
 use provincial_kpi::storage::ConnectionManager;
 use serde_json::{json, Value};
 
@@ -21,15 +21,22 @@ pub async fn create_evaluation(
         body["reporting_start"] = json!(start);
         body["reporting_end"] = json!(end);
     }
-    let response = app
-        .post("/api/v1/evaluations")
-        .bearer(token)
-        .json(&body)
-        .send()
-        .await;
-    response.assert_status(201);
-    assert_eq!(response.json()["status"], "draft");
-    response.json()["id"].as_i64().expect("id")
+    let created = post(app, token, "/api/v1/evaluations", body).await;
+    assert_eq!(created["status"], "draft");
+    created["id"].as_i64().expect("id")
+}
+
+/// A draft evaluation (FY 2565) with one component (100 %); returns (evaluation, component).
+pub async fn draft_with_component(app: &TestApp, token: &str) -> (i64, i64) {
+    let evaluation = create_evaluation(app, token, 2565, None).await;
+    let component = post(
+        app,
+        token,
+        &format!("/api/v1/evaluations/{evaluation}/components"),
+        json!({"code": "1", "name": "Performance Base", "weight": 100}),
+    )
+    .await;
+    (evaluation, component["id"].as_i64().expect("component"))
 }
 
 /// POST that must create (201); the created representation.
@@ -84,7 +91,7 @@ pub async fn put_framework(
     .await
 }
 
-/// A draft with the demo framework imported.
+/// A draft of FY 2565 with the demo framework imported.
 pub async fn demo_evaluation(app: &TestApp, token: &str, span: Option<(&str, &str)>) -> i64 {
     let evaluation = create_evaluation(app, token, 2565, span).await;
     put_framework(app, token, evaluation, &demo_document())
@@ -93,24 +100,46 @@ pub async fn demo_evaluation(app: &TestApp, token: &str, span: Option<(&str, &st
     evaluation
 }
 
-/// Runs SQL statements on the test's database, behind the API's back. With `unchecked`, the
-/// schema's CHECK constraints are lifted first (to store what no request can).
-pub fn sql(app: &TestApp, statements: &[&str], unchecked: bool) {
+/// Yasothon FY 2565 over Sep 2564 – Sep 2565 with the demo framework, activated.
+pub async fn active_demo(app: &TestApp, token: &str) -> i64 {
+    let evaluation = demo_evaluation(app, token, Some(("2021-09", "2022-09"))).await;
+    patch(
+        app,
+        token,
+        &format!("/api/v1/evaluations/{evaluation}"),
+        json!({"status": "active"}),
+    )
+    .await
+    .assert_status(200);
+    evaluation
+}
+
+/// The indicator with this code in the evaluation.
+pub async fn indicator_by_code(app: &TestApp, token: &str, evaluation: i64, code: &str) -> Value {
+    let list = get(
+        app,
+        token,
+        &format!("/api/v1/indicators?evaluation_id={evaluation}&limit=500"),
+    )
+    .await;
+    list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["code"] == code))
+        .cloned()
+        .unwrap_or_else(|| panic!("no indicator {code}"))
+}
+
+/// Runs SQL on the test's database behind the API's back, as a careless operator or a broken
+/// script would: `sqlite` on SQLite, `postgres` on PostgreSQL. To store what no request can,
+/// each lifts the CHECK constraint in its way first (SQLite: `PRAGMA
+/// ignore_check_constraints = ON`; PostgreSQL: `ALTER TABLE … DROP CONSTRAINT …`).
+pub fn sql(app: &TestApp, sqlite: &str, postgres: &str) {
     let mut conn = ConnectionManager::new(app.config.database_url.clone())
         .establish()
         .expect("connect");
-    if unchecked {
-        let lift = match app.engine {
-            Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
-            Engine::Postgres => {
-                "ALTER TABLE evaluations DROP CONSTRAINT IF EXISTS evaluations_status_check"
-            }
-        };
-        diesel::sql_query(lift).execute(&mut conn).expect(lift);
-    }
-    for statement in statements {
-        diesel::sql_query(*statement)
-            .execute(&mut conn)
-            .expect(statement);
-    }
+    let statements = match app.engine {
+        Engine::Sqlite => sqlite,
+        Engine::Postgres => postgres,
+    };
+    conn.batch_execute(statements).expect(statements);
 }

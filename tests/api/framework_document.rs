@@ -1,7 +1,7 @@
 //! The framework document: built through the API and exported, copied into another year,
 //! imported all or nothing with every problem listed.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::both_engines;
 use crate::fixtures::{
@@ -119,13 +119,12 @@ async fn seed_002_framework_is_built_exported_and_copied_to_another_year(app: Te
     let token = app.yasothon_admin();
     let fy2565 = create_evaluation(&app, &token, 2565, Some(("2021-09", "2022-09"))).await;
     build_seed_002(&app, &token, fy2565).await;
-    let exported = app
-        .get(&format!("/api/v1/evaluations/{fy2565}/framework"))
-        .bearer(&token)
-        .send()
-        .await;
-    exported.assert_status(200);
-    let document = exported.json();
+    let document = get(
+        &app,
+        &token,
+        &format!("/api/v1/evaluations/{fy2565}/framework"),
+    )
+    .await;
     assert_eq!(document["components"][0]["weight"], 70.0);
     assert_eq!(
         document["components"][0]["indicators"][0]["assignments"][0]["organization_code"], "RD-RET",
@@ -152,30 +151,17 @@ async fn seed_002_framework_is_built_exported_and_copied_to_another_year(app: Te
 
     // Copying last year's framework into a new fiscal year is GET then PUT.
     let fy2566 = create_evaluation(&app, &token, 2566, None).await;
-    let imported = app
-        .request(
-            actix_web::http::Method::PUT,
-            &format!("/api/v1/evaluations/{fy2566}/framework"),
-        )
-        .bearer(&token)
-        .json(&document)
-        .send()
-        .await;
+    let imported = put_framework(&app, &token, fy2566, &document).await;
     imported.assert_status(200);
     assert_eq!(imported.json(), document);
-    let again = app
-        .get(&format!("/api/v1/evaluations/{fy2566}/framework"))
-        .bearer(&token)
-        .send()
-        .await
-        .json();
+    let again = get(
+        &app,
+        &token,
+        &format!("/api/v1/evaluations/{fy2566}/framework"),
+    )
+    .await;
     assert_eq!(again, document, "identical after the round trip");
-    let copy = app
-        .get(&format!("/api/v1/evaluations/{fy2566}"))
-        .bearer(&token)
-        .send()
-        .await
-        .json();
+    let copy = get(&app, &token, &format!("/api/v1/evaluations/{fy2566}")).await;
     assert_eq!(
         (
             copy["reporting_start"].clone(),
@@ -184,14 +170,12 @@ async fn seed_002_framework_is_built_exported_and_copied_to_another_year(app: Te
         (json!("2022-10"), json!("2023-09")),
         "default span Oct … Sep"
     );
-    let audit = app
-        .get(&format!(
-            "/api/v1/audit-events?entity_type=evaluation&entity_id={fy2566}"
-        ))
-        .bearer(&token)
-        .send()
-        .await
-        .json();
+    let audit = get(
+        &app,
+        &token,
+        &format!("/api/v1/audit-events?entity_type=evaluation&entity_id={fy2566}"),
+    )
+    .await;
     assert!(audit["items"]
         .as_array()
         .expect("items")
@@ -202,18 +186,10 @@ async fn seed_002_framework_is_built_exported_and_copied_to_another_year(app: Te
 async fn framework_import_lists_every_error_and_keeps_the_old_one(app: TestApp) {
     let token = app.yasothon_admin();
     let evaluation = create_evaluation(&app, &token, 2565, None).await;
-    let good: Value =
-        serde_json::to_value(provincial_kpi::demo::framework_document()).expect("json");
-    let put = |body: Value| {
-        app.request(
-            actix_web::http::Method::PUT,
-            &format!("/api/v1/evaluations/{evaluation}/framework"),
-        )
-        .bearer(&token)
-        .json(&body)
-        .send()
-    };
-    put(good.clone()).await.assert_status(200);
+    let good = demo_document();
+    put_framework(&app, &token, evaluation, &good)
+        .await
+        .assert_status(200);
     let mut bad = good.clone();
     bad["components"][0]["weight"] = json!(-1);
     bad["components"][1]["code"] = json!("1");
@@ -223,7 +199,7 @@ async fn framework_import_lists_every_error_and_keeps_the_old_one(app: TestApp) 
     bad["components"][0]["indicators"][2]["assignments"][0]["organization_code"] = json!("SPK-PO");
     // Codes are unique ignoring case: E.2 renamed e.1 repeats E.1.
     bad["components"][1]["indicators"][3]["code"] = json!("e.1");
-    let response = put(bad).await;
+    let response = put_framework(&app, &token, evaluation, &bad).await;
     response.assert_problem(422, "validation");
     assert_eq!(
         response.error_fields(),
@@ -237,14 +213,17 @@ async fn framework_import_lists_every_error_and_keeps_the_old_one(app: TestApp) 
             "components[1].indicators[3].code",
         ]
     );
-    let unknown_field = put(json!({"components": [], "title": "x"})).await;
-    unknown_field.assert_problem(400, "bad-request");
+    let unknown_field = json!({"components": [], "title": "x"});
+    put_framework(&app, &token, evaluation, &unknown_field)
+        .await
+        .assert_problem(400, "bad-request");
     assert_eq!(
-        app.get(&format!("/api/v1/evaluations/{evaluation}/framework"))
-            .bearer(&token)
-            .send()
-            .await
-            .json(),
+        get(
+            &app,
+            &token,
+            &format!("/api/v1/evaluations/{evaluation}/framework")
+        )
+        .await,
         good
     );
 }

@@ -1,113 +1,78 @@
-//! Indicators: field rules, codes ignoring case, what an active evaluation freezes, patches
-//! that keep what they do not name, and stored values that cannot be read.
+//! Indicators: field rules, codes ignoring case, search and filters, what an active
+//! evaluation freezes, patches that keep what they do not name, and stored values that cannot
+//! be read.
 
-use actix_web::http::Method;
-use diesel::connection::SimpleConnection;
-use provincial_kpi::storage::ConnectionManager;
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::frameworks::create_evaluation;
-use crate::support::{Engine, TestApp, TestResponse};
+use crate::fixtures::{
+    active_demo, demo_evaluation, draft_with_component, get, indicator_by_code, patch, post, sql,
+    three_level,
+};
+use crate::support::{TestApp, TestResponse};
 
 both_engines!(
+    invalid_criteria_are_refused_with_paths_and_nothing_is_stored,
     baselines_are_greater_than_zero,
     indicator_codes_are_unique_ignoring_case,
     a_patch_keeps_what_it_does_not_name,
     an_active_evaluation_freezes_structure_not_targets,
     an_active_reduction_indicator_keeps_a_baseline_for_every_reporter,
     unreadable_stored_indicators_are_internal_errors,
+    indicator_search_and_filters,
 );
 
-pub fn three_level(a: f64, b: f64, c: f64) -> Value {
-    json!([{"value": a, "score": 50}, {"value": b, "score": 75}, {"value": c, "score": 100}])
-}
-
-pub async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
-    let response = app.post(path).bearer(token).json(&body).send().await;
-    response.assert_status(201);
-    response.json()
-}
-
-pub async fn patched(app: &TestApp, token: &str, path: &str, body: Value) -> TestResponse {
-    app.patch(path)
-        .bearer(token)
-        .header("If-Match", "*")
-        .json(&body)
+/// Criteria and fields are checked together: every problem at once, each with its path
+/// (`criteria[1].value`), and nothing stored.
+async fn invalid_criteria_are_refused_with_paths_and_nothing_is_stored(app: TestApp) {
+    let token = app.yasothon_admin();
+    let (evaluation, component) = draft_with_component(&app, &token).await;
+    let cases = [
+        (json!([{"value": 60, "score": 50}]), vec!["criteria"]),
+        (
+            json!([{"value": 60, "score": 50}, {"value": 60, "score": 75}]),
+            vec!["criteria[1].value"],
+        ),
+        (
+            json!([{"value": 60, "score": 50}, {"value": 70, "score": 40}, {"value": 65, "score": 100}]),
+            vec!["criteria[1].score", "criteria[2].value"],
+        ),
+    ];
+    for (criteria, fields) in cases {
+        let response = app
+            .post("/api/v1/indicators")
+            .bearer(&token)
+            .json(&json!({
+                "evaluation_id": evaluation, "component_id": component, "code": "1.1",
+                "name": "ทดสอบ", "criteria": criteria,
+            }))
+            .send()
+            .await;
+        response.assert_problem(422, "validation");
+        assert_eq!(response.error_fields(), fields);
+    }
+    let fields = app
+        .post("/api/v1/indicators")
+        .bearer(&token)
+        .json(&json!({
+            "evaluation_id": evaluation, "component_id": component, "code": "", "name": "",
+            "weight": 0, "score_basis": "reduction_from_baseline", "baseline": 0,
+            "criteria": three_level(1.0, 2.0, 3.0),
+        }))
         .send()
-        .await
-}
-
-pub async fn read(app: &TestApp, token: &str, path: &str) -> Value {
-    let response = app.get(path).bearer(token).send().await;
-    response.assert_status(200);
-    response.json()
-}
-
-/// A draft evaluation with one component (100 %); returns (evaluation, component).
-pub async fn draft_with_component(app: &TestApp, token: &str) -> (i64, i64) {
-    let evaluation = create_evaluation(app, token, 2565, None).await;
-    let component = created(
-        app,
-        token,
-        &format!("/api/v1/evaluations/{evaluation}/components"),
-        json!({"code": "1", "name": "Performance Base", "weight": 100}),
+        .await;
+    fields.assert_problem(422, "validation");
+    assert_eq!(
+        fields.error_fields(),
+        vec!["code", "name", "weight", "baseline"]
+    );
+    let listed = get(
+        &app,
+        &token,
+        &format!("/api/v1/indicators?evaluation_id={evaluation}"),
     )
     .await;
-    (evaluation, component["id"].as_i64().expect("component"))
-}
-
-/// Yasothon FY 2565 with the demo framework (seed 002 and electricity and fuel reduction),
-/// activated; returns the evaluation's id.
-pub async fn active_demo(app: &TestApp, token: &str) -> i64 {
-    let evaluation = create_evaluation(app, token, 2565, Some(("2021-09", "2022-09"))).await;
-    let document: Value =
-        serde_json::to_value(provincial_kpi::demo::framework_document()).expect("json");
-    app.request(
-        Method::PUT,
-        &format!("/api/v1/evaluations/{evaluation}/framework"),
-    )
-    .bearer(token)
-    .json(&document)
-    .send()
-    .await
-    .assert_status(200);
-    patched(
-        app,
-        token,
-        &format!("/api/v1/evaluations/{evaluation}"),
-        json!({"status": "active"}),
-    )
-    .await
-    .assert_status(200);
-    evaluation
-}
-
-/// The demo indicator with this code in the evaluation.
-pub async fn indicator_by_code(app: &TestApp, token: &str, evaluation: i64, code: &str) -> Value {
-    let list = read(
-        app,
-        token,
-        &format!("/api/v1/indicators?evaluation_id={evaluation}&limit=500"),
-    )
-    .await;
-    list["items"]
-        .as_array()
-        .and_then(|items| items.iter().find(|i| i["code"] == code))
-        .cloned()
-        .unwrap_or_else(|| panic!("no indicator {code}"))
-}
-
-/// Runs SQL around the service, as a careless operator or a broken script would.
-pub fn corrupt(app: &TestApp, sqlite: &str, postgres: &str) {
-    let mut conn = ConnectionManager::new(app.config.database_url.clone())
-        .establish()
-        .expect("connect");
-    let sql = match app.engine {
-        Engine::Sqlite => sqlite,
-        Engine::Postgres => postgres,
-    };
-    conn.batch_execute(sql).expect("corrupting SQL");
+    assert_eq!(listed["items"], json!([]), "nothing stored");
 }
 
 /// Baselines of 0 or below are refused (a reduction against B ≤ 0 means nothing): on the
@@ -131,7 +96,7 @@ async fn baselines_are_greater_than_zero(app: TestApp) {
             assert_eq!(response.error_fields(), ["baseline"], "{baseline} {basis}");
         }
     }
-    let listed = read(
+    let listed = get(
         &app,
         &token,
         &format!("/api/v1/indicators?evaluation_id={evaluation}"),
@@ -139,7 +104,7 @@ async fn baselines_are_greater_than_zero(app: TestApp) {
     .await;
     assert_eq!(listed["items"], json!([]), "nothing stored");
     // A reduction indicator needs no baseline of its own: its hosts may each have one.
-    let energy = created(
+    let energy = post(
         &app,
         &token,
         "/api/v1/indicators",
@@ -152,7 +117,7 @@ async fn baselines_are_greater_than_zero(app: TestApp) {
     .await;
     assert_eq!(energy["baseline"], Value::Null);
     let path = format!("/api/v1/indicators/{}", energy["id"]);
-    let zero = patched(&app, &token, &path, json!({"baseline": 0})).await;
+    let zero = patch(&app, &token, &path, json!({"baseline": 0})).await;
     zero.assert_problem(422, "validation");
     assert_eq!(zero.error_fields(), ["baseline"]);
     let assignments = format!("{path}/assignments");
@@ -167,14 +132,14 @@ async fn baselines_are_greater_than_zero(app: TestApp) {
         response.assert_problem(422, "validation");
         assert_eq!(response.error_fields(), ["baseline"]);
     }
-    let host = created(
+    let host = post(
         &app,
         &token,
         &assignments,
         json!({"organization_id": peo, "role": "host", "baseline": 2800}),
     )
     .await;
-    let negative = patched(
+    let negative = patch(
         &app,
         &token,
         &format!("/api/v1/assignments/{}", host["id"]),
@@ -183,7 +148,7 @@ async fn baselines_are_greater_than_zero(app: TestApp) {
     .await;
     negative.assert_problem(422, "validation");
     assert_eq!(negative.error_fields(), ["baseline"]);
-    assert_eq!(read(&app, &token, &path).await["version"], 1);
+    assert_eq!(get(&app, &token, &path).await["version"], 1);
 }
 
 /// `e.1` beside `E.1` would be two names for one thing to a person and to an integration:
@@ -195,7 +160,7 @@ async fn indicator_codes_are_unique_ignoring_case(app: TestApp) {
         json!({"evaluation_id": evaluation, "component_id": component, "code": code,
             "name": "ไฟฟ้า", "criteria": three_level(10.0, 15.0, 20.0)})
     };
-    created(&app, &token, "/api/v1/indicators", body("E.1")).await;
+    post(&app, &token, "/api/v1/indicators", body("E.1")).await;
     let twin = app
         .post("/api/v1/indicators")
         .bearer(&token)
@@ -204,18 +169,18 @@ async fn indicator_codes_are_unique_ignoring_case(app: TestApp) {
         .await;
     twin.assert_problem(409, "duplicate");
     assert_eq!(twin.error_fields(), ["code"]);
-    let fuel = created(&app, &token, "/api/v1/indicators", body("E.2")).await;
+    let fuel = post(&app, &token, "/api/v1/indicators", body("E.2")).await;
     let path = format!("/api/v1/indicators/{}", fuel["id"]);
-    let renamed = patched(&app, &token, &path, json!({"code": "e.1"})).await;
+    let renamed = patch(&app, &token, &path, json!({"code": "e.1"})).await;
     renamed.assert_problem(409, "duplicate");
     assert_eq!(renamed.error_fields(), ["code"]);
     // Its own code in another case is no clash.
-    let recased = patched(&app, &token, &path, json!({"code": "e.2"})).await;
+    let recased = patch(&app, &token, &path, json!({"code": "e.2"})).await;
     recased.assert_status(200);
     assert_eq!(recased.json()["code"], "e.2");
     // Another evaluation may use the code.
     let (other, other_component) = draft_with_component(&app, &token).await;
-    created(
+    post(
         &app,
         &token,
         "/api/v1/indicators",
@@ -231,7 +196,7 @@ async fn indicator_codes_are_unique_ignoring_case(app: TestApp) {
 async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
     let token = app.yasothon_admin();
     let (evaluation, component) = draft_with_component(&app, &token).await;
-    let full = created(
+    let full = post(
         &app,
         &token,
         "/api/v1/indicators",
@@ -246,14 +211,14 @@ async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
     )
     .await;
     let path = format!("/api/v1/indicators/{}", full["id"]);
-    let renamed = patched(&app, &token, &path, json!({"name": "ลดใช้น้ำมัน"})).await;
+    let renamed = patch(&app, &token, &path, json!({"name": "ลดใช้น้ำมัน"})).await;
     renamed.assert_status(200);
     let mut expected = full.clone();
     expected["name"] = json!("ลดใช้น้ำมัน");
     expected["version"] = json!(2);
     expected["updated_at"] = renamed.json()["updated_at"].clone();
     assert_eq!(renamed.json(), expected);
-    let cleared = patched(
+    let cleared = patch(
         &app,
         &token,
         &path,
@@ -270,11 +235,11 @@ async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
         (json!({"version": 9}), "version"),
         (json!({"target": "high"}), "target"),
     ] {
-        let refused = patched(&app, &token, &path, body).await;
+        let refused = patch(&app, &token, &path, body).await;
         refused.assert_problem(400, "bad-request");
         assert_eq!(refused.error_fields(), [field]);
     }
-    assert_eq!(read(&app, &token, &path).await["version"], 3);
+    assert_eq!(get(&app, &token, &path).await["version"], 3);
 }
 
 /// Once active: component, frequency, score basis and aggregation are frozen (409 naming each);
@@ -284,15 +249,26 @@ async fn an_active_evaluation_freezes_structure_not_targets(app: TestApp) {
     let token = app.yasothon_admin();
     let evaluation = active_demo(&app, &token).await;
     let energy = indicator_by_code(&app, &token, evaluation, "E.1").await;
+    assert_eq!(energy["score_basis"], "reduction_from_baseline");
     let path = format!("/api/v1/indicators/{}", energy["id"]);
-    let components = read(
+    let components = get(
         &app,
         &token,
         &format!("/api/v1/evaluations/{evaluation}/components"),
     )
     .await;
     let performance = components["items"][0]["id"].clone();
-    let frozen = patched(
+    // The 409 names the frozen fields the change touches, and only those.
+    let touched = patch(
+        &app,
+        &token,
+        &path,
+        json!({"frequency": "quarterly", "over_time": "max"}),
+    )
+    .await;
+    touched.assert_problem(409, "invalid-state");
+    assert_eq!(touched.error_fields(), ["frequency", "over_time"]);
+    let frozen = patch(
         &app,
         &token,
         &path,
@@ -313,7 +289,7 @@ async fn an_active_evaluation_freezes_structure_not_targets(app: TestApp) {
             "across_orgs"
         ]
     );
-    let renegotiated = patched(
+    let renegotiated = patch(
         &app,
         &token,
         &path,
@@ -323,7 +299,8 @@ async fn an_active_evaluation_freezes_structure_not_targets(app: TestApp) {
     )
     .await;
     renegotiated.assert_status(200);
-    let audit = read(
+    assert_eq!(renegotiated.json()["target"], 18.0);
+    let audit = get(
         &app,
         &token,
         &format!(
@@ -357,7 +334,7 @@ async fn an_active_evaluation_freezes_structure_not_targets(app: TestApp) {
         .send()
         .await
         .assert_problem(409, "invalid-state");
-    patched(
+    patch(
         &app,
         &token,
         &format!("/api/v1/evaluations/{evaluation}"),
@@ -365,10 +342,10 @@ async fn an_active_evaluation_freezes_structure_not_targets(app: TestApp) {
     )
     .await
     .assert_status(200);
-    patched(&app, &token, &path, json!({"target": 15}))
+    patch(&app, &token, &path, json!({"target": 15}))
         .await
         .assert_problem(409, "invalid-state");
-    assert_eq!(read(&app, &token, &path).await["target"], 18.0);
+    assert_eq!(get(&app, &token, &path).await["target"], 18.0);
 }
 
 /// While active, every reporting organization of a reduction indicator keeps a baseline, its
@@ -379,9 +356,9 @@ async fn an_active_reduction_indicator_keeps_a_baseline_for_every_reporter(app: 
     let energy = indicator_by_code(&app, &token, evaluation, "E.1").await;
     let path = format!("/api/v1/indicators/{}", energy["id"]);
     // Every demo host of E.1 has its own baseline: the indicator's is not needed.
-    let without = patched(&app, &token, &path, json!({"baseline": null})).await;
+    let without = patch(&app, &token, &path, json!({"baseline": null})).await;
     without.assert_status(200);
-    let hosts = read(&app, &token, &format!("{path}/assignments?limit=500")).await;
+    let hosts = get(&app, &token, &format!("{path}/assignments?limit=500")).await;
     let peo = hosts["items"]
         .as_array()
         .and_then(|items| items.iter().find(|a| a["organization_code"] == "YST-PEO"))
@@ -389,7 +366,7 @@ async fn an_active_reduction_indicator_keeps_a_baseline_for_every_reporter(app: 
         .expect("YST-PEO hosts E.1");
     assert_eq!(peo["baseline"], 2800.0);
     let peo_path = format!("/api/v1/assignments/{}", peo["id"]);
-    let dropped = patched(&app, &token, &peo_path, json!({"baseline": null})).await;
+    let dropped = patch(&app, &token, &peo_path, json!({"baseline": null})).await;
     dropped.assert_problem(409, "invalid-state");
     assert_eq!(dropped.error_fields(), ["baseline"]);
     assert!(dropped.json()["detail"]
@@ -408,10 +385,10 @@ async fn an_active_reduction_indicator_keeps_a_baseline_for_every_reporter(app: 
     assert_eq!(refused.error_fields(), ["baseline"]);
     let mut with_baseline = new_host.clone();
     with_baseline["baseline"] = json!(1500);
-    created(&app, &token, &format!("{path}/assignments"), with_baseline).await;
+    post(&app, &token, &format!("{path}/assignments"), with_baseline).await;
     // A supervisor reports nothing and needs none.
     let supervisor = app.org_id("YST-D02").await;
-    created(
+    post(
         &app,
         &token,
         &format!("{path}/assignments"),
@@ -419,13 +396,13 @@ async fn an_active_reduction_indicator_keeps_a_baseline_for_every_reporter(app: 
     )
     .await;
     // Now the indicator's baseline covers everyone, and an assignment may go without.
-    patched(&app, &token, &path, json!({"baseline": 5000}))
+    patch(&app, &token, &path, json!({"baseline": 5000}))
         .await
         .assert_status(200);
-    patched(&app, &token, &peo_path, json!({"baseline": null}))
+    patch(&app, &token, &peo_path, json!({"baseline": null}))
         .await
         .assert_status(200);
-    let restored = patched(&app, &token, &path, json!({"baseline": null})).await;
+    let restored = patch(&app, &token, &path, json!({"baseline": null})).await;
     restored.assert_problem(409, "invalid-state");
     assert_eq!(restored.error_fields(), ["baseline"]);
 }
@@ -439,10 +416,10 @@ async fn unreadable_stored_indicators_are_internal_errors(app: TestApp) {
         json!({"evaluation_id": evaluation, "component_id": component, "code": code,
             "name": "ทดสอบ", "criteria": three_level(1.0, 2.0, 3.0)})
     };
-    let corrupt_criteria = created(&app, &token, "/api/v1/indicators", make("1.1")).await;
-    let corrupt_frequency = created(&app, &token, "/api/v1/indicators", make("1.2")).await;
+    let corrupt_criteria = post(&app, &token, "/api/v1/indicators", make("1.1")).await;
+    let corrupt_frequency = post(&app, &token, "/api/v1/indicators", make("1.2")).await;
     let (a, b) = (&corrupt_criteria["id"], &corrupt_frequency["id"]);
-    corrupt(
+    sql(
         &app,
         &format!(
             "UPDATE indicators SET criteria = '[{{\"value\": 1}}' WHERE id = {a};
@@ -468,7 +445,7 @@ async fn unreadable_stored_indicators_are_internal_errors(app: TestApp) {
             "internals stay in the log: {problem}"
         );
     }
-    patched(
+    patch(
         &app,
         &token,
         &format!("/api/v1/indicators/{b}"),
@@ -476,4 +453,44 @@ async fn unreadable_stored_indicators_are_internal_errors(app: TestApp) {
     )
     .await
     .assert_problem(500, "internal");
+}
+
+/// `q` searches codes and names (Thai, and Latin letters ignoring case); `category` filters;
+/// another province's caller finds nothing.
+async fn indicator_search_and_filters(app: TestApp) {
+    let token = app.yasothon_admin();
+    let evaluation = demo_evaluation(&app, &token, None).await;
+    let codes = |response: TestResponse| -> Vec<String> {
+        response.json()["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["code"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let search = |q: &str| {
+        app.get(&format!(
+            "/api/v1/indicators?evaluation_id={evaluation}&q={}",
+            crate::support::encode(q)
+        ))
+        .bearer(&token)
+        .send()
+    };
+    assert_eq!(codes(search("covid-19").await), vec!["1.2"]);
+    assert_eq!(codes(search("PMQA").await), vec!["2.2"]);
+    assert_eq!(codes(search("ไฟฟ้า").await), vec!["E.1"]);
+    let energy = app
+        .get(&format!(
+            "/api/v1/indicators?evaluation_id={evaluation}&category=energy_reduction"
+        ))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(codes(energy), vec!["E.1", "E.2"]);
+    let other_province = app
+        .get("/api/v1/indicators")
+        .bearer(&app.token("viewer", Some("SPK-PO")))
+        .send()
+        .await;
+    assert!(codes(other_province).is_empty());
 }

@@ -9,7 +9,6 @@ mod contract;
 mod evaluations;
 mod fixtures;
 mod framework_document;
-mod frameworks;
 mod indicators;
 mod matrix;
 mod organizations;

@@ -1,11 +1,12 @@
-//! Who may do what (DESIGN.md section 5): every endpoint × every role × in and out of scope.
+//! Who may do what (docs/DOMAIN.md, "Who may do what"): every endpoint × every role × in and
+//! out of scope.
 //! Out of scope is 403 where the caller can see the thing exists, 404 otherwise.
 
 use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::fixtures::create_evaluation;
+use crate::fixtures::{demo_document, demo_evaluation, get, post};
 use crate::support::TestApp;
 
 both_engines!(role_matrix);
@@ -47,6 +48,44 @@ struct Case {
     expected: [u16; 8],
 }
 
+/// A token of each of `ROLES`, in order: Yasothon's where the role has a place.
+fn role_tokens(app: &TestApp) -> [String; 8] {
+    [
+        app.admin(),
+        app.yasothon_admin(),
+        app.token("supervisor", Some("YST-PO")),
+        app.token("agency_officer", Some("YST-PEO")),
+        app.token("viewer", Some("TH-35")),
+        app.token("viewer", None),
+        app.token("integration", Some("TH-35")),
+        app.token("integration", None),
+    ]
+}
+
+/// A Samut Prakan evaluation of FY 2565 with one component; returns (evaluation, component).
+async fn samut_prakan_draft(app: &TestApp, admin: &str) -> (i64, i64) {
+    let province = app.org_id("TH-11").await;
+    let evaluation = post(
+        app,
+        admin,
+        "/api/v1/evaluations",
+        json!({"province_id": province, "fiscal_year": 2565, "title": "สมุทรปราการ 2565"}),
+    )
+    .await["id"]
+        .as_i64()
+        .expect("id");
+    let component = post(
+        app,
+        admin,
+        &format!("/api/v1/evaluations/{evaluation}/components"),
+        json!({"code": "1", "name": "Performance Base", "weight": 100}),
+    )
+    .await["id"]
+        .as_i64()
+        .expect("component");
+    (evaluation, component)
+}
+
 fn case(
     what: &'static str,
     method: Method,
@@ -72,16 +111,7 @@ fn none(_: usize) -> Option<Value> {
 }
 
 async fn role_matrix(app: TestApp) {
-    let tokens = [
-        app.admin(),
-        app.yasothon_admin(),
-        app.token("supervisor", Some("YST-PO")),
-        app.token("agency_officer", Some("YST-PEO")),
-        app.token("viewer", Some("TH-35")),
-        app.token("viewer", None),
-        app.token("integration", Some("TH-35")),
-        app.token("integration", None),
-    ];
+    let tokens = role_tokens(&app);
     let admin = tokens[0].clone();
     let yst = app.org_id("TH-35").await;
     let peo = app.org_id("YST-PEO").await;
@@ -104,32 +134,11 @@ async fn role_matrix(app: TestApp) {
     let (yst_user, spk_user) = (user_id("health.officer"), user_id("samutprakan.admin"));
 
     // One Yasothon evaluation with the demo framework, one in Samut Prakan.
-    let document: Value =
-        serde_json::to_value(provincial_kpi::demo::framework_document()).expect("json");
-    let document_for_put = document.clone();
-    let y_eval = create_evaluation(&app, &admin, 2565, Some(("2021-09", "2022-09"))).await;
-    app.request(
-        Method::PUT,
-        &format!("/api/v1/evaluations/{y_eval}/framework"),
-    )
-    .bearer(&admin)
-    .json(&document)
-    .send()
-    .await
-    .assert_status(200);
-    let s_eval = {
-        let r = app.post("/api/v1/evaluations").bearer(&admin).json(&json!({"province_id": spk_province, "fiscal_year": 2565, "title": "สมุทรปราการ 2565"})).send().await;
-        r.json()["id"].as_i64().expect("id")
-    };
-    let s_component = app
-        .post(&format!("/api/v1/evaluations/{s_eval}/components"))
-        .bearer(&admin)
-        .json(&json!({"code": "1", "name": "Performance Base", "weight": 100}))
-        .send()
-        .await
-        .json();
+    let document_for_put = demo_document();
+    let y_eval = demo_evaluation(&app, &admin, Some(("2021-09", "2022-09"))).await;
+    let (s_eval, s_component) = samut_prakan_draft(&app, &admin).await;
     let criteria = json!([{"value": 60, "score": 50}, {"value": 80, "score": 100}]);
-    let s_indicator = app.post("/api/v1/indicators").bearer(&admin).json(&json!({"evaluation_id": s_eval, "component_id": s_component["id"], "code": "1.1", "name": "ตัวชี้วัด", "criteria": criteria})).send().await.json()["id"].as_i64().expect("id");
+    let s_indicator = post(&app, &admin, "/api/v1/indicators", json!({"evaluation_id": s_eval, "component_id": s_component, "code": "1.1", "name": "ตัวชี้วัด", "criteria": criteria})).await["id"].as_i64().expect("id");
     let s_assignment = app
         .post(&format!("/api/v1/indicators/{s_indicator}/assignments"))
         .bearer(&admin)
@@ -139,19 +148,19 @@ async fn role_matrix(app: TestApp) {
         .json()["id"]
         .as_i64()
         .expect("assignment");
-    let y_components = app
-        .get(&format!("/api/v1/evaluations/{y_eval}/components"))
-        .bearer(&admin)
-        .send()
-        .await
-        .json();
+    let y_components = get(
+        &app,
+        &admin,
+        &format!("/api/v1/evaluations/{y_eval}/components"),
+    )
+    .await;
     let y_component = y_components["items"][0]["id"].as_i64().expect("component");
-    let y_indicators = app
-        .get(&format!("/api/v1/indicators?evaluation_id={y_eval}"))
-        .bearer(&admin)
-        .send()
-        .await
-        .json();
+    let y_indicators = get(
+        &app,
+        &admin,
+        &format!("/api/v1/indicators?evaluation_id={y_eval}"),
+    )
+    .await;
     let y_indicator = y_indicators["items"][0]["id"].as_i64().expect("indicator");
     // Throwaway rows, one per role, for the deletes.
     let districts = [
@@ -462,7 +471,7 @@ async fn role_matrix(app: TestApp) {
         case(
             "patch other component",
             Method::PATCH,
-            fixed(format!("/api/v1/components/{}", s_component["id"])),
+            fixed(format!("/api/v1/components/{s_component}")),
             |i| Some(json!({"name": format!("องค์ประกอบ {i}")})),
             OTHER_MANAGE,
         ),
@@ -512,7 +521,7 @@ async fn role_matrix(app: TestApp) {
             |_| "/api/v1/indicators".into(),
             move |i| {
                 Some(
-                    json!({"evaluation_id": s_eval, "component_id": s_component["id"], "code": format!("M.{i}"), "name": "ทดสอบ", "criteria": [{"value": 1, "score": 1}, {"value": 2, "score": 2}]}),
+                    json!({"evaluation_id": s_eval, "component_id": s_component, "code": format!("M.{i}"), "name": "ทดสอบ", "criteria": [{"value": 1, "score": 1}, {"value": 2, "score": 2}]}),
                 )
             },
             [201, 422, 403, 403, 403, 403, 403, 403],
@@ -699,56 +708,16 @@ type OrderCase = (
 /// body (400) → the rules (409/422). A viewer's PATCH without `If-Match`, or with a
 /// malformed body, is a 403.
 async fn checks_run_policy_first_then_preconditions_then_the_body(app: TestApp) {
-    let tokens = [
-        app.admin(),
-        app.yasothon_admin(),
-        app.token("supervisor", Some("YST-PO")),
-        app.token("agency_officer", Some("YST-PEO")),
-        app.token("viewer", Some("TH-35")),
-        app.token("viewer", None),
-        app.token("integration", Some("TH-35")),
-        app.token("integration", None),
-    ];
+    let tokens = role_tokens(&app);
     let admin = tokens[0].clone();
-    let spk_province = app.org_id("TH-11").await;
-    let y_eval = create_evaluation(&app, &admin, 2565, Some(("2021-09", "2022-09"))).await;
-    let document: Value =
-        serde_json::to_value(provincial_kpi::demo::framework_document()).expect("json");
-    app.request(
-        Method::PUT,
-        &format!("/api/v1/evaluations/{y_eval}/framework"),
+    let y_eval = demo_evaluation(&app, &admin, Some(("2021-09", "2022-09"))).await;
+    let (s_eval, s_component) = samut_prakan_draft(&app, &admin).await;
+    let y_component = get(
+        &app,
+        &admin,
+        &format!("/api/v1/evaluations/{y_eval}/components"),
     )
-    .bearer(&admin)
-    .json(&document)
-    .send()
-    .await
-    .assert_status(200);
-    let s_eval = app
-        .post("/api/v1/evaluations")
-        .bearer(&admin)
-        .json(
-            &json!({"province_id": spk_province, "fiscal_year": 2565, "title": "สมุทรปราการ 2565"}),
-        )
-        .send()
-        .await
-        .json()["id"]
-        .as_i64()
-        .expect("id");
-    let s_component = app
-        .post(&format!("/api/v1/evaluations/{s_eval}/components"))
-        .bearer(&admin)
-        .json(&json!({"code": "1", "name": "Performance Base", "weight": 100}))
-        .send()
-        .await
-        .json()["id"]
-        .as_i64()
-        .expect("component");
-    let y_component = app
-        .get(&format!("/api/v1/evaluations/{y_eval}/components"))
-        .bearer(&admin)
-        .send()
-        .await
-        .json()["items"][0]["id"]
+    .await["items"][0]["id"]
         .as_i64()
         .expect("component");
 

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use crate::both_engines;
+use crate::fixtures::{draft_with_component, post, sql, three_level};
 use crate::support::TestApp;
 
 both_engines!(
@@ -25,30 +26,15 @@ both_engines!(
 /// A stored kind the code does not know (corruption, or a row from a newer version) is never
 /// read as some other kind: the read fails as an internal error (logged), without a panic.
 async fn an_unreadable_stored_kind_is_an_error_not_a_guess(app: TestApp) {
-    use diesel::prelude::*;
-    use provincial_kpi::storage::ConnectionManager;
     let id = app.org_id("YST-PEO").await;
-    let mut conn = ConnectionManager::new(app.config.database_url.clone())
-        .establish()
-        .expect("connect");
     // Past the CHECK constraint the way corruption would be: on SQLite with checks off; on
     // PostgreSQL by dropping the constraint first.
-    let (before, after) = match app.engine {
-        crate::support::Engine::Sqlite => ("PRAGMA ignore_check_constraints = ON", "SELECT 1"),
-        crate::support::Engine::Postgres => (
-            "ALTER TABLE organizations DROP CONSTRAINT organizations_kind_check",
-            "SELECT 1",
-        ),
-    };
-    diesel::sql_query(before).execute(&mut conn).expect("relax");
-    diesel::sql_query(format!(
-        "UPDATE organizations SET kind = 'ministry' WHERE id = {id}"
-    ))
-    .execute(&mut conn)
-    .expect("corrupt");
-    diesel::sql_query(after)
-        .execute(&mut conn)
-        .expect("restore");
+    let corrupt = format!("UPDATE organizations SET kind = 'ministry' WHERE id = {id};");
+    sql(
+        &app,
+        &format!("PRAGMA ignore_check_constraints = ON; {corrupt}"),
+        &format!("ALTER TABLE organizations DROP CONSTRAINT organizations_kind_check; {corrupt}"),
+    );
     let response = app
         .get(&format!("/api/v1/organizations/{id}"))
         .bearer(&app.admin())
@@ -484,26 +470,62 @@ async fn stale_or_missing_if_match_is_refused(app: TestApp) {
         .assert_problem(412, "precondition-failed");
 }
 
+/// An organization something refers to (units under it, accounts, an indicator's assignment)
+/// cannot be deleted: 409, and it stays.
 async fn referenced_organization_cannot_be_deleted(app: TestApp) {
+    let admin = app.admin();
     let province = app.org_id("TH-35").await;
     let response = app
         .delete(&format!("/api/v1/organizations/{province}"))
-        .bearer(&app.admin())
+        .bearer(&admin)
         .send()
         .await;
     response.assert_problem(409, "referenced");
     app.get(&format!("/api/v1/organizations/{province}"))
-        .bearer(&app.admin())
+        .bearer(&admin)
         .send()
         .await
         .assert_status(200);
     // An organization with accounts is referenced too.
     let energy = app.org_id("YST-PEO").await;
     app.delete(&format!("/api/v1/organizations/{energy}"))
-        .bearer(&app.admin())
+        .bearer(&admin)
         .send()
         .await
         .assert_problem(409, "referenced");
+    // So is one an indicator is assigned to; deleting the indicator (of a draft) takes its
+    // assignments along, and then the organization goes.
+    let land = post(&app, &admin, "/api/v1/organizations", json!({"code": "YST-LAND", "name_th": "สำนักงานที่ดินจังหวัดยโสธร", "kind": "agency", "parent_id": province})).await;
+    let (evaluation, component) = draft_with_component(&app, &admin).await;
+    let indicator = post(&app, &admin, "/api/v1/indicators", json!({"evaluation_id": evaluation, "component_id": component, "code": "1.1", "name": "ที่ดิน", "criteria": three_level(1.0, 2.0, 3.0)})).await;
+    post(
+        &app,
+        &admin,
+        &format!("/api/v1/indicators/{}/assignments", indicator["id"]),
+        json!({"organization_id": land["id"], "role": "host"}),
+    )
+    .await;
+    let land_path = format!("/api/v1/organizations/{}", land["id"]);
+    app.delete(&land_path)
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_problem(409, "referenced");
+    app.get(&land_path)
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_status(200);
+    app.delete(&format!("/api/v1/indicators/{}", indicator["id"]))
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_status(204);
+    app.delete(&land_path)
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_status(204);
 }
 
 async fn idempotency_key_replays_the_first_response(app: TestApp) {
