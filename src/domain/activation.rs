@@ -1,5 +1,5 @@
 //! What a draft needs before it can be activated, as a pure function over the facts storage
-//! fetches (docs/DOMAIN.md, "Activation"). Every problem is listed at once.
+//! fetches (docs/DOMAIN.md, "Evaluations": Activation). Every problem is listed at once.
 
 use super::criteria::{Breakpoint, Criteria};
 use super::framework::AssignmentRole;

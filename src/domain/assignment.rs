@@ -1,5 +1,6 @@
 //! Assignments: which organization hosts, co-hosts or supervises an indicator, the checks an
-//! assignment passes, and the baselines scoring reads (docs/DOMAIN.md "Assignments").
+//! assignment passes, and the baselines scoring reads (docs/DOMAIN.md, "Components,
+//! indicators and assignments").
 //!
 //! **One assignment per (indicator, organization).** An organization has one role for an
 //! indicator (host, co_host or supervisor), so its one report per (indicator, organization,

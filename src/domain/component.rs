@@ -1,6 +1,6 @@
 //! Components (องค์ประกอบ): an evaluation's weighted parts. Their field rules, which changes an
 //! evaluation's status permits, and the weight total an evaluation shows
-//! (docs/DOMAIN.md, "Components and weights").
+//! (docs/DOMAIN.md, "Components, indicators and assignments").
 
 use serde::{Deserialize, Serialize};
 

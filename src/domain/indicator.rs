@@ -1,5 +1,6 @@
 //! Indicators (ตัวชี้วัด): what one says, the checks it passes, and what an evaluation's status
-//! lets change of it (docs/DOMAIN.md "Indicators", "Evaluation changes").
+//! lets change of it (docs/DOMAIN.md, "Components, indicators and assignments"; what
+//! activation freezes: "Evaluations").
 
 use serde::Serialize;
 

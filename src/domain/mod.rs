@@ -1,4 +1,4 @@
-//! Pure domain rules (DESIGN.md section 3): no database, no HTTP. Periods and fiscal years,
+//! Pure domain rules (docs/DOMAIN.md): no database, no HTTP. Periods and fiscal years,
 //! reporting months and due instants, scoring criteria, aggregation, expected and received
 //! reports, indicator status and weighted percents.
 

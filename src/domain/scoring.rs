@@ -92,7 +92,7 @@ pub struct ReceivedValue {
 
 /// A reduction indicator's value came from an organization that has no baseline, neither its
 /// own nor the indicator's. Activation refuses such an evaluation and an active one cannot get
-/// there (docs/DOMAIN.md "Assignments"), so this is stored data the rules did not write: an
+/// there (docs/DOMAIN.md, "Components, indicators and assignments"), so this is stored data the rules did not write: an
 /// internal error to log, never a baseline of 0 nor a quiet `no_data`.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[error(
@@ -282,7 +282,8 @@ pub struct IndicatorOutcome {
     pub percent: Option<f64>,
 }
 
-/// Decides status, score and percent, in the order of DESIGN.md section 3.
+/// Decides status, score and percent, in the order of docs/DOMAIN.md, "Scoring" (indicator
+/// status, then percents).
 pub fn indicator_outcome(
     criteria: &Criteria,
     target: Option<f64>,
