@@ -1,6 +1,7 @@
 //! What a draft needs before it can be activated, as a pure function over the facts storage
 //! fetches (docs/DOMAIN.md, "Evaluations": Activation). Every problem is listed at once.
 
+use super::assignment::Reporter;
 use super::criteria::{Breakpoint, Criteria};
 use super::framework::AssignmentRole;
 use super::period::{FiscalYear, Frequency, Period};
@@ -26,15 +27,9 @@ pub struct IndicatorFacts {
     pub score_basis: ScoreBasis,
     pub baseline: Option<f64>,
     pub criteria: Vec<Breakpoint>,
-    /// Every assignment of the indicator (supervisors too), in id order.
-    pub assignments: Vec<AssignmentFacts>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct AssignmentFacts {
-    pub organization_code: String,
-    pub role: AssignmentRole,
-    pub baseline: Option<f64>,
+    /// Every assignment of the indicator (supervisors too), in id order, labelled by its
+    /// organization's code.
+    pub assignments: Vec<Reporter<String>>,
 }
 
 /// A baseline a reduction can be measured from: present and above 0.
@@ -111,14 +106,11 @@ fn indicator_problems(facts: &ActivationFacts, indicator: &IndicatorFacts) -> Ve
         for assignment in &indicator.assignments {
             if assignment.role.reports() && !usable(assignment.baseline) {
                 problems.push(FieldError::new(
-                    format!(
-                        "{field}.assignments[{}].baseline",
-                        assignment.organization_code
-                    ),
+                    format!("{field}.assignments[{}].baseline", assignment.label),
                     format!(
                         "{} reports indicator {code}, scored by reduction from a baseline: \
                          it needs a baseline above 0 of its own, or the indicator one",
-                        assignment.organization_code
+                        assignment.label
                     ),
                 ));
             }
@@ -142,9 +134,9 @@ mod tests {
             .collect()
     }
 
-    fn assignment(code: &str, role: AssignmentRole, baseline: Option<f64>) -> AssignmentFacts {
-        AssignmentFacts {
-            organization_code: code.into(),
+    fn assignment(code: &str, role: AssignmentRole, baseline: Option<f64>) -> Reporter<String> {
+        Reporter {
+            label: code.into(),
             role,
             baseline,
         }

@@ -64,11 +64,6 @@ pub fn weight_total(weights: impl IntoIterator<Item = f64>) -> f64 {
     round_half_away(weights.into_iter().sum(), 4)
 }
 
-/// Codes are compared ignoring case: `e.1` and `E.1` are one code.
-pub fn same_code(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +124,5 @@ mod tests {
         assert_eq!(weight_total([33.3, 33.3, 33.4]), 100.0);
         assert_eq!(weight_total([70.0, 20.0]), 90.0);
         assert_eq!(weight_total([]), 0.0);
-        assert!(same_code("e.1", "E.1") && !same_code("E.1", "E.2"));
     }
 }

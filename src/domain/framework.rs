@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::component::ComponentFields;
 use super::criteria::Breakpoint;
+use super::organization::code_key;
 use super::period::Frequency;
 use super::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
 use crate::error::FieldError;
@@ -146,15 +147,14 @@ pub fn check_figure(value: f64) -> Result<(), &'static str> {
     }
 }
 
-/// The codes met so far in one document, compared ignoring case (codes are unique ignoring
-/// case: `e.1` and `E.1` are one code).
+/// The codes met so far in one document, compared by `code_key` (`e.1` and `E.1` are one code).
 #[derive(Debug, Default)]
 pub struct SeenCodes(HashSet<String>);
 
 impl SeenCodes {
     /// A problem at `field` when `code` was met before, else None (and `code` is remembered).
     pub fn repeat(&mut self, code: &str, field: String, message: String) -> Option<FieldError> {
-        (!self.0.insert(code.to_ascii_lowercase())).then(|| FieldError::new(field, message))
+        (!self.0.insert(code_key(code))).then(|| FieldError::new(field, message))
     }
 }
 

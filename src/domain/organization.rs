@@ -70,6 +70,14 @@ pub fn check_code(code: &str) -> Result<(), &'static str> {
     }
 }
 
+/// What codes are compared by: codes (of organizations, components and indicators) are unique
+/// ignoring case — integrations, tokens and exports name things by code, and `e.1` beside
+/// `E.1` would be two names for one thing. Codes are ASCII (`check_code`), so SQL `lower`
+/// agrees on both engines.
+pub fn code_key(code: &str) -> String {
+    code.to_ascii_lowercase()
+}
+
 /// A province's code is its ISO 3166-2:TH code: `TH-` and two digits (`TH-35`), or `TH-S`
 /// (Pattaya, a special administrative city).
 pub fn check_province_code(code: &str) -> Result<(), &'static str> {
@@ -291,6 +299,8 @@ mod tests {
         assert!(check_code("").is_err());
         assert!(check_code("-x").is_err());
         assert!(check_code("มหาดไทย").is_err());
+        assert_eq!(code_key("E.1"), code_key("e.1"));
+        assert_ne!(code_key("E.1"), code_key("E.2"));
         assert!(check_province_code("TH-35").is_ok());
         assert!(check_province_code("TH-S").is_ok());
         assert!(check_province_code("TH-350").is_err());

@@ -1,18 +1,19 @@
 //! Assignments of organizations to indicators: their rows, read back whole or refused, and the
 //! writes the domain's rules allow (`domain::assignment`).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::json;
 
 use super::audit::{self, Actor, Change};
-use super::evaluations::EvaluationRow;
+use super::evaluations::{self, EvaluationRow};
 use super::indicators::{self, StoredIndicator};
 use super::organizations::{self, OrganizationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, indicators as indicator_table, organizations as org_table};
-use super::{ensure_unique, expect_one_updated, now, unreadable, DbConnection};
+use super::{decode, ensure_unique, now, written, Access, DbConnection};
 use crate::domain::assignment::{
     check_baselines_kept, check_province, check_write, AssignmentSpec, Reporter,
 };
@@ -58,8 +59,7 @@ pub struct StoredAssignment {
 impl AssignmentRow {
     /// The row as domain values; an unreadable role is an internal error, logged with the row.
     pub fn decode(self) -> Result<StoredAssignment> {
-        let role = AssignmentRole::parse(&self.role)
-            .ok_or_else(|| unreadable(ENTITY, self.id, "role", &self.role))?;
+        let role = decode(ENTITY, self.id, "role", &self.role, AssignmentRole::parse)?;
         Ok(StoredAssignment {
             id: self.id,
             indicator_id: self.indicator_id,
@@ -158,34 +158,23 @@ pub fn view(conn: &mut DbConnection, assignment: StoredAssignment) -> Result<Ass
     })
 }
 
-/// The assignment, its indicator and evaluation, if the caller may read them; 404 otherwise.
-pub fn get_visible(
+/// The assignment, its indicator and its evaluation, read for `access` (`evaluations::child`).
+pub fn get(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
-) -> Result<(AssignmentView, StoredIndicator, EvaluationRow)> {
-    let assignment = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
-    let (indicator, evaluation) = indicators::get_visible(conn, caller, assignment.indicator_id)
-        .map_err(|_| Error::not_found(ENTITY, id))?;
-    Ok((view(conn, assignment)?, indicator, evaluation))
-}
-
-/// `get_visible` for a write: the evaluation's row is locked first (`indicators::get_for_update`)
-/// and the assignment read under that lock.
-pub fn get_for_update(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
+    access: Access,
 ) -> Result<(StoredAssignment, StoredIndicator, EvaluationRow)> {
-    let indicator_id: i64 = assignments::table
-        .find(id)
-        .select(assignments::indicator_id)
-        .first(conn)
-        .optional()?
+    let evaluation_of = assignments::table
+        .inner_join(indicator_table::table)
+        .filter(assignments::id.eq(id))
+        .select(indicator_table::evaluation_id);
+    let (assignment, evaluation) =
+        evaluations::child(conn, caller, access, (ENTITY, id), evaluation_of, |conn| {
+            find(conn, id)
+        })?;
+    let indicator = indicators::find(conn, assignment.indicator_id)?
         .ok_or_else(|| Error::not_found(ENTITY, id))?;
-    let (indicator, evaluation) = indicators::get_for_update(conn, caller, indicator_id)
-        .map_err(|_| Error::not_found(ENTITY, id))?;
-    let assignment = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
     Ok((assignment, indicator, evaluation))
 }
 
@@ -194,21 +183,19 @@ pub fn list(
     filter: &AssignmentFilter,
     page: PageRequest,
 ) -> Result<Page<AssignmentView>> {
-    let mut query = assignments::table
-        .inner_join(indicator_table::table)
-        .inner_join(org_table::table)
-        .select((
-            AssignmentRow::as_select(),
-            org_table::code,
-            indicator_table::code,
-            indicator_table::evaluation_id,
-        ))
-        .order(assignments::id.asc())
-        .limit(page.fetch_limit())
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(assignments::id.gt(after));
-    }
+    let mut query = page.keyset(
+        assignments::table
+            .inner_join(indicator_table::table)
+            .inner_join(org_table::table)
+            .select((
+                AssignmentRow::as_select(),
+                org_table::code,
+                indicator_table::code,
+                indicator_table::evaluation_id,
+            ))
+            .into_boxed(),
+        assignments::id,
+    );
     if let Some(ids) = &filter.evaluation_ids {
         query = query.filter(indicator_table::evaluation_id.eq_any(ids.clone()));
     }
@@ -254,24 +241,31 @@ pub fn of_indicators(
         .collect()
 }
 
-/// An indicator's assignments as the baseline rule reads them, named by organization code.
-pub fn reporters(conn: &mut DbConnection, indicator_id: i64) -> Result<Vec<Reporter<String>>> {
+/// The assignments of these indicators as the baseline rules (activation, and what an active
+/// evaluation keeps) read them, labelled by organization code, by indicator, in id order.
+pub fn reporters_of(
+    conn: &mut DbConnection,
+    indicator_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Reporter<String>>>> {
     let rows: Vec<(AssignmentRow, String)> = assignments::table
         .inner_join(org_table::table)
-        .filter(assignments::indicator_id.eq(indicator_id))
+        .filter(assignments::indicator_id.eq_any(indicator_ids))
         .order(assignments::id.asc())
         .select((AssignmentRow::as_select(), org_table::code))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(row, code)| {
-            let assignment = row.decode()?;
-            Ok(Reporter {
+    let mut reporters: HashMap<i64, Vec<Reporter<String>>> = HashMap::new();
+    for (row, code) in rows {
+        let assignment = row.decode()?;
+        reporters
+            .entry(assignment.indicator_id)
+            .or_default()
+            .push(Reporter {
                 label: code,
                 role: assignment.spec.role,
                 baseline: assignment.spec.baseline,
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(reporters)
 }
 
 /// The organization, if it exists, the caller can see it, and it may be assigned in the
@@ -341,32 +335,7 @@ pub(crate) fn insert(
         ))
         .returning(assignments::id)
         .get_result(conn)?;
-    find(conn, id)?.ok_or_else(|| Error::Internal("assignment vanished".into()))
-}
-
-fn record_change(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    evaluation: &EvaluationRow,
-    action: &str,
-    id: i64,
-    details: serde_json::Value,
-) -> Result<()> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action,
-            entity_type: ENTITY,
-            entity_id: id,
-            province_id: Some(evaluation.province_id),
-            details,
-        },
-    )
-}
-
-fn details(assignment: &StoredAssignment) -> serde_json::Value {
-    serde_json::to_value(assignment).unwrap_or_default()
+    written(find(conn, id)?, ENTITY, id)
 }
 
 /// The checks of a new or changed assignment, in order: the evaluation's status (409), the
@@ -420,14 +389,15 @@ pub fn create(
 ) -> Result<AssignmentView> {
     let spec = check(conn, caller, evaluation, indicator, spec, None)?;
     let created = insert(conn, indicator.id, &spec)?;
-    record_change(
-        conn,
-        actor,
-        evaluation,
+    let province = Some(evaluation.province_id);
+    let change = Change::new(
         "create",
+        ENTITY,
         created.id,
-        details(&created),
-    )?;
+        province,
+        audit::fields(&created)?,
+    );
+    audit::record(conn, actor, change)?;
     view(conn, created)
 }
 
@@ -441,21 +411,18 @@ pub fn update(
     spec: AssignmentSpec,
 ) -> Result<AssignmentView> {
     let spec = check(conn, caller, evaluation, indicator, spec, Some(current.id))?;
-    let updated = diesel::update(
-        assignments::table
-            .find(current.id)
-            .filter(assignments::version.eq(current.version)),
-    )
-    .set((
-        AssignmentRecord::new(&spec, now()),
-        assignments::version.eq(current.version + 1),
-    ))
-    .execute(conn)?;
-    expect_one_updated(updated, current.version)?;
-    let changed =
-        find(conn, current.id)?.ok_or_else(|| Error::Internal("assignment vanished".into()))?;
-    let before_after = json!({"before": details(current), "after": details(&changed)});
-    record_change(conn, actor, evaluation, "update", changed.id, before_after)?;
+    let values = AssignmentRecord::new(&spec, now());
+    update_versioned!(conn, assignments, current.id, current.version, values)?;
+    let changed = written(find(conn, current.id)?, ENTITY, current.id)?;
+    let details = audit::before_after(current, &changed)?;
+    let change = Change::new(
+        "update",
+        ENTITY,
+        current.id,
+        Some(evaluation.province_id),
+        details,
+    );
+    audit::record(conn, actor, change)?;
     view(conn, changed)
 }
 
@@ -466,14 +433,15 @@ fn delete_row(
     current: &StoredAssignment,
 ) -> Result<()> {
     diesel::delete(assignments::table.find(current.id)).execute(conn)?;
-    record_change(
-        conn,
-        actor,
-        evaluation,
+    let province = Some(evaluation.province_id);
+    let change = Change::new(
         "delete",
+        ENTITY,
         current.id,
-        details(current),
-    )
+        province,
+        audit::fields(current)?,
+    );
+    audit::record(conn, actor, change)
 }
 
 /// Removes an assignment while the evaluation is open (draft or active).

@@ -1,11 +1,12 @@
 //! The audit trail: every mutation writes one event in the same transaction as the change.
 
 use diesel::prelude::*;
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{json, Value};
 
 use super::schema::audit_events;
 use super::{now, DbConnection};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::policy::{Caller, Visibility};
 use crate::storage::pagination::{Page, PageRequest};
 
@@ -43,6 +44,35 @@ pub struct Change<'a> {
     pub entity_id: i64,
     pub province_id: Option<i64>,
     pub details: Value,
+}
+
+impl<'a> Change<'a> {
+    /// `action` on the row `entity_id` of `entity_type`, in `province_id`.
+    pub fn new(
+        action: &'a str,
+        entity_type: &'a str,
+        entity_id: i64,
+        province_id: Option<i64>,
+        details: Value,
+    ) -> Self {
+        Self {
+            action,
+            entity_type,
+            entity_id,
+            province_id,
+            details,
+        }
+    }
+}
+
+/// A row's fields as an event's details: what was created, or what was deleted.
+pub fn fields(row: &impl Serialize) -> Result<Value> {
+    serde_json::to_value(row).map_err(|e| Error::Internal(format!("audit details: {e}")))
+}
+
+/// An update's details: the row before and after.
+pub fn before_after(before: &impl Serialize, after: &impl Serialize) -> Result<Value> {
+    Ok(json!({"before": fields(before)?, "after": fields(after)?}))
 }
 
 pub fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> Result<()> {
@@ -90,14 +120,12 @@ pub fn list(
     filter: &AuditFilter,
     page: PageRequest,
 ) -> Result<Page<AuditEventRow>> {
-    let mut query = audit_events::table
-        .select(AuditEventRow::as_select())
-        .order(audit_events::id.asc())
-        .limit(page.fetch_limit())
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(audit_events::id.gt(after));
-    }
+    let mut query = page.keyset(
+        audit_events::table
+            .select(AuditEventRow::as_select())
+            .into_boxed(),
+        audit_events::id,
+    );
     match visibility {
         Visibility::All => {}
         Visibility::Province(province) => {

@@ -3,21 +3,18 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use serde::Serialize;
 
 use super::audit::{self, Actor, Change};
 use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{components, indicators};
-use super::{ensure_unique, expect_one_updated, now, DbConnection};
+use super::{ensure_code_free, lower, now, written, Access, DbConnection};
 use crate::domain::component::{check_change, ComponentFields};
 use crate::error::{ConflictKind, Error, Result};
 use crate::policy::Caller;
 
 pub const ENTITY: &str = "component";
-
-define_sql_function!(fn lower(text: Text) -> Text);
 
 /// A component as stored (every column is a plain value). Serialized as the audit details.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -73,29 +70,17 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<ComponentRow>> {
         .optional()?)
 }
 
-/// The component and its evaluation, if the caller may read them; 404 otherwise.
-pub fn get_visible(
+/// The component and its evaluation, read for `access` (`evaluations::child`).
+pub fn get(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    access: Access,
 ) -> Result<(ComponentRow, EvaluationRow)> {
-    let component = find(conn, id)?.ok_or_else(|| Error::not_found("component", id))?;
-    let evaluation = evaluations::get_visible(conn, caller, component.evaluation_id)
-        .map_err(|_| Error::not_found("component", id))?;
-    Ok((component, evaluation))
-}
-
-/// `get_visible` for a change: the evaluation's row stays locked until the transaction ends,
-/// so the change cannot commit beside a change of the evaluation's status.
-pub fn get_visible_for_update(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-) -> Result<(ComponentRow, EvaluationRow)> {
-    let component = find(conn, id)?.ok_or_else(|| Error::not_found("component", id))?;
-    let evaluation = evaluations::get_visible_for_update(conn, caller, component.evaluation_id)
-        .map_err(|_| Error::not_found("component", id))?;
-    Ok((component, evaluation))
+    let evaluation_of = components::table.find(id).select(components::evaluation_id);
+    evaluations::child(conn, caller, access, (ENTITY, id), evaluation_of, |conn| {
+        find(conn, id)
+    })
 }
 
 pub fn list(
@@ -103,15 +88,13 @@ pub fn list(
     evaluation_id: i64,
     page: PageRequest,
 ) -> Result<Page<ComponentRow>> {
-    let mut query = components::table
-        .filter(components::evaluation_id.eq(evaluation_id))
-        .select(ComponentRow::as_select())
-        .order(components::id.asc())
-        .limit(page.fetch_limit())
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(components::id.gt(after));
-    }
+    let query = page.keyset(
+        components::table
+            .filter(components::evaluation_id.eq(evaluation_id))
+            .select(ComponentRow::as_select())
+            .into_boxed(),
+        components::id,
+    );
     Ok(page.finish(query.load(conn)?, |row| row.id))
 }
 
@@ -124,27 +107,21 @@ pub fn all_of(conn: &mut DbConnection, evaluation_id: i64) -> Result<Vec<Compone
         .load(conn)?)
 }
 
-/// 409 naming `code` when another component of the evaluation has the code, ignoring case
-/// (codes are ASCII, so SQL `lower` agrees with Rust's on both engines).
+/// 409 naming `code` when another component of the evaluation has the code, ignoring case.
 fn code_taken(
     conn: &mut DbConnection,
     evaluation_id: i64,
     code: &str,
     own_id: Option<i64>,
 ) -> Result<()> {
-    let existing: Option<(i64, String)> = components::table
-        .filter(components::evaluation_id.eq(evaluation_id))
-        .filter(lower(components::code).eq(code.to_ascii_lowercase()))
-        .select((components::id, components::code))
-        .first(conn)
-        .optional()?;
-    let holder = existing.as_ref().map(|(id, _)| *id);
-    ensure_unique(holder, own_id, "code", || match existing {
-        Some((_, taken)) if taken != code => format!(
-            "component code {code} is already used in this evaluation, written {taken} \
-             (codes are compared ignoring case)"
-        ),
-        _ => format!("component code {code} is already used in this evaluation"),
+    let taken_by = "another component of this evaluation";
+    ensure_code_free(code, own_id, taken_by, |key| {
+        components::table
+            .filter(components::evaluation_id.eq(evaluation_id))
+            .filter(lower(components::code).eq(key))
+            .select(components::id)
+            .first(conn)
+            .optional()
     })
 }
 
@@ -163,35 +140,10 @@ pub(crate) fn insert(
         ))
         .returning(components::id)
         .get_result(conn)?;
-    find(conn, id)?.ok_or_else(|| Error::Internal("component vanished".into()))
+    written(find(conn, id)?, ENTITY, id)
 }
 
-fn record(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    action: &str,
-    evaluation: &EvaluationRow,
-    id: i64,
-    details: serde_json::Value,
-) -> Result<()> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action,
-            entity_type: ENTITY,
-            entity_id: id,
-            province_id: Some(evaluation.province_id),
-            details,
-        },
-    )
-}
-
-fn details(row: &ComponentRow) -> Result<serde_json::Value> {
-    serde_json::to_value(row).map_err(|e| Error::Internal(e.to_string()))
-}
-
-/// Adds a component to a draft (`evaluation` read with `get_visible_for_update`).
+/// Adds a component to a draft (`evaluation` read with `evaluations::get` to manage).
 pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -204,7 +156,9 @@ pub fn create(
     Error::check(fields.check(""))?;
     code_taken(conn, evaluation.id, &fields.code, None)?;
     let row = insert(conn, evaluation.id, &fields)?;
-    record(conn, actor, "create", evaluation, row.id, details(&row)?)?;
+    let province = Some(evaluation.province_id);
+    let change = Change::new("create", ENTITY, row.id, province, audit::fields(&row)?);
+    audit::record(conn, actor, change)?;
     Ok(row)
 }
 
@@ -222,21 +176,18 @@ pub fn update(
     check_change(evaluation.status, evaluation.id, &current.fields(), &fields)?;
     Error::check(fields.check(""))?;
     code_taken(conn, evaluation.id, &fields.code, Some(current.id))?;
-    let updated = diesel::update(
-        components::table
-            .find(current.id)
-            .filter(components::version.eq(current.version)),
-    )
-    .set((
-        ComponentValues::of(&fields, now()),
-        components::version.eq(current.version + 1),
-    ))
-    .execute(conn)?;
-    expect_one_updated(updated, current.version)?;
-    let row =
-        find(conn, current.id)?.ok_or_else(|| Error::Internal("component vanished".into()))?;
-    let details = serde_json::json!({"before": details(current)?, "after": details(&row)?});
-    record(conn, actor, "update", evaluation, row.id, details)?;
+    let values = ComponentValues::of(&fields, now());
+    update_versioned!(conn, components, current.id, current.version, values)?;
+    let row = written(find(conn, current.id)?, ENTITY, current.id)?;
+    let details = audit::before_after(current, &row)?;
+    let change = Change::new(
+        "update",
+        ENTITY,
+        row.id,
+        Some(evaluation.province_id),
+        details,
+    );
+    audit::record(conn, actor, change)?;
     Ok(row)
 }
 
@@ -264,12 +215,13 @@ pub fn delete(
         ));
     }
     diesel::delete(components::table.find(current.id)).execute(conn)?;
-    record(
-        conn,
-        actor,
+    let province = Some(evaluation.province_id);
+    let change = Change::new(
         "delete",
-        evaluation,
+        ENTITY,
         current.id,
-        details(current)?,
-    )
+        province,
+        audit::fields(current)?,
+    );
+    audit::record(conn, actor, change)
 }

@@ -10,17 +10,13 @@ use serde::Serialize;
 
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
-use super::schema::{assignments, components, evaluations, indicators, organizations};
-use super::{expect_one_updated, now, DbConnection};
-use crate::domain::activation::{
-    activation_problems, ActivationFacts, AssignmentFacts, IndicatorFacts,
-};
+use super::schema::{components, evaluations};
+use super::{assignments, indicators};
+use super::{decode, now, written, Access, DbConnection};
+use crate::domain::activation::{activation_problems, ActivationFacts, IndicatorFacts};
 use crate::domain::component::weight_total;
-use crate::domain::criteria::Breakpoint;
 use crate::domain::evaluation::{check_change, check_province, EvaluationChange};
-use crate::domain::framework::AssignmentRole;
-use crate::domain::period::{FiscalYear, Frequency, Period};
-use crate::domain::scoring::ScoreBasis;
+use crate::domain::period::{FiscalYear, Period};
 use crate::error::{Error, Result};
 use crate::policy::{Caller, Visibility};
 
@@ -62,30 +58,21 @@ pub struct EvaluationRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// An internal error for a stored value the service cannot read, logged with its row.
-pub(crate) fn unreadable(table: &str, id: i64, column: &str, value: &str) -> Error {
-    tracing::error!(
-        table,
-        id,
-        column,
-        value,
-        "a stored value cannot be read; the row needs repair"
-    );
-    Error::Internal(format!("{table} {id} holds an unreadable {column}"))
-}
-
 impl EvaluationRow {
     fn read(stored: StoredEvaluation) -> Result<Self> {
         let id = stored.id;
-        let period = |column: &str, text: &str| {
-            text.parse::<Period>()
-                .map_err(|_| unreadable(ENTITY, id, column, text))
-        };
+        let period =
+            |column: &str, text: &str| decode(ENTITY, id, column, text, |t| t.parse().ok());
         Ok(Self {
             reporting_start: period("reporting_start", &stored.reporting_start)?,
             reporting_end: period("reporting_end", &stored.reporting_end)?,
-            status: EvaluationStatus::parse(&stored.status)
-                .ok_or_else(|| unreadable(ENTITY, id, "status", &stored.status))?,
+            status: decode(
+                ENTITY,
+                id,
+                "status",
+                &stored.status,
+                EvaluationStatus::parse,
+            )?,
             id,
             province_id: stored.province_id,
             fiscal_year: stored.fiscal_year,
@@ -174,13 +161,6 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<EvaluationRow>> {
         .transpose()
 }
 
-/// The evaluation if the caller may read its province; 404 otherwise.
-pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<EvaluationRow> {
-    find(conn, id)?
-        .filter(|evaluation| caller.visibility().includes(Some(evaluation.province_id)))
-        .ok_or_else(|| Error::not_found("evaluation", id))
-}
-
 /// Like `find`, and holds the evaluation's row until the transaction ends: a write that depends
 /// on the evaluation's status (a child added to a draft, a report into an active one) cannot
 /// commit beside a change of that status. PostgreSQL: `SELECT … FOR UPDATE` (a concurrent
@@ -198,16 +178,67 @@ pub fn find_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<Evalua
     stored.map(EvaluationRow::read).transpose()
 }
 
-/// `get_visible` for a write that depends on the evaluation's status: the row stays locked
-/// until the transaction ends (see `find_for_update`).
-pub fn get_visible_for_update(
+/// The evaluation, read for `access` (`Access::Manage`: a caller that manages evaluations, the
+/// row locked until the transaction ends, 403 when it may see but not manage it); 404 when the
+/// caller cannot read its province.
+pub fn get(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    access: Access,
 ) -> Result<EvaluationRow> {
-    find_for_update(conn, id)?
+    checked(conn, caller, access, (ENTITY, id), Some(id))
+}
+
+/// A row that belongs to an evaluation (a component, an indicator, an assignment: `entity`
+/// `id`) with that evaluation, read for `access` like `get`. `evaluation_of` selects the
+/// evaluation's id (no row: no such child), then the evaluation is read (and locked, to manage),
+/// then `find` reads the row under that lock: every write to an evaluation's children takes
+/// the same lock, so what is read is what the write changes. A row of an evaluation the
+/// caller cannot see is that row's 404: the caller must not learn it exists.
+pub fn child<T, Q>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    access: Access,
+    (entity, id): (&str, i64),
+    evaluation_of: Q,
+    find: impl FnOnce(&mut DbConnection) -> Result<Option<T>>,
+) -> Result<(T, EvaluationRow)>
+where
+    Q: diesel::query_dsl::methods::LimitDsl + RunQueryDsl<DbConnection>,
+    diesel::dsl::Limit<Q>: for<'a> diesel::query_dsl::LoadQuery<'a, DbConnection, i64>,
+{
+    let evaluation_id = evaluation_of.first(conn).optional()?;
+    let evaluation = checked(conn, caller, access, (entity, id), evaluation_id)?;
+    let row = find(conn)?.ok_or_else(|| Error::not_found(entity, id))?;
+    Ok((row, evaluation))
+}
+
+/// The policy and the lookup behind `get` and `child`, in the order the role matrix asserts:
+/// the role (403 for a role that may never, whatever the id), the evaluation in view (else a
+/// 404 naming `entity` `id`), the object (403).
+fn checked(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    access: Access,
+    (entity, id): (&str, i64),
+    evaluation_id: Option<i64>,
+) -> Result<EvaluationRow> {
+    if access == Access::Manage {
+        caller.manages_evaluations()?;
+    }
+    let found = match (evaluation_id, access) {
+        (None, _) => None,
+        (Some(evaluation_id), Access::Read) => find(conn, evaluation_id)?,
+        (Some(evaluation_id), Access::Manage) => find_for_update(conn, evaluation_id)?,
+    };
+    let evaluation = found
         .filter(|evaluation| caller.visibility().includes(Some(evaluation.province_id)))
-        .ok_or_else(|| Error::not_found("evaluation", id))
+        .ok_or_else(|| Error::not_found(entity, id))?;
+    if access == Access::Manage {
+        caller.may_manage_evaluations(evaluation.province_id)?;
+    }
+    Ok(evaluation)
 }
 
 /// The ids of the evaluations in view; None when every evaluation is.
@@ -230,14 +261,12 @@ pub fn list(
     filter: &EvaluationFilter,
     page: PageRequest,
 ) -> Result<Page<EvaluationRow>> {
-    let mut query = evaluations::table
-        .select(StoredEvaluation::as_select())
-        .order(evaluations::id.asc())
-        .limit(page.fetch_limit())
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(evaluations::id.gt(after));
-    }
+    let mut query = page.keyset(
+        evaluations::table
+            .select(StoredEvaluation::as_select())
+            .into_boxed(),
+        evaluations::id,
+    );
     match visibility {
         Visibility::All => {}
         Visibility::Province(province) => {
@@ -277,30 +306,6 @@ pub fn component_weight_totals(conn: &mut DbConnection, ids: &[i64]) -> Result<H
         .collect())
 }
 
-fn record(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    action: &str,
-    row: &EvaluationRow,
-    details: serde_json::Value,
-) -> Result<()> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action,
-            entity_type: ENTITY,
-            entity_id: row.id,
-            province_id: Some(row.province_id),
-            details,
-        },
-    )
-}
-
-fn details(row: &EvaluationRow) -> Result<serde_json::Value> {
-    serde_json::to_value(row).map_err(|e| Error::Internal(e.to_string()))
-}
-
 pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -337,12 +342,14 @@ pub fn create(
         ))
         .returning(evaluations::id)
         .get_result(conn)?;
-    let row = find(conn, id)?.ok_or_else(|| Error::Internal("evaluation vanished".into()))?;
-    record(conn, actor, "create", &row, details(&row)?)?;
+    let row = written(find(conn, id)?, ENTITY, id)?;
+    let details = audit::fields(&row)?;
+    let change = Change::new("create", ENTITY, id, Some(row.province_id), details);
+    audit::record(conn, actor, change)?;
     Ok(row)
 }
 
-/// Changes an evaluation. `current` must have been read with `get_visible_for_update`, so an
+/// Changes an evaluation. `current` must have been read with `get` to manage (locked), so an
 /// activation's checks see every child committed before it and none can commit beside it.
 pub fn update(
     conn: &mut DbConnection,
@@ -362,26 +369,24 @@ pub fn update(
         let facts = activation_facts(conn, current, &fields)?;
         Error::check(activation_problems(&facts))?;
     }
-    let updated = diesel::update(
-        evaluations::table
-            .find(current.id)
-            .filter(evaluations::version.eq(current.version)),
-    )
-    .set((
-        EvaluationValues::of(&fields, now()),
-        evaluations::version.eq(current.version + 1),
-    ))
-    .execute(conn)?;
-    expect_one_updated(updated, current.version)?;
-    let row =
-        find(conn, current.id)?.ok_or_else(|| Error::Internal("evaluation vanished".into()))?;
-    let details = serde_json::json!({"before": details(current)?, "after": details(&row)?});
-    record(conn, actor, change.action(), &row, details)?;
+    let values = EvaluationValues::of(&fields, now());
+    update_versioned!(conn, evaluations, current.id, current.version, values)?;
+    let row = written(find(conn, current.id)?, ENTITY, current.id)?;
+    let details = audit::before_after(current, &row)?;
+    let change = Change::new(
+        change.action(),
+        ENTITY,
+        row.id,
+        Some(row.province_id),
+        details,
+    );
+    audit::record(conn, actor, change)?;
     Ok(row)
 }
 
 /// What activation is decided on: the span `fields` will have, every component's weight, every
-/// indicator with its settings and criteria, and every assignment with its baseline.
+/// indicator with its settings and criteria, and every assignment with its baseline, each read
+/// back as its resource is (an unreadable value is an internal error).
 fn activation_facts(
     conn: &mut DbConnection,
     evaluation: &EvaluationRow,
@@ -392,60 +397,20 @@ fn activation_facts(
         .order(components::id.asc())
         .select(components::weight)
         .load(conn)?;
-    type IndicatorColumns = (i64, String, String, String, Option<f64>, String);
-    let indicator_rows: Vec<IndicatorColumns> = indicators::table
-        .filter(indicators::evaluation_id.eq(evaluation.id))
-        .order(indicators::id.asc())
-        .select((
-            indicators::id,
-            indicators::code,
-            indicators::frequency,
-            indicators::score_basis,
-            indicators::baseline,
-            indicators::criteria,
-        ))
-        .load(conn)?;
-    let assignment_rows: Vec<(i64, i64, String, String, Option<f64>)> = assignments::table
-        .inner_join(indicators::table)
-        .inner_join(organizations::table)
-        .filter(indicators::evaluation_id.eq(evaluation.id))
-        .order(assignments::id.asc())
-        .select((
-            assignments::id,
-            assignments::indicator_id,
-            organizations::code,
-            assignments::role,
-            assignments::baseline,
-        ))
-        .load(conn)?;
-    let mut by_indicator: HashMap<i64, Vec<AssignmentFacts>> = HashMap::new();
-    for (id, indicator_id, organization_code, role, baseline) in assignment_rows {
-        let role = AssignmentRole::parse(&role)
-            .ok_or_else(|| unreadable("assignment", id, "role", &role))?;
-        by_indicator
-            .entry(indicator_id)
-            .or_default()
-            .push(AssignmentFacts {
-                organization_code,
-                role,
-                baseline,
-            });
-    }
-    let mut indicators = Vec::with_capacity(indicator_rows.len());
-    for (id, code, frequency, score_basis, baseline, criteria) in indicator_rows {
-        let unreadable = |column: &str, value: &str| unreadable("indicator", id, column, value);
-        indicators.push(IndicatorFacts {
-            frequency: Frequency::parse(&frequency)
-                .ok_or_else(|| unreadable("frequency", &frequency))?,
-            score_basis: ScoreBasis::parse(&score_basis)
-                .ok_or_else(|| unreadable("score_basis", &score_basis))?,
-            criteria: serde_json::from_str::<Vec<Breakpoint>>(&criteria)
-                .map_err(|_| unreadable("criteria", &criteria))?,
-            assignments: by_indicator.remove(&id).unwrap_or_default(),
-            code,
-            baseline,
-        });
-    }
+    let stored = indicators::of_evaluation(conn, evaluation.id)?;
+    let ids: Vec<i64> = stored.iter().map(|indicator| indicator.id).collect();
+    let mut reporters = assignments::reporters_of(conn, &ids)?;
+    let indicators = stored
+        .into_iter()
+        .map(|indicator| IndicatorFacts {
+            assignments: reporters.remove(&indicator.id).unwrap_or_default(),
+            code: indicator.spec.code,
+            frequency: indicator.spec.frequency,
+            score_basis: indicator.spec.score_basis,
+            baseline: indicator.spec.baseline,
+            criteria: indicator.spec.criteria,
+        })
+        .collect();
     Ok(ActivationFacts {
         fiscal_year: evaluation.fiscal_year(),
         reporting_start: fields.reporting_start,

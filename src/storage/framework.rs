@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Change};
 use super::components::{self, ComponentRow};
-use super::evaluations::{self, EvaluationRow};
+use super::evaluations::{EvaluationRow, ENTITY};
 use super::schema::{assignments, components as component_table, indicators, organizations};
 use super::{assignments as assignment_store, indicators as indicator_store};
 use super::{organizations as organization_store, DbConnection};
@@ -220,7 +220,7 @@ fn problems(
 }
 
 /// Replaces a draft evaluation's framework with `document` (`evaluation` read with
-/// `get_visible_for_update`); every problem is listed at once and nothing is stored.
+/// `evaluations::get` to manage); every problem is listed at once and nothing is stored.
 pub fn import(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -281,20 +281,13 @@ fn replace(
             }
         }
     }
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "import_framework",
-            entity_type: evaluations::ENTITY,
-            entity_id: evaluation.id,
-            province_id: Some(evaluation.province_id),
-            details: json!({
-                "components": document.components.len(),
-                "indicators": indicator_count,
-                "assignments": assignment_count,
-                "replaced_indicators": old_indicators.len(),
-            }),
-        },
-    )
+    let details = json!({
+        "components": document.components.len(),
+        "indicators": indicator_count,
+        "assignments": assignment_count,
+        "replaced_indicators": old_indicators.len(),
+    });
+    let province = Some(evaluation.province_id);
+    let change = Change::new("import_framework", ENTITY, evaluation.id, province, details);
+    audit::record(conn, actor, change)
 }

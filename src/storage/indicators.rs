@@ -4,7 +4,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
-use serde_json::json;
 
 use super::assignments;
 use super::audit::{self, Actor, Change};
@@ -12,21 +11,18 @@ use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{components, indicators};
 use super::{
-    contains_pattern, ensure_unique, expect_one_updated, now, search_text, unreadable, DbConnection,
+    contains_pattern, decode, decode_json, ensure_code_free, lower, now, search_text, written,
+    Access, DbConnection,
 };
 use crate::domain::assignment::check_baselines_kept;
 use crate::domain::framework::EvaluationStatus;
-use crate::domain::indicator::{
-    check_add_or_delete, check_change, check_component, code_key, IndicatorSpec,
-};
+use crate::domain::indicator::{check_add_or_delete, check_change, check_component, IndicatorSpec};
 use crate::domain::period::Frequency;
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
 use crate::error::{Error, Result};
 use crate::policy::{Caller, Visibility};
 
 pub const ENTITY: &str = "indicator";
-
-diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// An indicator row as the database holds it; `decode` reads it into domain values.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -75,17 +71,27 @@ impl IndicatorRow {
         let id = self.id;
         let category = match &self.category {
             None => None,
-            Some(text) => Some(read(id, "category", text, Category::parse)?),
+            Some(text) => Some(decode(ENTITY, id, "category", text, Category::parse)?),
         };
-        let criteria = serde_json::from_str(&self.criteria)
-            .map_err(|_| unreadable(ENTITY, id, "criteria", &self.criteria))?;
         let spec = IndicatorSpec {
-            frequency: read(id, "frequency", &self.frequency, Frequency::parse)?,
-            over_time: read(id, "over_time", &self.over_time, OverTime::parse)?,
-            across_orgs: read(id, "across_orgs", &self.across_orgs, AcrossOrgs::parse)?,
-            score_basis: read(id, "score_basis", &self.score_basis, ScoreBasis::parse)?,
+            frequency: decode(ENTITY, id, "frequency", &self.frequency, Frequency::parse)?,
+            over_time: decode(ENTITY, id, "over_time", &self.over_time, OverTime::parse)?,
+            across_orgs: decode(
+                ENTITY,
+                id,
+                "across_orgs",
+                &self.across_orgs,
+                AcrossOrgs::parse,
+            )?,
+            score_basis: decode(
+                ENTITY,
+                id,
+                "score_basis",
+                &self.score_basis,
+                ScoreBasis::parse,
+            )?,
+            criteria: decode_json(ENTITY, id, "criteria", &self.criteria)?,
             category,
-            criteria,
             code: self.code,
             name: self.name,
             description: self.description,
@@ -104,11 +110,6 @@ impl IndicatorRow {
             updated_at: self.updated_at,
         })
     }
-}
-
-/// A stored enumeration's text as its domain value; an internal error if it is none.
-fn read<T>(id: i64, column: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
-    parse(text).ok_or_else(|| unreadable(ENTITY, id, column, text))
 }
 
 /// The columns an indicator's spec and component fill: one type for inserts and updates.
@@ -175,37 +176,17 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<StoredIndicator>>
         .transpose()
 }
 
-/// The indicator and its evaluation, if the caller may read them; 404 otherwise.
-pub fn get_visible(
+/// The indicator and its evaluation, read for `access` (`evaluations::child`).
+pub fn get(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i64,
+    access: Access,
 ) -> Result<(StoredIndicator, EvaluationRow)> {
-    let indicator = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
-    let evaluation = evaluations::get_visible(conn, caller, indicator.evaluation_id)
-        .map_err(|_| Error::not_found(ENTITY, id))?;
-    Ok((indicator, evaluation))
-}
-
-/// `get_visible` for a write: the evaluation's row is locked first and stays locked until the
-/// transaction ends, so its status cannot change under the write, and the indicator is read
-/// under that lock (`evaluations::find_for_update`): every write to an evaluation's indicators
-/// and assignments takes the same lock, so what is read here is what the write changes.
-pub fn get_for_update(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: i64,
-) -> Result<(StoredIndicator, EvaluationRow)> {
-    let evaluation_id: i64 = indicators::table
-        .find(id)
-        .select(indicators::evaluation_id)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::not_found(ENTITY, id))?;
-    let evaluation = evaluations::get_visible_for_update(conn, caller, evaluation_id)
-        .map_err(|_| Error::not_found(ENTITY, id))?;
-    let indicator = find(conn, id)?.ok_or_else(|| Error::not_found(ENTITY, id))?;
-    Ok((indicator, evaluation))
+    let evaluation_of = indicators::table.find(id).select(indicators::evaluation_id);
+    evaluations::child(conn, caller, access, (ENTITY, id), evaluation_of, |conn| {
+        find(conn, id)
+    })
 }
 
 fn decode_all(rows: Vec<IndicatorRow>) -> Result<Vec<StoredIndicator>> {
@@ -218,14 +199,12 @@ pub fn list(
     filter: &IndicatorFilter,
     page: PageRequest,
 ) -> Result<Page<StoredIndicator>> {
-    let mut query = indicators::table
-        .select(IndicatorRow::as_select())
-        .order(indicators::id.asc())
-        .limit(page.fetch_limit())
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(indicators::id.gt(after));
-    }
+    let mut query = page.keyset(
+        indicators::table
+            .select(IndicatorRow::as_select())
+            .into_boxed(),
+        indicators::id,
+    );
     if let Some(ids) = evaluations::visible_ids(conn, visibility)? {
         query = query.filter(indicators::evaluation_id.eq_any(ids));
     }
@@ -266,14 +245,14 @@ fn code_taken(
     code: &str,
     own_id: Option<i64>,
 ) -> Result<()> {
-    let existing: Option<i64> = indicators::table
-        .filter(indicators::evaluation_id.eq(evaluation_id))
-        .filter(lower(indicators::code).eq(code_key(code)))
-        .select(indicators::id)
-        .first(conn)
-        .optional()?;
-    ensure_unique(existing, own_id, "code", || {
-        format!("indicator code {code} is already used in this evaluation (codes ignore case)")
+    let taken_by = "another indicator of this evaluation";
+    ensure_code_free(code, own_id, taken_by, |key| {
+        indicators::table
+            .filter(indicators::evaluation_id.eq(evaluation_id))
+            .filter(lower(indicators::code).eq(key))
+            .select(indicators::id)
+            .first(conn)
+            .optional()
     })
 }
 
@@ -312,35 +291,11 @@ pub(crate) fn insert(
         ))
         .returning(indicators::id)
         .get_result(conn)?;
-    find(conn, id)?.ok_or_else(|| Error::Internal("indicator vanished".into()))
+    written(find(conn, id)?, ENTITY, id)
 }
 
-fn record_change(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    evaluation: &EvaluationRow,
-    action: &str,
-    id: i64,
-    details: serde_json::Value,
-) -> Result<()> {
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action,
-            entity_type: ENTITY,
-            entity_id: id,
-            province_id: Some(evaluation.province_id),
-            details,
-        },
-    )
-}
-
-fn details(indicator: &StoredIndicator) -> serde_json::Value {
-    serde_json::to_value(indicator).unwrap_or_default()
-}
-
-/// Adds an indicator to a draft evaluation the caller has locked (`get_visible_for_update`).
+/// Adds an indicator to a draft evaluation the caller has locked (`evaluations::get` to
+/// manage).
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -352,14 +307,15 @@ pub fn create(
     let spec = validate(conn, evaluation.id, component_id, spec)?;
     code_taken(conn, evaluation.id, &spec.code, None)?;
     let created = insert(conn, evaluation.id, component_id, &spec)?;
-    record_change(
-        conn,
-        actor,
-        evaluation,
+    let province = Some(evaluation.province_id);
+    let change = Change::new(
         "create",
+        ENTITY,
         created.id,
-        details(&created),
-    )?;
+        province,
+        audit::fields(&created)?,
+    );
+    audit::record(conn, actor, change)?;
     Ok(created)
 }
 
@@ -382,7 +338,9 @@ pub fn update(
     let spec = validate(conn, evaluation.id, component_id, spec)?;
     code_taken(conn, evaluation.id, &spec.code, Some(current.id))?;
     if status == EvaluationStatus::Active {
-        let reporters = assignments::reporters(conn, current.id)?;
+        let reporters = assignments::reporters_of(conn, &[current.id])?
+            .remove(&current.id)
+            .unwrap_or_default();
         check_baselines_kept(
             status,
             spec.score_basis,
@@ -391,21 +349,18 @@ pub fn update(
             "baseline",
         )?;
     }
-    let updated = diesel::update(
-        indicators::table
-            .find(current.id)
-            .filter(indicators::version.eq(current.version)),
-    )
-    .set((
-        IndicatorRecord::new(component_id, &spec, now())?,
-        indicators::version.eq(current.version + 1),
-    ))
-    .execute(conn)?;
-    expect_one_updated(updated, current.version)?;
-    let changed =
-        find(conn, current.id)?.ok_or_else(|| Error::Internal("indicator vanished".into()))?;
-    let before_after = json!({"before": details(current), "after": details(&changed)});
-    record_change(conn, actor, evaluation, "update", changed.id, before_after)?;
+    let values = IndicatorRecord::new(component_id, &spec, now())?;
+    update_versioned!(conn, indicators, current.id, current.version, values)?;
+    let changed = written(find(conn, current.id)?, ENTITY, current.id)?;
+    let details = audit::before_after(current, &changed)?;
+    let change = Change::new(
+        "update",
+        ENTITY,
+        current.id,
+        Some(evaluation.province_id),
+        details,
+    );
+    audit::record(conn, actor, change)?;
     Ok(changed)
 }
 
@@ -419,12 +374,13 @@ pub fn delete(
     check_add_or_delete(evaluation.status(), "deleted")?;
     assignments::delete_of_indicator(conn, actor, evaluation, current.id)?;
     diesel::delete(indicators::table.find(current.id)).execute(conn)?;
-    record_change(
-        conn,
-        actor,
-        evaluation,
+    let province = Some(evaluation.province_id);
+    let change = Change::new(
         "delete",
+        ENTITY,
         current.id,
-        details(current),
-    )
+        province,
+        audit::fields(current)?,
+    );
+    audit::record(conn, actor, change)
 }

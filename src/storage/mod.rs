@@ -3,6 +3,22 @@
 //! Every database function takes `&mut DbConnection`, so the HTTP layer can run a whole request
 //! inside one transaction on one blocking thread (`Database::run` / `Database::write`).
 
+/// `UPDATE $table SET $values, version = read + 1 WHERE id = $id AND version = read`, where
+/// `read` is the version the request read: a 412 when another request changed the row
+/// meanwhile (`expect_one_updated`). A macro: diesel's update statements are typed by table.
+macro_rules! update_versioned {
+    ($conn:expr, $table:ident, $id:expr, $read_version:expr, $values:expr $(,)?) => {{
+        let read_version: i64 = $read_version;
+        let target = $table::table
+            .find($id)
+            .filter($table::version.eq(read_version));
+        let updated = diesel::update(target)
+            .set(($values, $table::version.eq(read_version + 1)))
+            .execute($conn)?;
+        $crate::storage::expect_one_updated(updated, read_version)
+    }};
+}
+
 pub mod assignments;
 pub mod audit;
 pub mod components;
@@ -24,6 +40,7 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseUrl;
+use crate::domain::organization::code_key;
 use crate::error::{Error, Result};
 
 /// One connection type over both engines; queries written once run on either.
@@ -276,6 +293,23 @@ pub fn expect_one_updated(rows: usize, read_version: i64) -> Result<()> {
     }
 }
 
+/// Why a row is read. `Read`: to show it, to a caller who can see it (404 otherwise).
+/// `Manage`: to change it — the role-level policy first (403 for a role that may never, whatever
+/// the id), then the row (404), then the object-level policy (403); a row whose writes depend
+/// on an evaluation's status is read under that evaluation's lock
+/// (`evaluations::find_for_update`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Manage,
+}
+
+/// A row this transaction has just written, read back (MultiConnection has no typed
+/// RETURNING): a row that is not there is a bug.
+pub fn written<T>(row: Option<T>, table: &str, id: i64) -> Result<T> {
+    row.ok_or_else(|| Error::Internal(format!("{table} {id} vanished")))
+}
+
 /// A unique value is free when no row holds it, or only the row being changed (`own_id`);
 /// otherwise a 409 naming `field`.
 pub fn ensure_unique(
@@ -288,6 +322,25 @@ pub fn ensure_unique(
         Some(id) if Some(id) != own_id => Err(Error::duplicate(field, message())),
         _ => Ok(()),
     }
+}
+
+/// Codes (of organizations, components, indicators) are unique ignoring case: `code` is free
+/// when `holder`, given the code's `code_key` to compare with `lower(code)`, finds no row, or
+/// only the row being changed (`own_id`); otherwise a 409 naming `code`. `taken_by` says by
+/// what ("another component of this evaluation"), never by whom.
+pub fn ensure_code_free(
+    code: &str,
+    own_id: Option<i64>,
+    taken_by: &str,
+    holder: impl FnOnce(String) -> QueryResult<Option<i64>>,
+) -> Result<()> {
+    let holder = holder(code_key(code))?;
+    ensure_unique(holder, own_id, "code", || {
+        format!(
+            "the code {code} is already taken by {taken_by} (codes are compared ignoring case); \
+             choose another"
+        )
+    })
 }
 
 /// SQL `LIKE` pattern for a case-insensitive substring: the needle lower-cased like
@@ -319,8 +372,38 @@ pub fn search_text(parts: &[Option<&str>]) -> String {
 /// A stored value the domain cannot read (an unknown enumeration text, corrupt JSON): written
 /// around the service's rules, so an internal error logged with the row, never a guess.
 pub fn unreadable(table: &str, id: i64, column: &str, value: &str) -> Error {
-    tracing::error!(table, id, column, value, "unreadable stored value");
-    Error::Internal(format!("{table} {id} has an unreadable {column}"))
+    tracing::error!(
+        table,
+        id,
+        column,
+        value,
+        "a stored value cannot be read; the row needs repair"
+    );
+    Error::Internal(format!("{table} {id} holds an unreadable {column}"))
+}
+
+/// A stored text read back as the domain's value (an enumeration with its `parse`, a period, a
+/// JSON document): one that does not read is `unreadable`, never a default.
+pub fn decode<T>(
+    table: &str,
+    id: i64,
+    column: &str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T> {
+    parse(text).ok_or_else(|| unreadable(table, id, column, text))
+}
+
+/// `decode` for a JSON column.
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    table: &str,
+    id: i64,
+    column: &str,
+    text: &str,
+) -> Result<T> {
+    decode(table, id, column, text, |text| {
+        serde_json::from_str(text).ok()
+    })
 }
 
 #[cfg(test)]

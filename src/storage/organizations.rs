@@ -8,11 +8,12 @@ use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{organizations, users};
 use super::{
-    contains_pattern, ensure_unique, expect_one_updated, lower, now, search_text, unreadable,
+    contains_pattern, decode, ensure_code_free, lower, now, search_text, written, Access,
     DbConnection,
 };
 use crate::domain::organization::{
-    check_units_fit, place, province_of, OrganizationKind, OrganizationSpec, ParentFacts, MAX_DEPTH,
+    check_units_fit, code_key, place, province_of, OrganizationKind, OrganizationSpec, ParentFacts,
+    MAX_DEPTH,
 };
 use crate::error::{ConflictKind, Error, FieldError, Result};
 use crate::policy::{Caller, Visibility};
@@ -38,8 +39,7 @@ pub struct OrganizationRow {
 impl OrganizationRow {
     /// The stored kind; an unknown one is corruption, reported, never guessed.
     pub fn kind(&self) -> Result<OrganizationKind> {
-        OrganizationKind::parse(&self.kind)
-            .ok_or_else(|| unreadable("organizations", self.id, "kind", &self.kind))
+        decode(ENTITY, self.id, "kind", &self.kind, OrganizationKind::parse)
     }
 }
 
@@ -58,26 +58,34 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<OrganizationRow>>
         .optional()?)
 }
 
-/// Codes are unique ignoring case (ASCII): `yst-peo` finds `YST-PEO`.
+/// Codes are unique ignoring case (`code_key`): `yst-peo` finds `YST-PEO`.
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<OrganizationRow>> {
     Ok(organizations::table
-        .filter(lower(organizations::code).eq(code.to_ascii_lowercase()))
+        .filter(lower(organizations::code).eq(code_key(code)))
         .select(OrganizationRow::as_select())
         .first(conn)
         .optional()?)
 }
 
-/// Reads back a row this transaction just wrote (MultiConnection has no typed RETURNING).
-fn reload(conn: &mut DbConnection, id: i64) -> Result<OrganizationRow> {
-    find(conn, id)?
-        .ok_or_else(|| crate::error::Error::Internal(format!("organization {id} vanished")))
-}
-
-/// The organization if the caller may read it; a 404 otherwise (it must not learn it exists).
-pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i64) -> Result<OrganizationRow> {
-    find(conn, id)?
+/// The organization if the caller may read it, a 404 otherwise (it must not learn it exists);
+/// to manage: a caller that manages organizations (403 before the lookup otherwise) and may
+/// write this one (403).
+pub fn get(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i64,
+    access: Access,
+) -> Result<OrganizationRow> {
+    if access == Access::Manage {
+        caller.may_manage_organizations()?;
+    }
+    let organization = find(conn, id)?
         .filter(|org| caller.visibility().includes(org.province_id))
-        .ok_or_else(|| Error::not_found("organization", id))
+        .ok_or_else(|| Error::not_found(ENTITY, id))?;
+    if access == Access::Manage {
+        caller.may_write_organization(organization.province_id, &organization.kind)?;
+    }
+    Ok(organization)
 }
 
 pub fn list(
@@ -86,14 +94,12 @@ pub fn list(
     filter: &OrganizationFilter,
     page: PageRequest,
 ) -> Result<Page<OrganizationRow>> {
-    let mut query = organizations::table
-        .select(OrganizationRow::as_select())
-        .order(organizations::id.asc())
-        .limit(page.fetch_limit())
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(organizations::id.gt(after));
-    }
+    let mut query = page.keyset(
+        organizations::table
+            .select(OrganizationRow::as_select())
+            .into_boxed(),
+        organizations::id,
+    );
     match visibility {
         Visibility::All => {}
         Visibility::Province(province) => {
@@ -121,7 +127,6 @@ pub fn list(
     Ok(page.finish(query.load(conn)?, |row| row.id))
 }
 
-/// Field checks that need no database, all reported at once.
 /// The facts `domain::organization::place` needs about a parent the caller can see; None
 /// (and an error naming `parent_id`) when there is no such organization.
 fn parent_facts(
@@ -186,11 +191,14 @@ fn check_spec(
     Ok(province_id)
 }
 
+/// Codes are unique across provinces, ignoring case: 409 naming `code`, never by whom.
 fn check_code_free(conn: &mut DbConnection, code: &str, own_id: Option<i64>) -> Result<()> {
-    let holder = find_by_code(conn, code)?.map(|existing| existing.id);
-    // Codes are unique across provinces: say it is taken, never by whom.
-    ensure_unique(holder, own_id, "code", || {
-        format!("the code {code} is already taken; choose another")
+    ensure_code_free(code, own_id, "another organization", |key| {
+        organizations::table
+            .filter(lower(organizations::code).eq(key))
+            .select(organizations::id)
+            .first(conn)
+            .optional()
     })
 }
 
@@ -261,18 +269,9 @@ pub fn create(
             .set(organizations::province_id.eq(province_of(spec.kind, Some(id), None)))
             .execute(conn)?;
     }
-    let row = reload(conn, id)?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "create",
-            entity_type: ENTITY,
-            entity_id: row.id,
-            province_id: row.province_id,
-            details: details(&row),
-        },
-    )?;
+    let row = written(find(conn, id)?, ENTITY, id)?;
+    let change = Change::new("create", ENTITY, id, row.province_id, details(&row));
+    audit::record(conn, actor, change)?;
     Ok(row)
 }
 
@@ -299,33 +298,18 @@ pub fn update(
     caller.may_write_organization(province_id, spec.kind.as_str())?;
     check_code_free(conn, &spec.code, Some(current.id))?;
 
-    let updated = diesel::update(
-        organizations::table
-            .find(current.id)
-            .filter(organizations::version.eq(current.version)),
-    )
-    .set((
+    let values = (
         OrganizationColumns::of(&spec, province_id),
-        organizations::version.eq(current.version + 1),
         organizations::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    expect_one_updated(updated, current.version)?;
-    let row = reload(conn, current.id)?;
+    );
+    update_versioned!(conn, organizations, current.id, current.version, values)?;
+    let row = written(find(conn, current.id)?, ENTITY, current.id)?;
     if row.province_id != current.province_id {
         repair_descendant_provinces(conn, row.id, row.province_id)?;
     }
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "update",
-            entity_type: ENTITY,
-            entity_id: row.id,
-            province_id: row.province_id,
-            details: json!({ "before": details(current), "after": details(&row) }),
-        },
-    )?;
+    let details = json!({ "before": details(current), "after": details(&row) });
+    let change = Change::new("update", ENTITY, row.id, row.province_id, details);
+    audit::record(conn, actor, change)?;
     Ok(row)
 }
 
@@ -338,10 +322,7 @@ fn unit_kinds(conn: &mut DbConnection, id: i64) -> Result<Vec<OrganizationKind>>
         .load(conn)?;
     kinds
         .iter()
-        .map(|kind| {
-            OrganizationKind::parse(kind)
-                .ok_or_else(|| unreadable("organizations", id, "a unit's kind", kind))
-        })
+        .map(|kind| decode(ENTITY, id, "a unit's kind", kind, OrganizationKind::parse))
         .collect()
 }
 
@@ -358,8 +339,7 @@ fn repair_descendant_provinces(
             .select((organizations::id, organizations::kind))
             .load(conn)?;
         for (child, kind) in children {
-            let kind = OrganizationKind::parse(&kind)
-                .ok_or_else(|| unreadable("organizations", child, "kind", &kind))?;
+            let kind = decode(ENTITY, child, "kind", &kind, OrganizationKind::parse)?;
             let child_province = province_of(kind, Some(child), province);
             diesel::update(organizations::table.find(child))
                 .set(organizations::province_id.eq(child_province))
@@ -400,16 +380,12 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, current: &OrganizationRow)
             ),
             other => other,
         })?;
-    audit::record(
-        conn,
-        actor,
-        Change {
-            action: "delete",
-            entity_type: ENTITY,
-            entity_id: current.id,
-            province_id: current.province_id,
-            details: details(current),
-        },
-    )?;
-    Ok(())
+    let change = Change::new(
+        "delete",
+        ENTITY,
+        current.id,
+        current.province_id,
+        details(current),
+    );
+    audit::record(conn, actor, change)
 }

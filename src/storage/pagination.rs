@@ -2,6 +2,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use diesel::dsl::{Asc, Gt};
+use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OrderDsl};
+use diesel::sql_types::BigInt;
+use diesel::ExpressionMethods;
 
 use crate::error::{Error, FieldError, Result};
 
@@ -34,6 +38,20 @@ impl PageRequest {
     /// Rows to fetch: one more than the page, to know whether another page follows.
     pub fn fetch_limit(self) -> i64 {
         self.limit + 1
+    }
+
+    /// A list query (boxed) cut to this page: ordered by `id`, after the cursor, one row more
+    /// than the page (`finish` cuts it off).
+    pub fn keyset<Q, C>(self, query: Q, id: C) -> Q
+    where
+        C: ExpressionMethods + diesel::Expression<SqlType = BigInt> + Copy,
+        Q: OrderDsl<Asc<C>, Output = Q> + LimitDsl<Output = Q> + FilterDsl<Gt<C, i64>, Output = Q>,
+    {
+        let query = LimitDsl::limit(OrderDsl::order(query, id.asc()), self.fetch_limit());
+        match self.after {
+            Some(after) => FilterDsl::filter(query, id.gt(after)),
+            None => query,
+        }
     }
 
     /// Cuts the extra row off and makes the cursor of the next page.

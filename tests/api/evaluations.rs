@@ -267,12 +267,24 @@ async fn closed_evaluation_is_read_only(app: TestApp) {
 }
 
 /// A status or span no request can store (written by SQL) is a 500, logged with the row —
-/// never read as `closed` or as the default span.
+/// never read as `closed` or as the default span, and never taken for an evaluation out of
+/// view: its components and a new indicator naming it are 500s too, not 404 or 422.
 async fn unreadable_stored_values_are_internal_errors(app: TestApp) {
     let token = app.yasothon_admin();
     let status = create_evaluation(&app, &token, 2565, None).await;
     let span = create_evaluation(&app, &token, 2566, None).await;
     let sound = create_evaluation(&app, &token, 2567, None).await;
+    let mut components = Vec::new();
+    for evaluation in [status, span] {
+        let component = post(
+            &app,
+            &token,
+            &format!("/api/v1/evaluations/{evaluation}/components"),
+            json!({"code": "1", "name": "Performance Base", "weight": 100}),
+        )
+        .await;
+        components.push(component["id"].as_i64().expect("component"));
+    }
     let corrupt = format!(
         "UPDATE evaluations SET status = 'archived' WHERE id = {status};
          UPDATE evaluations SET reporting_start = '2021-13' WHERE id = {span};"
@@ -282,14 +294,27 @@ async fn unreadable_stored_values_are_internal_errors(app: TestApp) {
         &format!("PRAGMA ignore_check_constraints = ON; {corrupt}"),
         &format!("ALTER TABLE evaluations DROP CONSTRAINT evaluations_status_check; {corrupt}"),
     );
-    for evaluation in [status, span] {
+    for (evaluation, component) in [status, span].into_iter().zip(components) {
         let path = format!("/api/v1/evaluations/{evaluation}");
+        let new_indicator = json!({
+            "evaluation_id": evaluation, "component_id": component, "code": "1.1",
+            "name": "ข้าว", "criteria": three_level(60.0, 70.0, 80.0),
+        });
         for response in [
             app.get(&path).bearer(&token).send().await,
             patch(&app, &token, &path, json!({"title": "แก้ไข"})).await,
             app.post(&format!("{path}/components"))
                 .bearer(&token)
-                .json(&json!({"code": "1", "name": "x", "weight": 100}))
+                .json(&json!({"code": "2", "name": "x", "weight": 100}))
+                .send()
+                .await,
+            app.get(&format!("/api/v1/components/{component}"))
+                .bearer(&token)
+                .send()
+                .await,
+            app.post("/api/v1/indicators")
+                .bearer(&token)
+                .json(&new_indicator)
                 .send()
                 .await,
         ] {

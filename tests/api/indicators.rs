@@ -408,7 +408,8 @@ async fn an_active_reduction_indicator_keeps_a_baseline_for_every_reporter(app: 
 }
 
 /// A stored value the domain cannot read (an unknown frequency, corrupt criteria) is an
-/// internal error, never a guess: 500 problem, nothing made up.
+/// internal error, never a guess: 500 problem, nothing made up — for the indicator and for
+/// what is read through it.
 async fn unreadable_stored_indicators_are_internal_errors(app: TestApp) {
     let token = app.yasothon_admin();
     let (evaluation, component) = draft_with_component(&app, &token).await;
@@ -419,6 +420,13 @@ async fn unreadable_stored_indicators_are_internal_errors(app: TestApp) {
     let corrupt_criteria = post(&app, &token, "/api/v1/indicators", make("1.1")).await;
     let corrupt_frequency = post(&app, &token, "/api/v1/indicators", make("1.2")).await;
     let (a, b) = (&corrupt_criteria["id"], &corrupt_frequency["id"]);
+    let host = post(
+        &app,
+        &token,
+        &format!("/api/v1/indicators/{b}/assignments"),
+        json!({"organization_id": app.org_id("YST-AGRI").await, "role": "host"}),
+    )
+    .await;
     sql(
         &app,
         &format!(
@@ -437,6 +445,8 @@ async fn unreadable_stored_indicators_are_internal_errors(app: TestApp) {
         format!("/api/v1/indicators/{b}"),
         format!("/api/v1/indicators?evaluation_id={evaluation}"),
         format!("/api/v1/evaluations/{evaluation}/framework"),
+        // The assignment reads, but its indicator does not: not a 404 as if out of view.
+        format!("/api/v1/assignments/{}", host["id"]),
     ] {
         let response = app.get(&path).bearer(&token).send().await;
         let problem = response.assert_problem(500, "internal");

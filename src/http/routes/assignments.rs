@@ -21,7 +21,8 @@ use crate::http::AppState;
 use crate::policy::Caller;
 use crate::storage::assignments::{self, AssignmentFilter, AssignmentView};
 use crate::storage::audit::Actor;
-use crate::storage::{evaluations, indicators, organizations, DbConnection};
+use crate::storage::pagination::PageRequest;
+use crate::storage::{evaluations, indicators, organizations, Access, DbConnection};
 
 /// An organization's role for an indicator: host (reports), co-host (reports), supervisor (reviews).
 #[derive(Debug, Serialize, ToSchema)]
@@ -173,7 +174,7 @@ pub async fn list_indicator_assignments(
     let page = query.page()?;
     let rows = state
         .read(auth, move |conn, caller| {
-            let (indicator, _) = indicators::get_visible(conn, caller, id)?;
+            let (indicator, _) = indicators::get(conn, caller, id, Access::Read)?;
             let filter = AssignmentFilter {
                 indicator_id: Some(indicator.id),
                 ..Default::default()
@@ -239,8 +240,7 @@ fn create(
     indicator_id: i64,
     body: &JsonBody<NewAssignment>,
 ) -> Result<AssignmentView> {
-    let (indicator, evaluation) = indicators::get_for_update(conn, caller, indicator_id)?;
-    caller.may_manage_evaluations(evaluation.province_id)?;
+    let (indicator, evaluation) = indicators::get(conn, caller, indicator_id, Access::Manage)?;
     let spec = AssignmentSpec::from(body.parse()?);
     assignments::create(conn, caller, actor, &evaluation, &indicator, spec)
 }
@@ -262,9 +262,10 @@ pub async fn get_assignment(
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let (view, _, _) = state
+    let view = state
         .read(auth, move |conn, caller| {
-            assignments::get_visible(conn, caller, id)
+            let (assignment, _, _) = assignments::get(conn, caller, id, Access::Read)?;
+            assignments::view(conn, assignment)
         })
         .await?;
     let version = view.assignment.version;
@@ -317,9 +318,7 @@ fn update(
     if_match: &IfMatch,
     patch: &JsonBody<Value>,
 ) -> Result<AssignmentView> {
-    caller.manages_evaluations()?;
-    let (current, indicator, evaluation) = assignments::get_for_update(conn, caller, id)?;
-    caller.may_manage_evaluations(evaluation.province_id)?;
+    let (current, indicator, evaluation) = assignments::get(conn, caller, id, Access::Manage)?;
     if_match.require(current.version)?;
     let resource = Assignment::from(assignments::view(conn, current.clone())?);
     let merged: NewAssignment = merge_patch::apply_to(&resource, COMPUTED, &[], &patch.parse()?)?;
@@ -352,9 +351,7 @@ pub async fn delete_assignment(
     let id = id.into_inner();
     state
         .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let (current, _, evaluation) = assignments::get_for_update(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
+            let (current, _, evaluation) = assignments::get(conn, caller, id, Access::Manage)?;
             if_match.check_if_present(current.version)?;
             assignments::delete(conn, actor, &evaluation, &current)
         })
@@ -391,14 +388,10 @@ pub async fn list_organization_assignments(
     QueryParams(query): QueryParams<OrganizationAssignmentsQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let page = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .page()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let rows = state
         .read(auth, move |conn, caller| {
-            let organization = organizations::get_visible(conn, caller, id)?;
+            let organization = organizations::get(conn, caller, id, Access::Read)?;
             // A national unit may be assigned in several provinces: only what the caller may see.
             let filter = AssignmentFilter {
                 evaluation_ids: evaluations::visible_ids(conn, caller.visibility())?,

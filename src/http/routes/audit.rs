@@ -5,11 +5,12 @@ use actix_web::{get, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{timestamp, Page, PageParams};
+use super::{timestamp, Page};
 use crate::error::Result;
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::AppState;
 use crate::storage::audit::{self, AuditEventRow, AuditFilter};
+use crate::storage::pagination::PageRequest;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -76,11 +77,7 @@ pub async fn list_audit_events(
     auth: Authenticated,
     QueryParams(query): QueryParams<AuditQuery>,
 ) -> Result<HttpResponse> {
-    let page = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .page()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = AuditFilter {
         entity_type: query.entity_type,
         entity_id: query.entity_id,

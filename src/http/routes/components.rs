@@ -20,7 +20,7 @@ use crate::http::openapi::{
 use crate::http::AppState;
 use crate::policy::Caller;
 use crate::storage::components::{self, ComponentRow};
-use crate::storage::evaluations;
+use crate::storage::{evaluations, Access};
 
 /// A weighted component (องค์ประกอบ) of an evaluation.
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,7 +111,7 @@ pub async fn list_components(
     let page = query.page()?;
     let rows = state
         .read(auth, move |conn, caller| {
-            let evaluation = evaluations::get_visible(conn, caller, id)?;
+            let evaluation = evaluations::get(conn, caller, id, Access::Read)?;
             components::list(conn, evaluation.id, page)
         })
         .await?;
@@ -152,8 +152,7 @@ pub async fn create_component(
         &bytes,
         Caller::manages_evaluations,
         move |conn, caller, actor| {
-            let evaluation = evaluations::get_visible_for_update(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
+            let evaluation = evaluations::get(conn, caller, id, Access::Manage)?;
             let new = body.parse()?;
             let row = components::create(conn, caller, actor, &evaluation, new.into())?;
             Ok(Created {
@@ -184,7 +183,7 @@ pub async fn get_component(
     let id = id.into_inner();
     let (row, _) = state
         .read(auth, move |conn, caller| {
-            components::get_visible(conn, caller, id)
+            components::get(conn, caller, id, Access::Read)
         })
         .await?;
     let version = row.version;
@@ -222,9 +221,7 @@ pub async fn patch_component(
     let id = id.into_inner();
     let row = state
         .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let (current, evaluation) = components::get_visible_for_update(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
+            let (current, evaluation) = components::get(conn, caller, id, Access::Manage)?;
             if_match.require(current.version)?;
             let target = serde_json::to_value(current.fields())
                 .map_err(|e| Error::Internal(e.to_string()))?;
@@ -261,9 +258,7 @@ pub async fn delete_component(
     let id = id.into_inner();
     state
         .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let (current, evaluation) = components::get_visible_for_update(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
+            let (current, evaluation) = components::get(conn, caller, id, Access::Manage)?;
             if_match.check_if_present(current.version)?;
             components::delete(conn, caller, actor, &evaluation, &current)
         })

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{timestamp, with_etag, Page, PageParams};
+use super::{timestamp, with_etag, Page};
 use crate::domain::evaluation::{EvaluationFields, EvaluationStatus};
 use crate::domain::period::{FiscalYear, Period};
 use crate::error::{Error, Result};
@@ -19,7 +19,8 @@ use crate::http::openapi::{
 use crate::http::AppState;
 use crate::policy::Caller;
 use crate::storage::evaluations::{self, EvaluationFilter, EvaluationRow};
-use crate::storage::DbConnection;
+use crate::storage::pagination::PageRequest;
+use crate::storage::{Access, DbConnection};
 
 /// A province's evaluation of one fiscal year.
 #[derive(Debug, Serialize, ToSchema)]
@@ -149,11 +150,7 @@ pub async fn list_evaluations(
     auth: Authenticated,
     QueryParams(query): QueryParams<EvaluationListQuery>,
 ) -> Result<HttpResponse> {
-    let page = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .page()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = EvaluationFilter {
         province_id: query.province_id,
         fiscal_year: query.fiscal_year,
@@ -247,7 +244,7 @@ pub async fn get_evaluation(
     let id = id.into_inner();
     let evaluation = state
         .read(auth, move |conn, caller| {
-            let row = evaluations::get_visible(conn, caller, id)?;
+            let row = evaluations::get(conn, caller, id, Access::Read)?;
             Evaluation::of(conn, row)
         })
         .await?;
@@ -288,10 +285,8 @@ pub async fn patch_evaluation(
     let id = id.into_inner();
     let evaluation = state
         .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
             // Locked before any check: no child can commit between the checks and the change.
-            let current = evaluations::get_visible_for_update(conn, caller, id)?;
-            caller.may_manage_evaluations(current.province_id)?;
+            let current = evaluations::get(conn, caller, id, Access::Manage)?;
             if_match.require(current.version)?;
             let target = serde_json::to_value(current.fields())
                 .map_err(|e| Error::Internal(e.to_string()))?;

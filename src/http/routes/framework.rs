@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::http::openapi::{InvalidState, NotFound, Unprocessable};
 use crate::http::AppState;
-use crate::storage::{evaluations, framework};
+use crate::storage::{evaluations, framework, Access};
 
 /// Export an evaluation's framework.
 ///
@@ -33,7 +33,7 @@ pub async fn get_framework(
     let id = id.into_inner();
     let document = state
         .read(auth, move |conn, caller| {
-            let evaluation = evaluations::get_visible(conn, caller, id)?;
+            let evaluation = evaluations::get(conn, caller, id, Access::Read)?;
             framework::export(conn, evaluation.id)
         })
         .await?;
@@ -69,9 +69,7 @@ pub async fn put_framework(
     let id = id.into_inner();
     let stored = state
         .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let evaluation = evaluations::get_visible_for_update(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
+            let evaluation = evaluations::get(conn, caller, id, Access::Manage)?;
             let document = body.parse()?;
             framework::import(conn, caller, actor, &evaluation, &document)
         })

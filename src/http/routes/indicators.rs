@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{timestamp, with_etag, Page, PageParams};
+use super::{timestamp, with_etag, Page};
 use crate::domain::criteria::Breakpoint;
 use crate::domain::framework::{
     default_across_orgs, default_frequency, default_over_time, default_score_basis, default_weight,
@@ -26,7 +26,8 @@ use crate::policy::Caller;
 use crate::storage::audit::Actor;
 use crate::storage::evaluations;
 use crate::storage::indicators::{self, IndicatorFilter, StoredIndicator};
-use crate::storage::DbConnection;
+use crate::storage::pagination::PageRequest;
+use crate::storage::{Access, DbConnection};
 
 /// An indicator (ตัวชี้วัด) with its scoring criteria.
 #[derive(Debug, Serialize, ToSchema)]
@@ -226,11 +227,7 @@ pub async fn list_indicators(
     auth: Authenticated,
     QueryParams(query): QueryParams<IndicatorListQuery>,
 ) -> Result<HttpResponse> {
-    let page = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .page()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = IndicatorFilter {
         evaluation_id: query.evaluation_id,
         component_id: query.component_id,
@@ -295,14 +292,14 @@ fn create(
     new: NewIndicator,
 ) -> Result<StoredIndicator> {
     let (evaluation_id, component_id, spec) = new.into_parts();
-    let evaluation =
-        evaluations::get_visible_for_update(conn, caller, evaluation_id).map_err(|_| {
-            Error::invalid_field(
-                "evaluation_id",
-                format!("evaluation {evaluation_id} does not exist"),
-            )
-        })?;
-    caller.may_manage_evaluations(evaluation.province_id)?;
+    // An evaluation the caller cannot see is a field of the body that names nothing (422).
+    let evaluation = match evaluations::get(conn, caller, evaluation_id, Access::Manage) {
+        Err(Error::NotFound(_)) => Err(Error::invalid_field(
+            "evaluation_id",
+            format!("evaluation {evaluation_id} does not exist"),
+        )),
+        found => found,
+    }?;
     indicators::create(conn, actor, &evaluation, component_id, spec)
 }
 
@@ -324,7 +321,7 @@ pub async fn get_indicator(
     let id = id.into_inner();
     let (stored, _) = state
         .read(auth, move |conn, caller| {
-            indicators::get_visible(conn, caller, id)
+            indicators::get(conn, caller, id, Access::Read)
         })
         .await?;
     let version = stored.version;
@@ -377,9 +374,7 @@ fn update(
     if_match: &IfMatch,
     patch: &JsonBody<Value>,
 ) -> Result<StoredIndicator> {
-    caller.manages_evaluations()?;
-    let (current, evaluation) = indicators::get_for_update(conn, caller, id)?;
-    caller.may_manage_evaluations(evaluation.province_id)?;
+    let (current, evaluation) = indicators::get(conn, caller, id, Access::Manage)?;
     if_match.require(current.version)?;
     let resource = Indicator::from(current.clone());
     let merged: NewIndicator = merge_patch::apply_to(&resource, COMPUTED, FIXED, &patch.parse()?)?;
@@ -412,9 +407,7 @@ pub async fn delete_indicator(
     let id = id.into_inner();
     state
         .write(auth, move |conn, caller, actor| {
-            caller.manages_evaluations()?;
-            let (current, evaluation) = indicators::get_for_update(conn, caller, id)?;
-            caller.may_manage_evaluations(evaluation.province_id)?;
+            let (current, evaluation) = indicators::get(conn, caller, id, Access::Manage)?;
             if_match.check_if_present(current.version)?;
             indicators::delete(conn, actor, &evaluation, &current)
         })

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{timestamp, with_etag, Page, PageParams};
+use super::{timestamp, with_etag, Page};
 use crate::domain::organization::OrganizationKind;
 use crate::domain::organization::OrganizationSpec;
 use crate::error::Error;
@@ -20,6 +20,8 @@ use crate::http::openapi::{
 use crate::http::AppState;
 use crate::policy::Caller;
 use crate::storage::organizations::{self, OrganizationFilter, OrganizationRow};
+use crate::storage::pagination::PageRequest;
+use crate::storage::Access;
 
 /// An organization: the country, a province, an agency, a district or a local government.
 #[derive(Debug, Serialize, ToSchema)]
@@ -139,11 +141,7 @@ pub async fn list_organizations(
     auth: Authenticated,
     QueryParams(query): QueryParams<OrganizationListQuery>,
 ) -> Result<HttpResponse> {
-    let page = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .page()?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let filter = OrganizationFilter {
         kind: query.kind,
         parent_id: query.parent_id,
@@ -218,7 +216,7 @@ pub async fn get_organization(
     let id = id.into_inner();
     let organization = state
         .read(auth, move |conn, caller| {
-            Organization::try_from(organizations::get_visible(conn, caller, id)?)
+            Organization::try_from(organizations::get(conn, caller, id, Access::Read)?)
         })
         .await?;
     Ok(with_etag(&organization, organization.version))
@@ -254,9 +252,7 @@ pub async fn patch_organization(
     let id = id.into_inner();
     let organization = state
         .write(auth, move |conn, caller, actor| {
-            caller.may_manage_organizations()?;
-            let current = organizations::get_visible(conn, caller, id)?;
-            caller.may_write_organization(current.province_id, &current.kind)?;
+            let current = organizations::get(conn, caller, id, Access::Manage)?;
             if_match.require(current.version)?;
             let resource = Organization::try_from(current.clone())?;
             let merged: NewOrganization =
@@ -293,9 +289,7 @@ pub async fn delete_organization(
     let id = id.into_inner();
     state
         .write(auth, move |conn, caller, actor| {
-            caller.may_manage_organizations()?;
-            let current = organizations::get_visible(conn, caller, id)?;
-            caller.may_write_organization(current.province_id, &current.kind)?;
+            let current = organizations::get(conn, caller, id, Access::Manage)?;
             if_match.check_if_present(current.version)?;
             organizations::delete(conn, actor, &current)
         })
