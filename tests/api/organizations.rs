@@ -1,4 +1,4 @@
-//! `/api/v1/organizations`: CRUD, tree rules, search, pagination, ETags, idempotency, audit.
+//! `/api/v1/organizations`: CRUD, tree rules, search, pagination, ETags, idempotency.
 
 use serde_json::json;
 
@@ -19,7 +19,6 @@ both_engines!(
     moving_an_agency_follows_its_province,
     concurrent_patches_with_one_etag_let_only_one_through,
     repeat_while_the_first_runs_is_409,
-    audit_events_carry_the_request_id,
     an_unreadable_stored_kind_is_an_error_not_a_guess,
 );
 
@@ -99,34 +98,6 @@ async fn repeat_while_the_first_runs_is_409(app: TestApp) {
         .send()
         .await
         .assert_status(201);
-}
-
-async fn audit_events_carry_the_request_id(app: TestApp) {
-    let created = app
-        .post("/api/v1/organizations")
-        .bearer(&app.admin())
-        .header("X-Request-Id", "governor-meeting-2565-03")
-        .json(&json!({"code": "YST-TRACE", "name_th": "หน่วยงานติดตาม", "kind": "agency"}))
-        .send()
-        .await;
-    created.assert_status(201);
-    assert_eq!(
-        created.header("x-request-id").as_deref(),
-        Some("governor-meeting-2565-03")
-    );
-    let audit = app
-        .get("/api/v1/audit-events?actor=test-admin")
-        .bearer(&app.admin())
-        .send()
-        .await
-        .json();
-    let event = audit["items"]
-        .as_array()
-        .and_then(|items| items.last())
-        .cloned()
-        .expect("event");
-    assert_eq!(event["request_id"], "governor-meeting-2565-03");
-    assert_eq!(event["details"]["name_th"], "หน่วยงานติดตาม");
 }
 
 async fn concurrent_patches_with_one_etag_let_only_one_through(app: TestApp) {

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, Page};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::AppState;
 use crate::storage::audit::{self, AuditEventRow, AuditFilter};
+use crate::storage::decode_json;
 use crate::storage::pagination::PageRequest;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,9 +36,13 @@ pub struct AuditEvent {
     pub details: serde_json::Value,
 }
 
-impl From<AuditEventRow> for AuditEvent {
-    fn from(row: AuditEventRow) -> Self {
-        Self {
+impl TryFrom<AuditEventRow> for AuditEvent {
+    type Error = Error;
+
+    /// Details that do not read are an internal error, never shown as `null`.
+    fn try_from(row: AuditEventRow) -> Result<Self> {
+        Ok(Self {
+            details: decode_json("audit_events", row.id, "details", &row.details)?,
             id: row.id,
             occurred_at: timestamp(row.occurred_at),
             actor: row.actor,
@@ -46,8 +51,7 @@ impl From<AuditEventRow> for AuditEvent {
             entity_type: row.entity_type,
             entity_id: row.entity_id,
             request_id: row.request_id,
-            details: serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null),
-        }
+        })
     }
 }
 
@@ -88,5 +92,5 @@ pub async fn list_audit_events(
             audit::list(conn, caller.audit_visibility()?, &filter, page)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::from_storage(rows, AuditEvent::from)))
+    Ok(HttpResponse::Ok().json(Page::try_from_storage(rows, AuditEvent::try_from)?))
 }
