@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::{self, Actor, Change};
+use super::audit::{self, Actor};
 use super::evaluations::{self, EvaluationRow};
 use super::indicators::{self, StoredIndicator};
 use super::organizations::{self, OrganizationRow};
@@ -389,14 +389,8 @@ pub fn create(
 ) -> Result<AssignmentView> {
     let spec = check(conn, caller, evaluation, indicator, spec, None)?;
     let created = insert(conn, indicator.id, &spec)?;
-    let province = Some(evaluation.province_id);
-    let change = Change::new(
-        "create",
-        ENTITY,
-        created.id,
-        province,
-        audit::fields(&created)?,
-    );
+    let details = audit::fields(&created)?;
+    let change = evaluation.change("create", ENTITY, created.id, details);
     audit::record(conn, actor, change)?;
     view(conn, created)
 }
@@ -415,13 +409,7 @@ pub fn update(
     update_versioned!(conn, assignments, current.id, current.version, values)?;
     let changed = written(find(conn, current.id)?, ENTITY, current.id)?;
     let details = audit::before_after(current, &changed)?;
-    let change = Change::new(
-        "update",
-        ENTITY,
-        current.id,
-        Some(evaluation.province_id),
-        details,
-    );
+    let change = evaluation.change("update", ENTITY, current.id, details);
     audit::record(conn, actor, change)?;
     view(conn, changed)
 }
@@ -433,14 +421,8 @@ fn delete_row(
     current: &StoredAssignment,
 ) -> Result<()> {
     diesel::delete(assignments::table.find(current.id)).execute(conn)?;
-    let province = Some(evaluation.province_id);
-    let change = Change::new(
-        "delete",
-        ENTITY,
-        current.id,
-        province,
-        audit::fields(current)?,
-    );
+    let details = audit::fields(current)?;
+    let change = evaluation.change("delete", ENTITY, current.id, details);
     audit::record(conn, actor, change)
 }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::{self, Actor, Change};
+use super::audit::{self, Actor};
 use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{components, indicators};
@@ -156,8 +156,7 @@ pub fn create(
     Error::check(fields.check(""))?;
     code_taken(conn, evaluation.id, &fields.code, None)?;
     let row = insert(conn, evaluation.id, &fields)?;
-    let province = Some(evaluation.province_id);
-    let change = Change::new("create", ENTITY, row.id, province, audit::fields(&row)?);
+    let change = evaluation.change("create", ENTITY, row.id, audit::fields(&row)?);
     audit::record(conn, actor, change)?;
     Ok(row)
 }
@@ -180,13 +179,7 @@ pub fn update(
     update_versioned!(conn, components, current.id, current.version, values)?;
     let row = written(find(conn, current.id)?, ENTITY, current.id)?;
     let details = audit::before_after(current, &row)?;
-    let change = Change::new(
-        "update",
-        ENTITY,
-        row.id,
-        Some(evaluation.province_id),
-        details,
-    );
+    let change = evaluation.change("update", ENTITY, row.id, details);
     audit::record(conn, actor, change)?;
     Ok(row)
 }
@@ -215,13 +208,7 @@ pub fn delete(
         ));
     }
     diesel::delete(components::table.find(current.id)).execute(conn)?;
-    let province = Some(evaluation.province_id);
-    let change = Change::new(
-        "delete",
-        ENTITY,
-        current.id,
-        province,
-        audit::fields(current)?,
-    );
+    let details = audit::fields(current)?;
+    let change = evaluation.change("delete", ENTITY, current.id, details);
     audit::record(conn, actor, change)
 }

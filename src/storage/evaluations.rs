@@ -107,6 +107,18 @@ impl EvaluationRow {
         }
     }
 
+    /// An audit event recorded in this evaluation's province: about the evaluation itself or
+    /// a row of it (`entity` `id`: a component, an indicator, an assignment).
+    pub fn change<'a>(
+        &self,
+        action: &'a str,
+        entity: &'a str,
+        id: i64,
+        details: serde_json::Value,
+    ) -> Change<'a> {
+        Change::new(action, entity, id, Some(self.province_id), details)
+    }
+
     /// 409 when closed: a closed evaluation is read-only.
     pub fn require_open(&self) -> Result<()> {
         self.status.require_writable(self.id)
@@ -344,7 +356,7 @@ pub fn create(
         .get_result(conn)?;
     let row = written(find(conn, id)?, ENTITY, id)?;
     let details = audit::fields(&row)?;
-    let change = Change::new("create", ENTITY, id, Some(row.province_id), details);
+    let change = row.change("create", ENTITY, id, details);
     audit::record(conn, actor, change)?;
     Ok(row)
 }
@@ -373,13 +385,7 @@ pub fn update(
     update_versioned!(conn, evaluations, current.id, current.version, values)?;
     let row = written(find(conn, current.id)?, ENTITY, current.id)?;
     let details = audit::before_after(current, &row)?;
-    let change = Change::new(
-        change.action(),
-        ENTITY,
-        row.id,
-        Some(row.province_id),
-        details,
-    );
+    let change = row.change(change.action(), ENTITY, row.id, details);
     audit::record(conn, actor, change)?;
     Ok(row)
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::audit::{self, Actor, Change};
+use super::audit::{self, Actor};
 use super::components::{self, ComponentRow};
 use super::evaluations::{EvaluationRow, ENTITY};
 use super::schema::{assignments, components as component_table, indicators, organizations};
@@ -287,7 +287,6 @@ fn replace(
         "assignments": assignment_count,
         "replaced_indicators": old_indicators.len(),
     });
-    let province = Some(evaluation.province_id);
-    let change = Change::new("import_framework", ENTITY, evaluation.id, province, details);
+    let change = evaluation.change("import_framework", ENTITY, evaluation.id, details);
     audit::record(conn, actor, change)
 }

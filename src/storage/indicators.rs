@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::assignments;
-use super::audit::{self, Actor, Change};
+use super::audit::{self, Actor};
 use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{components, indicators};
@@ -307,14 +307,8 @@ pub fn create(
     let spec = validate(conn, evaluation.id, component_id, spec)?;
     code_taken(conn, evaluation.id, &spec.code, None)?;
     let created = insert(conn, evaluation.id, component_id, &spec)?;
-    let province = Some(evaluation.province_id);
-    let change = Change::new(
-        "create",
-        ENTITY,
-        created.id,
-        province,
-        audit::fields(&created)?,
-    );
+    let details = audit::fields(&created)?;
+    let change = evaluation.change("create", ENTITY, created.id, details);
     audit::record(conn, actor, change)?;
     Ok(created)
 }
@@ -353,13 +347,7 @@ pub fn update(
     update_versioned!(conn, indicators, current.id, current.version, values)?;
     let changed = written(find(conn, current.id)?, ENTITY, current.id)?;
     let details = audit::before_after(current, &changed)?;
-    let change = Change::new(
-        "update",
-        ENTITY,
-        current.id,
-        Some(evaluation.province_id),
-        details,
-    );
+    let change = evaluation.change("update", ENTITY, current.id, details);
     audit::record(conn, actor, change)?;
     Ok(changed)
 }
@@ -374,13 +362,7 @@ pub fn delete(
     check_add_or_delete(evaluation.status(), "deleted")?;
     assignments::delete_of_indicator(conn, actor, evaluation, current.id)?;
     diesel::delete(indicators::table.find(current.id)).execute(conn)?;
-    let province = Some(evaluation.province_id);
-    let change = Change::new(
-        "delete",
-        ENTITY,
-        current.id,
-        province,
-        audit::fields(current)?,
-    );
+    let details = audit::fields(current)?;
+    let change = evaluation.change("delete", ENTITY, current.id, details);
     audit::record(conn, actor, change)
 }

@@ -380,12 +380,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, current: &OrganizationRow)
             ),
             other => other,
         })?;
-    let change = Change::new(
-        "delete",
-        ENTITY,
-        current.id,
-        current.province_id,
-        details(current),
-    );
+    let details = details(current);
+    let change = Change::new("delete", ENTITY, current.id, current.province_id, details);
     audit::record(conn, actor, change)
 }
