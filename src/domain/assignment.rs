@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::framework::{check_figure, AssignmentRole, EvaluationStatus};
+use super::framework::{check_figure, check_optional_text, AssignmentRole, EvaluationStatus};
 use super::indicator::{check_baseline, closed};
 use super::scoring::ScoreBasis;
 use crate::error::{ConflictKind, Error, FieldError, Result};
@@ -43,11 +43,8 @@ impl AssignmentSpec {
             ("contact_phone", &self.contact_phone, 50),
             ("contact_email", &self.contact_email, 254),
         ] {
-            if value.as_deref().is_some_and(|v| v.chars().count() > max) {
-                errors.push(FieldError::new(
-                    field(name),
-                    format!("must be at most {max} characters"),
-                ));
+            if let Err(message) = check_optional_text(value.as_deref(), max) {
+                errors.push(FieldError::new(field(name), message));
             }
         }
         if self.contact_email.as_deref().is_some_and(|e| !is_email(e)) {

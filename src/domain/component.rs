@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::evaluation::EvaluationStatus;
-use super::framework::check_figure;
+use super::framework::{check_figure, check_name};
 use super::organization::check_code;
 use super::scoring::round_half_away;
 use crate::error::{FieldError, Result};
@@ -27,12 +27,8 @@ impl ComponentFields {
         if let Err(message) = check_code(&self.code) {
             errors.push(FieldError::new(format!("{prefix}code"), message));
         }
-        let name = self.name.trim().chars().count();
-        if name == 0 || name > 300 {
-            errors.push(FieldError::new(
-                format!("{prefix}name"),
-                "must be 1–300 characters",
-            ));
+        if let Err(message) = check_name(&self.name, 300) {
+            errors.push(FieldError::new(format!("{prefix}name"), message));
         }
         if check_figure(self.weight).is_err() || self.weight <= 0.0 || self.weight > 100.0 {
             errors.push(FieldError::new(

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::framework::check_name;
 use super::organization::OrganizationKind;
 use super::period::{FiscalYear, Period};
 use crate::error::{ConflictKind, Error, FieldError, Result};
@@ -146,9 +147,8 @@ impl EvaluationFields {
     /// Every broken field rule, all at once.
     pub fn check(&self, fiscal_year: FiscalYear) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let title = self.title.trim().chars().count();
-        if title == 0 || title > 300 {
-            errors.push(FieldError::new("title", "must be 1–300 characters"));
+        if let Err(message) = check_name(&self.title, 300) {
+            errors.push(FieldError::new("title", message));
         }
         if let Err(message) = check_deadline_day(self.deadline_day) {
             errors.push(FieldError::new("deadline_day", message));
@@ -185,24 +185,20 @@ pub fn check_span(fiscal_year: FiscalYear, start: Period, end: Period) -> Vec<Fi
     }
     let named = |errors: &[FieldError], field: &str| errors.iter().any(|e| e.field == field);
     let (first, last) = fiscal_year.default_span();
+    let year = format!(
+        "the span must include a month of FY {} ({first} … {last})",
+        fiscal_year.0
+    );
     if start > last && !named(&errors, "reporting_start") {
         errors.push(FieldError::new(
             "reporting_start",
-            format!(
-                "must be no later than {last}: the span must include a month of FY {} \
-                 ({first} … {last})",
-                fiscal_year.0
-            ),
+            format!("must be no later than {last}: {year}"),
         ));
     }
     if end < first && !named(&errors, "reporting_end") {
         errors.push(FieldError::new(
             "reporting_end",
-            format!(
-                "must be no earlier than {first}: the span must include a month of FY {} \
-                 ({first} … {last})",
-                fiscal_year.0
-            ),
+            format!("must be no earlier than {first}: {year}"),
         ));
     }
     errors

@@ -147,6 +147,25 @@ pub fn check_figure(value: f64) -> Result<(), &'static str> {
     }
 }
 
+/// A required text (a name, a title): 1–`max` characters once trimmed.
+pub fn check_name(text: &str, max: usize) -> Result<(), String> {
+    let count = text.trim().chars().count();
+    if count == 0 || count > max {
+        Err(format!("must be 1–{max} characters"))
+    } else {
+        Ok(())
+    }
+}
+
+/// An optional text (a unit, a description, a contact): at most `max` characters.
+pub fn check_optional_text(text: Option<&str>, max: usize) -> Result<(), String> {
+    if text.is_some_and(|t| t.chars().count() > max) {
+        Err(format!("must be at most {max} characters"))
+    } else {
+        Ok(())
+    }
+}
+
 /// The codes met so far in one document, compared by `code_key` (`e.1` and `E.1` are one code).
 #[derive(Debug, Default)]
 pub struct SeenCodes(HashSet<String>);
@@ -178,5 +197,16 @@ mod tests {
         assert!(!AssignmentRole::Supervisor.reports());
         assert!(check_deadline_day(29).is_err());
         assert!(check_figure(f64::INFINITY).is_err());
+        assert_eq!(
+            check_name("  ", 300),
+            Err("must be 1–300 characters".into())
+        );
+        assert!(check_name(&"ก".repeat(300), 300).is_ok());
+        assert!(check_name(&"ก".repeat(301), 300).is_err());
+        assert!(check_optional_text(None, 50).is_ok());
+        assert_eq!(
+            check_optional_text(Some(&"x".repeat(51)), 50),
+            Err("must be at most 50 characters".into())
+        );
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::criteria::{Breakpoint, Criteria};
-use super::framework::{check_figure, EvaluationStatus};
+use super::framework::{check_figure, check_name, check_optional_text, EvaluationStatus};
 use super::organization::check_code;
 use super::period::Frequency;
 use super::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
@@ -48,19 +48,14 @@ impl IndicatorSpec {
         if let Err(message) = check_code(&self.code) {
             fail("code", message);
         }
-        let name = self.name.trim().chars().count();
-        if name == 0 || name > NAME_MAX {
-            fail("name", "must be 1–500 characters");
+        if let Err(message) = check_name(&self.name, NAME_MAX) {
+            fail("name", &message);
         }
-        if self
-            .unit
-            .as_deref()
-            .is_some_and(|u| u.chars().count() > UNIT_MAX)
-        {
-            fail("unit", "must be at most 50 characters");
+        if let Err(message) = check_optional_text(self.unit.as_deref(), UNIT_MAX) {
+            fail("unit", &message);
         }
-        if too_long(self.description.as_deref(), DESCRIPTION_MAX) {
-            fail("description", "must be at most 5000 characters");
+        if let Err(message) = check_optional_text(self.description.as_deref(), DESCRIPTION_MAX) {
+            fail("description", &message);
         }
         if check_figure(self.weight).is_err() || self.weight <= 0.0 {
             fail("weight", "must be a number greater than 0");
@@ -88,10 +83,6 @@ impl IndicatorSpec {
     pub fn max_score(&self) -> f64 {
         self.criteria.last().map_or(0.0, |p| p.score)
     }
-}
-
-fn too_long(text: Option<&str>, max: usize) -> bool {
-    text.is_some_and(|t| t.chars().count() > max)
 }
 
 /// Baselines (an indicator's and an assignment's) are per-period figures greater than 0: a

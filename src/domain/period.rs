@@ -237,31 +237,23 @@ impl FiscalYear {
         }
         let earliest = self.first_month();
         let latest = self.last_month();
+        let bounds = || {
+            format!(
+                "must lie between {} and {} for FY {}",
+                shift(earliest, -SPAN_SLACK_MONTHS),
+                shift(latest, SPAN_SLACK_MONTHS),
+                self.0
+            )
+        };
         if earliest.months_until(start) < -SPAN_SLACK_MONTHS
             || start.months_until(latest) < -SPAN_SLACK_MONTHS
         {
-            problems.push((
-                "reporting_start",
-                format!(
-                    "must lie between {} and {} for FY {}",
-                    shift(earliest, -SPAN_SLACK_MONTHS),
-                    shift(latest, SPAN_SLACK_MONTHS),
-                    self.0
-                ),
-            ));
+            problems.push(("reporting_start", bounds()));
         }
         if end.months_until(latest) < -SPAN_SLACK_MONTHS
             || earliest.months_until(end) < -SPAN_SLACK_MONTHS
         {
-            problems.push((
-                "reporting_end",
-                format!(
-                    "must lie between {} and {} for FY {}",
-                    shift(earliest, -SPAN_SLACK_MONTHS),
-                    shift(latest, SPAN_SLACK_MONTHS),
-                    self.0
-                ),
-            ));
+            problems.push(("reporting_end", bounds()));
         }
         if start > end {
             problems.push((
