@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::both_engines;
 use crate::fixtures::{
-    active_demo, draft_with_component, get, indicator_by_code, patch, post, put_framework, sql,
+    active_demo, draft_indicator, get, indicator_by_code, patch, post, put_framework, sql,
     three_level,
 };
 use crate::support::TestApp;
@@ -24,14 +24,11 @@ both_engines!(
 /// database's unique index would answer, at create, at patch and in a framework document.
 async fn one_assignment_per_indicator_and_organization(app: TestApp) {
     let token = app.yasothon_admin();
-    let (evaluation, component) = draft_with_component(&app, &token).await;
-    let indicator = post(
+    let (evaluation, indicator) = draft_indicator(
         &app,
         &token,
-        "/api/v1/indicators",
         json!({
-            "evaluation_id": evaluation, "component_id": component, "code": "1.4",
-            "name": "ร้อยละของปริมาณขยะมูลฝอยชุมชนได้รับการจัดการอย่างถูกต้อง",
+            "code": "1.4", "name": "ร้อยละของปริมาณขยะมูลฝอยชุมชนได้รับการจัดการอย่างถูกต้อง",
             "criteria": three_level(70.0, 80.0, 90.0),
         }),
     )
@@ -97,17 +94,7 @@ async fn one_assignment_per_indicator_and_organization(app: TestApp) {
 /// malformed contact a 422 naming it; nothing refused is stored.
 async fn an_organization_of_another_province_is_refused(app: TestApp) {
     let token = app.admin();
-    let (evaluation, component) = draft_with_component(&app, &token).await;
-    let indicator = post(
-        &app,
-        &token,
-        "/api/v1/indicators",
-        json!({
-            "evaluation_id": evaluation, "component_id": component, "code": "1.1", "name": "ข้าว",
-            "criteria": three_level(60.0, 70.0, 80.0),
-        }),
-    )
-    .await;
+    let (_, indicator) = draft_indicator(&app, &token, json!({})).await;
     let path = format!("/api/v1/indicators/{}/assignments", indicator["id"]);
     let samut_prakan = app.org_id("SPK-PO").await;
     let refused = app
@@ -302,14 +289,12 @@ async fn assignments_change_while_active_not_once_closed(app: TestApp) {
 /// A merge patch of an assignment keeps every field it does not name.
 async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
     let token = app.yasothon_admin();
-    let (evaluation, component) = draft_with_component(&app, &token).await;
-    let energy = post(
+    let (_, energy) = draft_indicator(
         &app,
         &token,
-        "/api/v1/indicators",
         json!({
-            "evaluation_id": evaluation, "component_id": component, "code": "E.1", "name": "ไฟฟ้า",
-            "score_basis": "reduction_from_baseline", "criteria": three_level(10.0, 15.0, 20.0),
+            "code": "E.1", "name": "ไฟฟ้า", "score_basis": "reduction_from_baseline",
+            "criteria": three_level(10.0, 15.0, 20.0),
         }),
     )
     .await;
@@ -344,17 +329,7 @@ async fn a_patch_keeps_what_it_does_not_name(app: TestApp) {
 /// An unknown role read back is an internal error, not a supervisor.
 async fn an_unreadable_stored_role_is_an_internal_error(app: TestApp) {
     let token = app.yasothon_admin();
-    let (evaluation, component) = draft_with_component(&app, &token).await;
-    let indicator = post(
-        &app,
-        &token,
-        "/api/v1/indicators",
-        json!({
-            "evaluation_id": evaluation, "component_id": component, "code": "1.1", "name": "ข้าว",
-            "criteria": three_level(60.0, 70.0, 80.0),
-        }),
-    )
-    .await;
+    let (evaluation, indicator) = draft_indicator(&app, &token, json!({})).await;
     let path = format!("/api/v1/indicators/{}/assignments", indicator["id"]);
     let host = post(
         &app,

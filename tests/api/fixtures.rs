@@ -39,6 +39,24 @@ pub async fn draft_with_component(app: &TestApp, token: &str) -> (i64, i64) {
     (evaluation, component["id"].as_i64().expect("component"))
 }
 
+/// A draft (FY 2565, one component) with one indicator: the rice indicator (1.1, criteria
+/// 60 / 70 / 80) with `fields` over it; returns (evaluation, indicator).
+pub async fn draft_indicator(app: &TestApp, token: &str, fields: Value) -> (i64, Value) {
+    let (evaluation, component) = draft_with_component(app, token).await;
+    let mut body = json!({
+        "evaluation_id": evaluation, "component_id": component, "code": "1.1",
+        "name": "ผลการดำเนินงานตามแนวทางส่งเสริมเกษตรแปลงใหญ่ (ข้าว)",
+        "criteria": three_level(60.0, 70.0, 80.0),
+    });
+    for (field, value) in fields.as_object().expect("fields").clone() {
+        body[field] = value;
+    }
+    (
+        evaluation,
+        post(app, token, "/api/v1/indicators", body).await,
+    )
+}
+
 /// POST that must create (201); the created representation.
 pub async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let response = app.post(path).bearer(token).json(&body).send().await;

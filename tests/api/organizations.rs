@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::both_engines;
-use crate::fixtures::{draft_with_component, post, sql, three_level};
+use crate::fixtures::{draft_indicator, post, sql};
 use crate::support::TestApp;
 
 both_engines!(
@@ -467,8 +467,7 @@ async fn referenced_organization_cannot_be_deleted(app: TestApp) {
     // So is one an indicator is assigned to; deleting the indicator (of a draft) takes its
     // assignments along, and then the organization goes.
     let land = post(&app, &admin, "/api/v1/organizations", json!({"code": "YST-LAND", "name_th": "สำนักงานที่ดินจังหวัดยโสธร", "kind": "agency", "parent_id": province})).await;
-    let (evaluation, component) = draft_with_component(&app, &admin).await;
-    let indicator = post(&app, &admin, "/api/v1/indicators", json!({"evaluation_id": evaluation, "component_id": component, "code": "1.1", "name": "ที่ดิน", "criteria": three_level(1.0, 2.0, 3.0)})).await;
+    let (_, indicator) = draft_indicator(&app, &admin, json!({})).await;
     post(
         &app,
         &admin,
