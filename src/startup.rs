@@ -43,11 +43,17 @@ pub fn settle_keys(config: &mut Config, demo: bool) -> anyhow::Result<()> {
 
 pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     settle_keys(&mut config, demo)?;
+    // Bound first, so what is printed is the address really listened on (port 0 included).
+    let listener = std::net::TcpListener::bind(config.bind_addr)
+        .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+    let address = listener
+        .local_addr()
+        .context("reading the address listened on")?;
     let applied = storage::run_migrations(&config.database_url)?;
     tracing::info!(database = %config.database_url.redacted(), applied, "migrations applied");
     let state = build_state(&config)?;
     if demo {
-        crate::cli::seed_demo(&state.db).await?;
+        crate::cli::seed_demo(&state.db, address).await?;
     }
     spawn_housekeeping(state.clone());
 
@@ -56,13 +62,14 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let server = HttpServer::new(move || app(server_state.clone(), &origins))
         .workers(config.workers)
         // Each worker queues for the pool on at most as many blocking threads as there are
-        // connections: a bound we chose, not a thread pile-up.
+        // connections: a bound we chose, not a thread pile-up. (Password hashes run on their
+        // own threads: auth::passwords.)
         .worker_max_blocking_threads(config.db_pool_size as usize)
         // SIGTERM: stop accepting, let in-flight requests finish (up to 30 s).
         .shutdown_timeout(30)
-        .bind(config.bind_addr)
-        .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
-    tracing::info!(address = %config.bind_addr, engine = state.db.engine(), "listening; Swagger UI at /swagger-ui/");
+        .listen(listener)
+        .with_context(|| format!("BIND_ADDR: cannot listen on {address}"))?;
+    tracing::info!(address = %format!("http://{address}/"), engine = state.db.engine(), "listening; Swagger UI at /swagger-ui/");
     server.run().await.context("running the server")
 }
 

@@ -25,6 +25,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod account;
 pub mod criteria;
 pub mod framework;
 pub mod organization;

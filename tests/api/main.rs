@@ -8,3 +8,4 @@ mod frameworks;
 mod matrix;
 mod organizations;
 mod problems;
+mod users;
