@@ -10,9 +10,10 @@ use rand::RngCore;
 
 use crate::auth::TokenService;
 use crate::config::{Config, JwtKeys};
+use crate::domain::account::LoginThrottle;
 use crate::http::observe::Metrics;
 use crate::http::{app, AppState};
-use crate::storage::{self, idempotency, Database};
+use crate::storage::{self, idempotency, users, Database};
 
 /// The shared state for a configuration whose signing keys are settled.
 pub fn build_state(config: &Config) -> anyhow::Result<Data<AppState>> {
@@ -73,7 +74,7 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     server.run().await.context("running the server")
 }
 
-/// Deletes expired idempotency keys every hour.
+/// Every hour: deletes expired idempotency keys and login counts that have ended.
 fn spawn_housekeeping(state: Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(Duration::from_secs(3600));
@@ -82,6 +83,14 @@ fn spawn_housekeeping(state: Data<AppState>) {
             match state.db.write(idempotency::purge_expired).await {
                 Ok(purged) => tracing::debug!(purged, "expired idempotency keys deleted"),
                 Err(error) => tracing::warn!(%error, "purging idempotency keys failed"),
+            }
+            let purged = state
+                .db
+                .write(|conn| users::purge_ended_login_checks(conn, &LoginThrottle::STANDARD))
+                .await;
+            match purged {
+                Ok(purged) => tracing::debug!(purged, "ended login counts deleted"),
+                Err(error) => tracing::warn!(%error, "purging login counts failed"),
             }
         }
     });

@@ -321,19 +321,20 @@ SELECT u.id AS account_id, u.role AS account_role, u.display_name AS account_nam
        co.id AS claimed_org_id, co.code AS claimed_org_code,
        co.province_id AS claimed_org_province_id
 FROM (SELECT 1 AS one) AS request
-LEFT JOIN users u ON u.username = $1
+LEFT JOIN users u ON lower(u.username) = $1
 LEFT JOIN organizations uo ON uo.id = u.organization_id
 LEFT JOIN organizations co ON co.code = $2";
 
-/// The facts a token's caller is resolved from, in one query. The account is found by its
-/// exact username (local tokens carry it as stored).
+/// The facts a token's caller is resolved from, in one query. The account is the one whose
+/// username is the token's `sub` ignoring case (usernames are unique so; local tokens carry it
+/// as stored).
 pub fn caller_facts(
     conn: &mut DbConnection,
     subject: &str,
     organization_code: Option<&str>,
 ) -> Result<CallerFacts> {
     let row: CallerRow = diesel::sql_query(for_engine(conn, CALLER_FACTS))
-        .bind::<Text, _>(subject)
+        .bind::<Text, _>(username_key(subject))
         .bind::<Nullable<Text>, _>(organization_code)
         .get_result(conn)?;
     let organization = |id: Option<i64>, code: Option<String>, province_id: Option<i64>| {
@@ -476,4 +477,23 @@ pub fn record_failed_check(
 pub fn clear_login_checks(conn: &mut DbConnection, username: &str) -> Result<()> {
     diesel::delete(login_throttle::table.find(username_key(username))).execute(conn)?;
     Ok(())
+}
+
+/// Forgets the counts whose window and lock have both ended (usernames nobody uses any more,
+/// unknown ones included); returns how many.
+pub fn purge_ended_login_checks(
+    conn: &mut DbConnection,
+    throttle: &LoginThrottle,
+) -> Result<usize> {
+    let timestamp = now();
+    Ok(diesel::delete(
+        login_throttle::table
+            .filter(login_throttle::window_started_at.le(throttle.window_cutoff(timestamp)))
+            .filter(
+                login_throttle::locked_until
+                    .is_null()
+                    .or(login_throttle::locked_until.le(timestamp)),
+            ),
+    )
+    .execute(conn)?)
 }

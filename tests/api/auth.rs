@@ -16,6 +16,7 @@ both_engines!(
     concurrent_wrong_passwords_get_five_checks,
     the_throttle_ignores_case,
     impossible_credentials_cost_no_hash,
+    ended_login_counts_are_purged,
 );
 
 fn claims(overrides: Value) -> Value {
@@ -314,6 +315,24 @@ async fn impossible_credentials_cost_no_hash(app: TestApp) {
         .await
         .assert_problem(401, "unauthorized");
     assert_eq!(hashes(&app).await, before + 1);
+}
+
+/// Housekeeping forgets a username's count once its window and lock have ended.
+async fn ended_login_counts_are_purged(app: TestApp) {
+    use provincial_kpi::domain::account::LoginThrottle;
+    use provincial_kpi::storage::{users, ConnectionManager};
+    login(&app, "No.Such.Person", "a long enough password")
+        .await
+        .assert_problem(401, "unauthorized");
+    let mut conn = ConnectionManager::new(app.config.database_url.clone())
+        .establish()
+        .expect("connect");
+    let purge = |conn: &mut _| {
+        users::purge_ended_login_checks(conn, &LoginThrottle::STANDARD).expect("purge")
+    };
+    assert_eq!(purge(&mut conn), 0, "the window has not ended");
+    let_the_lock_expire(&app, "no.such.person");
+    assert_eq!(purge(&mut conn), 1);
 }
 
 mod binary {

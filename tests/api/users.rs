@@ -178,6 +178,17 @@ async fn a_disabled_accounts_token_stops_working(app: TestApp) {
         .send()
         .await
         .assert_problem(401, "unauthorized");
+    // A token naming the account in other letter case is the same account's.
+    app.get("/api/v1/me")
+        .bearer(&old_token(
+            "YASOTHON.ADMIN",
+            "province_admin",
+            Some("YST-PO"),
+            0,
+        ))
+        .send()
+        .await
+        .assert_problem(401, "unauthorized");
     let account = app
         .get(&format!("/api/v1/users/{own_id}"))
         .bearer(&app.admin())
