@@ -13,7 +13,7 @@ use crate::config::{Config, JwtKeys};
 use crate::domain::account::LoginThrottle;
 use crate::http::observe::Metrics;
 use crate::http::{app, AppState};
-use crate::storage::{self, idempotency, users, Database};
+use crate::storage::{self, idempotency, login_throttle, Database};
 
 /// The shared state for a configuration whose signing keys are settled.
 pub fn build_state(config: &Config) -> anyhow::Result<Data<AppState>> {
@@ -86,7 +86,7 @@ fn spawn_housekeeping(state: Data<AppState>) {
             }
             let purged = state
                 .db
-                .write(|conn| users::purge_ended_login_checks(conn, &LoginThrottle::STANDARD))
+                .write(|conn| login_throttle::purge_ended(conn, &LoginThrottle::STANDARD))
                 .await;
             match purged {
                 Ok(purged) => tracing::debug!(purged, "ended login counts deleted"),

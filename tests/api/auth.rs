@@ -320,16 +320,15 @@ async fn impossible_credentials_cost_no_hash(app: TestApp) {
 /// Housekeeping forgets a username's count once its window and lock have ended.
 async fn ended_login_counts_are_purged(app: TestApp) {
     use provincial_kpi::domain::account::LoginThrottle;
-    use provincial_kpi::storage::{users, ConnectionManager};
+    use provincial_kpi::storage::{login_throttle, ConnectionManager};
     login(&app, "No.Such.Person", "a long enough password")
         .await
         .assert_problem(401, "unauthorized");
     let mut conn = ConnectionManager::new(app.config.database_url.clone())
         .establish()
         .expect("connect");
-    let purge = |conn: &mut _| {
-        users::purge_ended_login_checks(conn, &LoginThrottle::STANDARD).expect("purge")
-    };
+    let purge =
+        |conn: &mut _| login_throttle::purge_ended(conn, &LoginThrottle::STANDARD).expect("purge");
     assert_eq!(purge(&mut conn), 0, "the window has not ended");
     let_the_lock_expire(&app, "no.such.person");
     assert_eq!(purge(&mut conn), 1);

@@ -13,8 +13,9 @@ use crate::http::extract::{Authenticated, JsonBody};
 use crate::http::openapi::{TooManyRequests, Unauthorized};
 use crate::http::AppState;
 use crate::policy::Role;
+use crate::storage::login_throttle::{self, LoginCheck};
 use crate::storage::organizations;
-use crate::storage::users::{self, LoginCheck};
+use crate::storage::users;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +71,7 @@ pub async fn issue_token(
     let (check, account) = state
         .db
         .run(
-            move |conn| match users::reserve_login_check(conn, &name, &throttle)? {
+            move |conn| match login_throttle::reserve_check(conn, &name, &throttle)? {
                 LoginCheck::Granted => {
                     Ok((LoginCheck::Granted, users::find_by_username(conn, &name)?))
                 }
@@ -99,14 +100,14 @@ pub async fn issue_token(
         Some(view) if password_ok => {
             state
                 .db
-                .run(move |conn| users::clear_login_checks(conn, &username))
+                .run(move |conn| login_throttle::clear(conn, &username))
                 .await?;
             view
         }
         _ => {
             let locked = state
                 .db
-                .run(move |conn| users::record_failed_check(conn, &username, &throttle))
+                .run(move |conn| login_throttle::record_failed_check(conn, &username, &throttle))
                 .await?;
             return Err(match locked {
                 Some(_) => Error::TooManyRequests {
