@@ -25,6 +25,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod account;
 pub mod activation;
 pub mod assignment;
 pub mod component;

@@ -10,6 +10,7 @@ pub mod evaluations;
 pub mod framework;
 pub mod idempotency;
 pub mod indicators;
+pub mod login_throttle;
 pub mod organizations;
 pub mod pagination;
 pub mod schema;
@@ -287,6 +288,14 @@ pub fn ensure_unique(
     match holder {
         Some(id) if Some(id) != own_id => Err(Error::duplicate(field, message())),
         _ => Ok(()),
+    }
+}
+
+/// `$1`, `$2`… as the engine spells bind parameters (SQLite: `?1`, `?2`…).
+pub fn engine_sql(conn: &DbConnection, sql: &'static str) -> std::borrow::Cow<'static, str> {
+    match conn {
+        DbConnection::Postgres(_) => sql.into(),
+        DbConnection::Sqlite(_) => sql.replace('$', "?").into(),
     }
 }
 
