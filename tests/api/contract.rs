@@ -32,6 +32,56 @@ fn committed_openapi_matches_the_code() {
     );
 }
 
+/// Every `in: path` parameter names a `{segment}` of its path, and every `{segment}` has one.
+/// (utoipa-actix-web guesses `in: path` for an `IntoParams` struct without `parameter_in`:
+/// validators then reject the document and client generators skip the operation.)
+#[test]
+fn path_parameters_match_the_path_template() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let mut problems = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        let segments: std::collections::BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for (method, operation) in item.as_object().expect("item") {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let declared: std::collections::BTreeSet<String> = parameters
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            for name in &declared {
+                if !segments.contains(name.as_str()) {
+                    problems.push(format!(
+                        "{method} {path}: path parameter `{name}` is not in the path"
+                    ));
+                }
+            }
+            for segment in &segments {
+                if !declared.contains(*segment) {
+                    problems.push(format!(
+                        "{method} {path}: `{{{segment}}}` has no path parameter"
+                    ));
+                }
+            }
+            for parameter in &parameters {
+                if parameter["in"] == "path" && parameter["required"] != true {
+                    problems.push(format!(
+                        "{method} {path}: path parameter {} is not required",
+                        parameter["name"]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn every_secured_operation_declares_its_problems() {
     let spec: serde_json::Value =

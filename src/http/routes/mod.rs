@@ -81,8 +81,10 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
-/// `limit` and `cursor`, shared by every list.
+/// `limit` and `cursor`, shared by every list. Query parameters: without `parameter_in`,
+/// utoipa-actix-web declares them `in: path` on a path with a `{segment}`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1–500.
     #[param(minimum = 1, maximum = 500, default = 50)]
