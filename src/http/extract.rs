@@ -252,6 +252,15 @@ pub fn etag(version: i64) -> String {
 /// The optional `Idempotency-Key` header: 1–255 visible ASCII characters.
 pub struct IdempotencyKey(pub Option<String>);
 
+/// The keys [`IdempotencyKey`] accepts, as the contract states them
+/// (`#/components/parameters/IdempotencyKey`): 1–255 visible ASCII characters (`!` to `~`).
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+/// Whether `key` matches [`IDEMPOTENCY_KEY_PATTERN`].
+pub fn is_idempotency_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 impl FromRequest for IdempotencyKey {
     type Error = Error;
     type Future = std::future::Ready<Result<Self>>;
@@ -262,10 +271,7 @@ impl FromRequest for IdempotencyKey {
             Some(value) => value
                 .to_str()
                 .ok()
-                .map(str::trim)
-                .filter(|key| {
-                    (1..=255).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic())
-                })
+                .filter(|key| is_idempotency_key(key))
                 .map(|key| IdempotencyKey(Some(key.to_owned())))
                 .ok_or_else(|| {
                     Error::bad_request(
@@ -351,6 +357,37 @@ mod tests {
         assert_eq!(field, "name");
         let (field, _) = first_field(parse_json(b"{not json"));
         assert_eq!(field, "body");
+    }
+
+    #[test]
+    fn idempotency_key_check_is_the_published_pattern() {
+        let pattern = regex::Regex::new(IDEMPOTENCY_KEY_PATTERN).expect("pattern");
+        let long = "k".repeat(255);
+        let too_long = "k".repeat(256);
+        for key in [
+            "7d0f3c1e-2b9a-4c55-9e1d-0a1b2c3d4e5f",
+            "!",
+            "~",
+            long.as_str(),
+            "",
+            " ",
+            "a b",
+            " a",
+            "a\t",
+            "ก",
+            "\u{7f}",
+            too_long.as_str(),
+        ] {
+            assert_eq!(is_idempotency_key(key), pattern.is_match(key), "{key:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn idempotency_keys_match_the_pattern_exactly(key in "\\PC{0,3}[ -~]{0,258}\\PC{0,2}") {
+            let pattern = regex::Regex::new(IDEMPOTENCY_KEY_PATTERN).expect("pattern");
+            proptest::prop_assert_eq!(is_idempotency_key(&key), pattern.is_match(&key));
+        }
     }
 
     #[test]

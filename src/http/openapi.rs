@@ -1,12 +1,19 @@
 //! The OpenAPI document: collected from the handlers' annotations by utoipa-actix-web, then
 //! completed here with the security scheme and the problem responses every operation shares.
 
+use std::collections::BTreeSet;
+
+use utoipa::openapi::example::Example;
+use utoipa::openapi::path::Parameter;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi, PathItem, Ref, RefOr, Response};
+use utoipa::openapi::{OpenApi, PathItem, Ref, RefOr, Response, Schema};
 use utoipa::{Modify, ToResponse};
 
-use super::problem::problem_response;
+use super::extract::IDEMPOTENCY_KEY_PATTERN;
+use super::problem::{problem_response, PROBLEM_JSON};
+use super::routes::CURSOR_PATTERN;
 use crate::error::FieldError;
+use crate::storage::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -19,8 +26,12 @@ monthly reports, round summaries.\n\nAuthenticate with `POST /api/v1/auth/token`
 a stable `type`. Lists take `limit` (1–500, default 50) and an opaque `cursor`. `PATCH` is a JSON \
 Merge Patch and needs `If-Match` with the resource's `ETag`. Creating `POST`s accept an \
 `Idempotency-Key` header.",
-        license(name = "MIT")
+        license(name = "MIT"),
+        contact(name = "provincial-kpi maintainers")
     ),
+    // Relative: the document describes the server that serves it (Swagger UI, generated
+    // clients and schemathesis all resolve it against where they read the document).
+    servers((url = "/", description = "The server this document is served from")),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Tokens and the caller's identity"),
@@ -107,10 +118,260 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut utoipa::openapi:
     .flatten()
 }
 
+/// The parameters many operations share, defined once (`#/components/parameters/NAME`) with
+/// the exact constraints the service checks. `finish` replaces every parameter of that name and
+/// location, whatever a handler wrote, by a reference to the shared one: a handler needs only
+/// `("Idempotency-Key" = Option<String>, Header)` or a `limit`/`cursor` field in its query.
+fn shared_parameters() -> Vec<(&'static str, Parameter)> {
+    let parameter = |value: serde_json::Value| -> Parameter {
+        serde_json::from_value(value).unwrap_or_else(|error| {
+            // A typo here is caught by the contract tests on the first run.
+            tracing::error!(%error, "a shared parameter does not deserialize");
+            Parameter::new("invalid")
+        })
+    };
+    vec![
+        (
+            "IdempotencyKey",
+            parameter(serde_json::json!({
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "Makes a retry safe: the same key and body from the same caller on \
+            the same path return the first response (status and body) for 24 hours; the same key with another \
+            body is a 422 (`idempotency-key-reused`); a repeat while the first is still running is a 409 \
+            (`idempotency-in-progress`). 1–255 visible ASCII characters, e.g. a UUID.",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": IDEMPOTENCY_KEY_PATTERN,
+                    "example": "7d0f3c1e-2b9a-4c55-9e1d-0a1b2c3d4e5f"
+                }
+            })),
+        ),
+        (
+            "Limit",
+            parameter(serde_json::json!({
+                "name": "limit",
+                "in": "query",
+                "required": false,
+                "description": format!("Page size, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT})."),
+                "schema": {
+                    "type": "integer",
+                    "format": "int64",
+                    "minimum": 1,
+                    "maximum": MAX_LIMIT,
+                    "default": DEFAULT_LIMIT
+                }
+            })),
+        ),
+        (
+            "Cursor",
+            parameter(serde_json::json!({
+                "name": "cursor",
+                "in": "query",
+                "required": false,
+                "description": "The `next_cursor` of the previous page, as given (opaque: do not \
+            build one). Absent for the first page.",
+                "schema": {
+                    "type": "string",
+                    "pattern": CURSOR_PATTERN,
+                    "example": crate::storage::pagination::encode_cursor(50)
+                }
+            })),
+        ),
+    ]
+}
+
+fn parameter_key(parameter: &Parameter) -> (String, serde_json::Value) {
+    (
+        parameter.name.to_ascii_lowercase(),
+        serde_json::to_value(&parameter.parameter_in).unwrap_or_default(),
+    )
+}
+
+/// Swaps each parameter that has a shared definition for a reference to it.
+fn use_shared_parameters(api: &mut OpenApi) {
+    let shared = shared_parameters();
+    for item in api.paths.paths.values_mut() {
+        for operation in operations(item) {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(inline) = parameter else {
+                    continue;
+                };
+                let key = parameter_key(inline);
+                if let Some((name, _)) = shared.iter().find(|(_, p)| parameter_key(p) == key) {
+                    *parameter = RefOr::Ref(Ref::new(format!("#/components/parameters/{name}")));
+                }
+            }
+        }
+    }
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, parameter) in shared {
+        components
+            .parameters
+            .insert(name.to_owned(), RefOr::T(parameter));
+    }
+}
+
+fn has_idempotency_key(operation: &utoipa::openapi::path::Operation) -> bool {
+    operation.parameters.iter().flatten().any(|parameter| {
+        matches!(parameter, RefOr::Ref(r) if r.ref_location == "#/components/parameters/IdempotencyKey")
+    })
+}
+
+/// The problem+json examples of a reusable response, by problem kind.
+fn problem_examples(response: &Response) -> Vec<(String, serde_json::Value)> {
+    let Some(RefOr::T(content)) = response.content.get(PROBLEM_JSON) else {
+        return Vec::new();
+    };
+    let mut examples: Vec<(String, serde_json::Value)> = content
+        .examples
+        .iter()
+        .filter_map(|(name, example)| match example {
+            RefOr::T(example) => example.value.clone().map(|value| (name.clone(), value)),
+            RefOr::Ref(_) => None,
+        })
+        .collect();
+    if let Some(value) = &content.example {
+        let kind = value["type"]
+            .as_str()
+            .and_then(|t| t.rsplit(':').next())
+            .unwrap_or("problem")
+            .to_owned();
+        examples.push((kind, value.clone()));
+    }
+    examples
+}
+
+/// Makes `status` of an operation also document the problem response `extra`: a plain
+/// reference when the operation declares nothing there, else a response that names both
+/// (`#/components/responses/{First}Or{Extra}`, one example per kind).
+fn also_answers(
+    components: &mut utoipa::openapi::Components,
+    responses: &mut std::collections::BTreeMap<String, RefOr<Response>>,
+    status: &str,
+    extra: &str,
+) {
+    let current = match responses.get(status) {
+        None => {
+            responses.insert(status.to_owned(), reference(extra));
+            return;
+        }
+        Some(RefOr::Ref(r)) => r.ref_location.clone(),
+        // An inline response is the handler's own wording: leave it.
+        Some(RefOr::T(_)) => return,
+    };
+    let Some(first) = current.strip_prefix("#/components/responses/") else {
+        return;
+    };
+    if first == extra || first.ends_with(&format!("Or{extra}")) {
+        return;
+    }
+    let combined = format!("{first}Or{extra}");
+    if !components.responses.contains_key(&combined) {
+        let (Some(RefOr::T(a)), Some(RefOr::T(b))) = (
+            components.responses.get(first).cloned(),
+            components.responses.get(extra).cloned(),
+        ) else {
+            return;
+        };
+        let mut content = utoipa::openapi::ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        for (kind, value) in problem_examples(&a).into_iter().chain(problem_examples(&b)) {
+            let mut example = Example::new();
+            example.value = Some(value);
+            content.examples.insert(kind, RefOr::T(example));
+        }
+        let description = format!(
+            "{}; or: {}",
+            a.description.trim_end_matches('.'),
+            b.description.trim_end_matches('.').to_lowercase_first()
+        );
+        let response = utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content(PROBLEM_JSON, content)
+            .build();
+        components
+            .responses
+            .insert(combined.clone(), RefOr::T(response));
+    }
+    responses.insert(status.to_owned(), reference(&combined));
+}
+
+trait LowercaseFirst {
+    fn to_lowercase_first(&self) -> String;
+}
+
+impl LowercaseFirst for str {
+    fn to_lowercase_first(&self) -> String {
+        let mut chars = self.chars();
+        match chars.next() {
+            Some(first) => first.to_lowercase().chain(chars).collect(),
+            None => String::new(),
+        }
+    }
+}
+
+/// utoipa inlines a generic argument: `Page<Organization>` repeats `Organization` inside
+/// `Page_Organization`. Where the inlined copy is exactly a named schema, refer to it instead,
+/// so a generated client has one `Organization` type.
+fn refer_to_page_items(api: &mut OpenApi) {
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    let named: Vec<(String, serde_json::Value)> = components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| Some((name.clone(), serde_json::to_value(schema).ok()?)))
+        .collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        let Some((_, item_schema)) = named.iter().find(|(n, _)| n == item) else {
+            continue;
+        };
+        let RefOr::T(Schema::Object(page)) = schema else {
+            continue;
+        };
+        let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") else {
+            continue;
+        };
+        let utoipa::openapi::schema::ArrayItems::RefOrSchema(inner) = &mut items.items else {
+            continue;
+        };
+        if serde_json::to_value(&**inner).ok().as_ref() == Some(item_schema) {
+            **inner = RefOr::Ref(Ref::from_schema_name(item));
+        }
+    }
+}
+
+/// Drops reusable problem responses that no operation refers to (the catalogue above is
+/// larger than what the routes answer).
+fn drop_unused_responses(api: &mut OpenApi) {
+    let paths = serde_json::to_string(&api.paths).unwrap_or_default();
+    let used: BTreeSet<String> = api
+        .components
+        .iter()
+        .flat_map(|c| c.responses.keys())
+        .filter(|name| paths.contains(&format!("\"#/components/responses/{name}\"")))
+        .cloned()
+        .collect();
+    if let Some(components) = api.components.as_mut() {
+        components.responses.retain(|name, _| used.contains(name));
+    }
+}
+
 /// Adds what every operation of `/api/v1` can answer, so no one repeats it by hand: 401/403
 /// where a token is required, 400 where there is input, 413/415 where there is a body, 503
-/// when the database is unreachable.
+/// when the database is unreachable, 409/422 where an `Idempotency-Key` is taken. Shared
+/// parameters (`Idempotency-Key`, `limit`, `cursor`) become references to one definition.
 pub fn finish(mut api: OpenApi) -> OpenApi {
+    use_shared_parameters(&mut api);
+    refer_to_page_items(&mut api);
     let components = api.components.get_or_insert_with(Default::default);
     let mut schemas = vec![(
         "Problem".to_owned(),
@@ -149,7 +410,13 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                 add("403", "Forbidden");
             }
             add("503", "Unavailable");
+            if has_idempotency_key(operation) {
+                let responses = &mut operation.responses.responses;
+                also_answers(components, responses, "409", "IdempotencyInProgress");
+                also_answers(components, responses, "422", "IdempotencyKeyReused");
+            }
         }
     }
+    drop_unused_responses(&mut api);
     api
 }

@@ -82,6 +82,62 @@ fn path_parameters_match_the_path_template() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// `Idempotency-Key`, `limit` and `cursor` have one definition each, with the constraints the
+/// service checks; every creating `POST` takes the key and documents what a reused key answers.
+#[test]
+fn shared_parameters_have_one_definition() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let shared = &spec["components"]["parameters"];
+    assert_eq!(shared["IdempotencyKey"]["in"], "header");
+    assert_eq!(
+        shared["IdempotencyKey"]["schema"]["pattern"],
+        provincial_kpi::http::extract::IDEMPOTENCY_KEY_PATTERN
+    );
+    assert_eq!(
+        shared["Cursor"]["schema"]["pattern"],
+        provincial_kpi::http::routes::CURSOR_PATTERN
+    );
+    assert_eq!(shared["Limit"]["schema"]["maximum"], 500);
+    let mut creates = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for parameter in &parameters {
+                let name = parameter["name"].as_str().unwrap_or_default();
+                assert!(
+                    !["idempotency-key", "limit", "cursor"]
+                        .contains(&name.to_ascii_lowercase().as_str()),
+                    "{method} {path} declares {name} inline instead of referring to the shared one"
+                );
+            }
+            if operation["responses"].get("201").is_some() {
+                creates += 1;
+                assert!(
+                    parameters.contains(&json!({"$ref": "#/components/parameters/IdempotencyKey"})),
+                    "{method} {path} creates without Idempotency-Key"
+                );
+                for (status, kind) in [
+                    ("409", "IdempotencyInProgress"),
+                    ("422", "IdempotencyKeyReused"),
+                ] {
+                    let reference = operation["responses"][status]["$ref"]
+                        .as_str()
+                        .unwrap_or_default();
+                    assert!(
+                        reference.ends_with(kind),
+                        "{method} {path} {status}: {reference}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(creates >= 6, "{creates} creating operations");
+}
+
 #[test]
 fn every_secured_operation_declares_its_problems() {
     let spec: serde_json::Value =

@@ -15,6 +15,7 @@ both_engines!(
     wrong_query_type_is_400,
     unknown_path_is_404_and_wrong_method_405,
     rejected_requests_store_nothing,
+    cursors_and_idempotency_keys_are_what_the_contract_says,
 );
 
 async fn organizations_snapshot(app: &TestApp) -> serde_json::Value {
@@ -177,4 +178,59 @@ async fn rejected_requests_store_nothing(app: TestApp) {
         assert!(response.status.is_client_error(), "{:?}", response.status);
     }
     assert_eq!(organizations_snapshot(&app).await, before);
+}
+
+/// The service takes exactly the cursors and `Idempotency-Key`s the contract's patterns allow.
+async fn cursors_and_idempotency_keys_are_what_the_contract_says(app: TestApp) {
+    let first = app
+        .get("/api/v1/organizations?limit=2")
+        .bearer(&app.admin())
+        .send()
+        .await;
+    first.assert_status(200);
+    let cursor = first.json()["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let pattern = regex::Regex::new(provincial_kpi::http::routes::CURSOR_PATTERN).expect("regex");
+    assert!(pattern.is_match(&cursor), "{cursor}");
+    app.get(&format!("/api/v1/organizations?limit=2&cursor={cursor}"))
+        .bearer(&app.admin())
+        .send()
+        .await
+        .assert_status(200);
+    // `id:+5`, `id:-0` and `id:` with 19 digits decoded before; the contract never allowed them.
+    for refused in ["aWQ6KzU", "aWQ6LTA", "aWQ6MTExMTExMTExMTExMTExMTExMQ", ""] {
+        let response = app
+            .get(&format!("/api/v1/users?cursor={refused}"))
+            .bearer(&app.admin())
+            .send()
+            .await;
+        response.assert_problem(400, "bad-request");
+        assert_eq!(response.error_fields(), vec!["cursor"], "{refused}");
+        assert!(!pattern.is_match(refused));
+    }
+    let key =
+        regex::Regex::new(provincial_kpi::http::extract::IDEMPOTENCY_KEY_PATTERN).expect("regex");
+    for (value, accepted) in [
+        ("a", true),
+        ("~!{}", true),
+        ("two words", false),
+        ("คีย์", false),
+    ] {
+        assert_eq!(key.is_match(value), accepted, "{value}");
+        let response = app
+            .post("/api/v1/organizations")
+            .bearer(&app.admin())
+            .header("Idempotency-Key", value)
+            .json(&json!({"code": format!("IK-{}", value.len()), "name_th": "ทดสอบ", "kind": "agency"}))
+            .send()
+            .await;
+        if accepted {
+            response.assert_status(201);
+        } else {
+            response.assert_problem(400, "bad-request");
+            assert_eq!(response.error_fields(), vec!["Idempotency-Key"]);
+        }
+    }
 }
