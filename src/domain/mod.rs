@@ -30,6 +30,7 @@ pub mod framework;
 pub mod organization;
 pub mod period;
 pub mod scoring;
+pub mod text;
 
 pub use criteria::{Breakpoint, Criteria, Direction};
 pub use framework::{AssignmentRole, EvaluationStatus};

@@ -84,7 +84,7 @@ macro_rules! problem_responses {
 }
 
 problem_responses! {
-    BadRequest => ("bad-request", "Malformed request: unparsable JSON, a wrong type, an unknown field or a bad parameter", "the request body is not valid for this operation", "name_th": "invalid type: integer `5`, expected a string at line 1 column 14"),
+    BadRequest => ("bad-request", "Malformed request: unparsable JSON, a wrong type, an unknown field or a bad parameter", "the request body is not valid for this operation", "name_th": "invalid type: integer `5`, expected a string"),
     Unauthorized => ("unauthorized", "Missing, expired or invalid bearer token", "the token has expired"),
     Forbidden => ("forbidden", "The caller's role or scope does not allow this", "a province administrator manages only the organizations under its own province"),
     NotFound => ("not-found", "No such resource, or not visible to the caller", "organization 9999 does not exist or is not visible to you"),

@@ -16,6 +16,10 @@ both_engines!(
     unknown_path_is_404_and_wrong_method_405,
     rejected_requests_store_nothing,
     cursors_and_idempotency_keys_are_what_the_contract_says,
+    trailing_bytes_after_the_body_are_refused,
+    control_characters_in_text_are_refused,
+    control_characters_in_query_values_are_refused,
+    integral_fractions_are_integers,
 );
 
 async fn organizations_snapshot(app: &TestApp) -> serde_json::Value {
@@ -233,4 +237,180 @@ async fn cursors_and_idempotency_keys_are_what_the_contract_says(app: TestApp) {
             assert_eq!(response.error_fields(), vec!["Idempotency-Key"]);
         }
     }
+}
+
+/// E: a body is one JSON value and nothing after it but whitespace.
+async fn trailing_bytes_after_the_body_are_refused(app: TestApp) {
+    let before = organizations_snapshot(&app).await;
+    for body in [
+        r#"{"code":"TRAIL-1","name_th":"ทดสอบ","kind":"agency"} this is not JSON {{{"#,
+        r#"{"code":"TRAIL-2","name_th":"ทดสอบ","kind":"agency"}{"code":"TRAIL-3"}"#,
+        "{\"code\":\"TRAIL-4\",\"name_th\":\"ทดสอบ\",\"kind\":\"agency\"}\u{0}",
+    ] {
+        let response = app
+            .post("/api/v1/organizations")
+            .bearer(&app.admin())
+            .raw("application/json", body.to_owned())
+            .send()
+            .await;
+        let problem = response.assert_problem(400, "bad-request");
+        assert_eq!(response.error_fields(), vec!["body"], "{problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("trailing characters"),
+            "{problem}"
+        );
+    }
+    // Whitespace after the value is fine.
+    app.post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .raw(
+            "application/json",
+            "{\"code\":\"TRAIL-OK\",\"name_th\":\"ทดสอบ\",\"kind\":\"agency\"}\r\n\t ",
+        )
+        .send()
+        .await
+        .assert_status(201);
+    let after = organizations_snapshot(&app).await;
+    let created = after[0]["items"].as_array().map(|items| {
+        items
+            .iter()
+            .filter(|o| o["code"].as_str().is_some_and(|c| c.starts_with("TRAIL")))
+            .count()
+    });
+    assert_eq!(created, Some(1));
+    assert_ne!(before, after);
+}
+
+/// F: control characters other than tab and line feed are refused in every text field, with
+/// the field named, the same on both engines, and nothing is stored.
+async fn control_characters_in_text_are_refused(app: TestApp) {
+    let before = organizations_snapshot(&app).await;
+    let id = app.org_id("YST-PEO").await;
+    for (character, field) in [
+        ('\0', "name_th"),
+        ('\u{1b}', "name_th"),
+        ('\r', "name_en"),
+        ('\u{85}', "name_en"),
+    ] {
+        let mut body =
+            json!({"code": "CTRL-1", "name_th": "สำนักงาน", "name_en": "Office", "kind": "agency"});
+        body[field] = json!(format!("สำนักงาน{character}ทดสอบ"));
+        let response = app
+            .post("/api/v1/organizations")
+            .bearer(&app.admin())
+            .json(&body)
+            .send()
+            .await;
+        let problem = response.assert_problem(422, "validation");
+        assert_eq!(response.error_fields(), vec![field], "{problem}");
+        let patched = app
+            .patch(&format!("/api/v1/organizations/{id}"))
+            .bearer(&app.admin())
+            .header("If-Match", "*")
+            .raw(
+                "application/merge-patch+json",
+                json!({field: format!("x{character}")}).to_string(),
+            )
+            .send()
+            .await;
+        patched.assert_problem(422, "validation");
+        assert_eq!(patched.error_fields(), vec![field]);
+    }
+    assert_eq!(organizations_snapshot(&app).await, before, "nothing stored");
+
+    // Tab and line feed are text; the same on both engines.
+    let fine = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .json(&json!({"code": "CTRL-OK", "name_th": "สำนักงาน\tพลังงาน\nจังหวัด", "kind": "agency"}))
+        .send()
+        .await;
+    fine.assert_status(201);
+    assert_eq!(fine.json()["name_th"], "สำนักงาน\tพลังงาน\nจังหวัด");
+
+    // Nested fields are named by their path.
+    let token = app.yasothon_admin();
+    let evaluation = crate::frameworks::create_evaluation(&app, &token, 2565, None).await;
+    let mut document: serde_json::Value =
+        serde_json::to_value(provincial_kpi::demo::framework_document()).expect("json");
+    document["components"][0]["indicators"][1]["name"] = json!("ไฟฟ้า\u{0}");
+    document["components"][1]["name"] = json!("\u{7f}");
+    let response = app
+        .request(
+            actix_web::http::Method::PUT,
+            &format!("/api/v1/evaluations/{evaluation}/framework"),
+        )
+        .bearer(&token)
+        .json(&document)
+        .send()
+        .await;
+    response.assert_problem(422, "validation");
+    assert_eq!(
+        response.error_fields(),
+        vec!["components[0].indicators[1].name", "components[1].name"]
+    );
+    let framework = app
+        .get(&format!("/api/v1/evaluations/{evaluation}/framework"))
+        .bearer(&token)
+        .send()
+        .await;
+    framework.assert_status(200);
+    assert_eq!(framework.json()["components"], json!([]), "nothing stored");
+}
+
+/// F, in query strings: `q` never reaches the database with a control character.
+async fn control_characters_in_query_values_are_refused(app: TestApp) {
+    for (query, field) in [
+        ("q=%00", "q"),
+        ("q=%E0%B8%81%0D", "q"),
+        ("kind=agency&q=a%C2%85", "q"),
+    ] {
+        let response = app
+            .get(&format!("/api/v1/organizations?{query}"))
+            .bearer(&app.admin())
+            .send()
+            .await;
+        response.assert_problem(400, "bad-request");
+        assert_eq!(response.error_fields(), vec![field], "{query}");
+    }
+    let found = app
+        .get(&format!(
+            "/api/v1/organizations?q={}",
+            crate::support::encode("พลังงาน")
+        ))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    found.assert_status(200);
+    assert!(!found.json()["items"].as_array().expect("items").is_empty());
+}
+
+/// JSON Schema's `integer` includes `14.0`: the service takes what the contract allows.
+async fn integral_fractions_are_integers(app: TestApp) {
+    let province = app.org_id("TH-35").await;
+    let response = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .raw(
+            "application/json",
+            format!(r#"{{"code":"FRAC-1","name_th":"ทดสอบ","kind":"district","parent_id":{province}.0}}"#),
+        )
+        .send()
+        .await;
+    response.assert_status(201);
+    assert_eq!(response.json()["parent_id"], province);
+    let fraction = app
+        .post("/api/v1/organizations")
+        .bearer(&app.admin())
+        .raw(
+            "application/json",
+            format!(r#"{{"code":"FRAC-2","name_th":"ทดสอบ","kind":"district","parent_id":{province}.5}}"#),
+        )
+        .send()
+        .await;
+    fraction.assert_problem(400, "bad-request");
+    assert_eq!(fraction.error_fields(), vec!["parent_id"]);
 }
