@@ -12,6 +12,7 @@ use utoipa::{Modify, ToResponse};
 use super::extract::IDEMPOTENCY_KEY_PATTERN;
 use super::problem::{problem_response, PROBLEM_JSON};
 use super::routes::CURSOR_PATTERN;
+use crate::domain::text::TEXT_PATTERN;
 use crate::error::FieldError;
 use crate::storage::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 
@@ -349,6 +350,102 @@ fn refer_to_page_items(api: &mut OpenApi) {
     }
 }
 
+/// Text the service accepts (`domain::text`): every free-text string a client sends carries
+/// [`TEXT_PATTERN`], so a generated client never sends a control character the service
+/// refuses. Strings with a `pattern`, `format` or `enum` of their own are left as they are.
+fn state_the_text_rule(api: &mut OpenApi) {
+    let mut names = BTreeSet::new();
+    for item in api.paths.paths.values_mut() {
+        for operation in operations(item) {
+            // Query values (header values cannot carry controls; paths take ids).
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter {
+                    if parameter.parameter_in == utoipa::openapi::path::ParameterIn::Query {
+                        if let Some(schema) = parameter.schema.as_mut() {
+                            add_text_pattern(schema, &mut names);
+                        }
+                    }
+                }
+            }
+            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content {
+                        if let Some(schema) = content.schema.as_mut() {
+                            add_text_pattern(schema, &mut names);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    let mut done = BTreeSet::new();
+    while let Some(name) = names.iter().find(|n| !done.contains(*n)).cloned() {
+        done.insert(name.clone());
+        if let Some(schema) = components.schemas.get_mut(&name) {
+            add_text_pattern(schema, &mut names);
+        }
+    }
+}
+
+/// Adds [`TEXT_PATTERN`] to the free-text strings of `schema`; collects the names it refers to.
+fn add_text_pattern(schema: &mut RefOr<Schema>, refs: &mut BTreeSet<String>) {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, SchemaType, Type};
+    let schema = match schema {
+        RefOr::Ref(reference) => {
+            if let Some(name) = reference.ref_location.strip_prefix("#/components/schemas/") {
+                refs.insert(name.to_owned());
+            }
+            return;
+        }
+        RefOr::T(schema) => schema,
+    };
+    match schema {
+        Schema::Object(object) => {
+            let is_string = match &object.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if is_string
+                && object.pattern.is_none()
+                && object.format.is_none()
+                && object.enum_values.is_none()
+            {
+                object.pattern = Some(TEXT_PATTERN.to_owned());
+            }
+            for property in object.properties.values_mut() {
+                add_text_pattern(property, refs);
+            }
+            if let Some(AdditionalProperties::RefOr(inner)) =
+                object.additional_properties.as_deref_mut()
+            {
+                add_text_pattern(inner, refs);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                add_text_pattern(items, refs);
+            }
+        }
+        Schema::OneOf(one_of) => one_of
+            .items
+            .iter_mut()
+            .for_each(|item| add_text_pattern(item, refs)),
+        Schema::AllOf(all_of) => all_of
+            .items
+            .iter_mut()
+            .for_each(|item| add_text_pattern(item, refs)),
+        Schema::AnyOf(any_of) => any_of
+            .items
+            .iter_mut()
+            .for_each(|item| add_text_pattern(item, refs)),
+        _ => {}
+    }
+}
+
 /// Drops reusable problem responses that no operation refers to (the catalogue above is
 /// larger than what the routes answer).
 fn drop_unused_responses(api: &mut OpenApi) {
@@ -372,6 +469,7 @@ fn drop_unused_responses(api: &mut OpenApi) {
 pub fn finish(mut api: OpenApi) -> OpenApi {
     use_shared_parameters(&mut api);
     refer_to_page_items(&mut api);
+    state_the_text_rule(&mut api);
     let components = api.components.get_or_insert_with(Default::default);
     let mut schemas = vec![(
         "Problem".to_owned(),

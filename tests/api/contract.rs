@@ -138,6 +138,36 @@ fn shared_parameters_have_one_definition() {
     assert!(creates >= 6, "{creates} creating operations");
 }
 
+/// Free text a client sends carries the service's text rule (no control characters but tab
+/// and line feed) as a `pattern`, so generated clients and fuzzers know it.
+#[test]
+fn request_text_states_the_text_rule() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let rule = provincial_kpi::domain::text::TEXT_PATTERN;
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("NewOrganization", "name_th"),
+        ("OrganizationPatch", "name_en"),
+        ("IndicatorDocument", "description"),
+        ("NewAssignment", "contact_name"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["pattern"], rule, "{schema}.{field}: {property}");
+    }
+    let q = spec["paths"]["/api/v1/organizations"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "q"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(q["schema"]["pattern"], rule, "{q}");
+    // Codes keep their own, narrower pattern.
+    assert_ne!(
+        schemas["NewOrganization"]["properties"]["code"]["pattern"],
+        rule
+    );
+}
+
 #[test]
 fn every_secured_operation_declares_its_problems() {
     let spec: serde_json::Value =
