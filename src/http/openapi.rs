@@ -409,10 +409,11 @@ fn add_text_pattern(schema: &mut RefOr<Schema>, refs: &mut BTreeSet<String>) {
                 SchemaType::Array(types) => types.contains(&Type::String),
                 SchemaType::AnyValue => false,
             };
-            if is_string
-                && object.pattern.is_none()
-                && object.format.is_none()
-                && object.enum_values.is_none()
+            // A password is text too (`format: password` only tells a UI to hide it).
+            let free_format = object.format.as_ref().is_none_or(|format| {
+                serde_json::to_value(format).ok() == Some(serde_json::json!("password"))
+            });
+            if is_string && object.pattern.is_none() && free_format && object.enum_values.is_none()
             {
                 object.pattern = Some(TEXT_PATTERN.to_owned());
             }
@@ -463,7 +464,7 @@ fn drop_unused_responses(api: &mut OpenApi) {
 }
 
 /// Adds what every operation of `/api/v1` can answer, so no one repeats it by hand: 401/403
-/// where a token is required, 400 where there is input, 413/415 where there is a body, 503
+/// where a token is required, 400 where there is input, 413/415/422 where there is a body, 503
 /// when the database is unreachable, 409/422 where an `Idempotency-Key` is taken. Shared
 /// parameters (`Idempotency-Key`, `limit`, `cursor`) become references to one definition.
 pub fn finish(mut api: OpenApi) -> OpenApi {
@@ -502,6 +503,8 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             if operation.request_body.is_some() {
                 add("413", "PayloadTooLarge");
                 add("415", "UnsupportedMediaType");
+                // Every body is checked for control characters (`extract::parse_json_value`).
+                add("422", "Unprocessable");
             }
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                 add("401", "Unauthorized");

@@ -168,6 +168,43 @@ fn request_text_states_the_text_rule() {
     );
 }
 
+/// The published `Period` pattern is exactly what the service parses.
+#[test]
+fn period_pattern_is_what_the_parser_takes() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let pattern = spec["components"]["schemas"]["Period"]["pattern"]
+        .as_str()
+        .expect("a pattern");
+    let pattern = regex::Regex::new(pattern).expect("regex");
+    let mut samples: Vec<String> = Vec::new();
+    for year in (1800..3100).step_by(7).chain([1899, 1900, 2999, 3000]) {
+        for month in 0..=13 {
+            samples.push(format!("{year:04}-{month:02}"));
+        }
+    }
+    samples.extend(
+        [
+            "2022-1",
+            "2022-001",
+            "+022-01",
+            "๒๕๖๕-01",
+            "2022-01\n",
+            " 2022-01",
+            "2022/01",
+            "",
+        ]
+        .map(str::to_owned),
+    );
+    for sample in samples {
+        assert_eq!(
+            pattern.is_match(&sample),
+            sample.parse::<provincial_kpi::domain::Period>().is_ok(),
+            "{sample:?}"
+        );
+    }
+}
+
 #[test]
 fn every_secured_operation_declares_its_problems() {
     let spec: serde_json::Value =
