@@ -20,6 +20,8 @@ both_engines!(
     control_characters_in_text_are_refused,
     control_characters_in_query_values_are_refused,
     integral_fractions_are_integers,
+    a_trailing_slash_is_ignored,
+    head_is_answered_like_get_without_a_body,
 );
 
 async fn organizations_snapshot(app: &TestApp) -> serde_json::Value {
@@ -151,7 +153,7 @@ async fn unknown_path_is_404_and_wrong_method_405(app: TestApp) {
     response.assert_problem(405, "method-not-allowed");
     assert_eq!(
         response.header("allow").as_deref(),
-        Some("GET, PATCH, DELETE")
+        Some("GET, HEAD, PATCH, DELETE")
     );
 }
 
@@ -413,4 +415,115 @@ async fn integral_fractions_are_integers(app: TestApp) {
         .await;
     fraction.assert_problem(400, "bad-request");
     assert_eq!(fraction.error_fields(), vec!["parent_id"]);
+}
+
+/// H: a trailing slash is the same resource (it used to be a 405 with `Allow: GET, POST`).
+async fn a_trailing_slash_is_ignored(app: TestApp) {
+    let plain = app
+        .get("/api/v1/organizations?limit=3")
+        .bearer(&app.admin())
+        .send()
+        .await;
+    plain.assert_status(200);
+    let slashed = app
+        .get("/api/v1/organizations/?limit=3")
+        .bearer(&app.admin())
+        .send()
+        .await;
+    slashed.assert_status(200);
+    assert_eq!(slashed.json(), plain.json());
+    let created = app
+        .post("/api/v1/organizations/")
+        .bearer(&app.admin())
+        .json(&json!({"code": "SLASH-1", "name_th": "ทดสอบ", "kind": "agency"}))
+        .send()
+        .await;
+    created.assert_status(201);
+    let id = created.json()["id"].as_i64().expect("id");
+    let one = app
+        .get(&format!("/api/v1/organizations/{id}/"))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    one.assert_status(200);
+    assert_eq!(one.json()["code"], "SLASH-1");
+    app.get("/healthz/").send().await.assert_status(200);
+    let wrong = app
+        .request(
+            actix_web::http::Method::PUT,
+            &format!("/api/v1/organizations/{id}/"),
+        )
+        .bearer(&app.admin())
+        .send()
+        .await;
+    wrong.assert_problem(405, "method-not-allowed");
+    assert_eq!(
+        wrong.header("allow").as_deref(),
+        Some("GET, HEAD, PATCH, DELETE")
+    );
+    app.get("/api/v1/nothing-here/")
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    // Swagger UI keeps its slash.
+    app.get("/swagger-ui/").send().await.assert_status(200);
+    let redirect = app.get("/swagger-ui").send().await;
+    redirect.assert_status(302);
+    assert_eq!(redirect.header("location").as_deref(), Some("/swagger-ui/"));
+}
+
+/// H: HEAD on every GET route answers like GET, with no body (load balancers probe /healthz).
+async fn head_is_answered_like_get_without_a_body(app: TestApp) {
+    let head = |path: &str| app.request(actix_web::http::Method::HEAD, path);
+    let health = head("/healthz").send().await;
+    health.assert_status(200);
+    assert!(health.body.is_empty(), "{:?}", health.body);
+    assert_eq!(
+        health.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    head("/readyz").send().await.assert_status(200);
+    let id = app.org_id("YST-PEO").await;
+    let get = app
+        .get(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    let one = head(&format!("/api/v1/organizations/{id}/"))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    one.assert_status(200);
+    assert!(one.body.is_empty());
+    assert_eq!(one.header("etag"), get.header("etag"));
+    // The same checks as GET: a token is needed, scope applies.
+    head("/api/v1/organizations")
+        .send()
+        .await
+        .assert_status(401);
+    let other_province = app.org_id("SPK-PO").await;
+    let hidden = head(&format!("/api/v1/organizations/{other_province}"))
+        .bearer(&app.yasothon_admin())
+        .send()
+        .await;
+    assert_eq!(
+        hidden.status.as_u16(),
+        app.get(&format!("/api/v1/organizations/{other_province}"))
+            .bearer(&app.yasothon_admin())
+            .send()
+            .await
+            .status
+            .as_u16()
+    );
+    // No GET, no HEAD.
+    let token = head("/api/v1/auth/token").send().await;
+    assert_eq!(token.status.as_u16(), 405);
+    assert_eq!(token.header("allow").as_deref(), Some("POST"));
+    assert!(token.body.is_empty());
+    assert_eq!(head("/nope").send().await.status.as_u16(), 404);
+    head("/swagger-ui/").send().await.assert_status(200);
+    head("/api-docs/openapi.json")
+        .send()
+        .await
+        .assert_status(200);
 }
