@@ -35,8 +35,11 @@ pub struct TokenResponse {
 }
 
 /// Exchange a local account's username and password for a short-lived bearer token.
+///
 /// Five wrong passwords within 15 minutes lock the username for 15 minutes (counted in the
-/// database, so the limit holds across instances).
+/// database, so the limit holds across instances); then 429 with `Retry-After`. A disabled
+/// account gets no token. Send the `access_token` as `Authorization: Bearer <token>`; it expires
+/// after `expires_in` seconds. No token is needed to call this operation.
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -158,6 +161,10 @@ pub struct Me {
 }
 
 /// The caller's identity, role and organization.
+///
+/// Resolved from the bearer token and the database: the subject and name, the role, the
+/// caller's organization and the province it belongs to (absent for national accounts). A
+/// front-end reads it once after login to decide what to show.
 #[utoipa::path(
     tag = "auth",
     responses((status = 200, description = "The caller", body = Me)),

@@ -145,6 +145,10 @@ pub struct EvaluationListQuery {
 }
 
 /// List the evaluations in the caller's scope, by id.
+///
+/// National callers see every province's evaluations; everyone else sees their own
+/// province's. Filter by `province_id`, `fiscal_year` (Buddhist Era) or `status`; page with
+/// `limit` and `cursor`.
 #[utoipa::path(
     tag = "evaluations",
     params(EvaluationListQuery),
@@ -178,6 +182,11 @@ pub async fn list_evaluations(
 }
 
 /// Create a draft evaluation for a province and fiscal year.
+///
+/// The reporting span defaults to the fiscal year (October to September) and may reach up to
+/// 3 months before and after it; `deadline_day` (1–28, default 3) is the day of the following
+/// month by which a month's result is due. Components, indicators and assignments are added
+/// while it is a draft; activate it with `PATCH` (`status: active`). Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "evaluations",
     request_body = NewEvaluation,
@@ -235,6 +244,9 @@ pub async fn create_evaluation(
 }
 
 /// Read one evaluation.
+///
+/// Its `ETag` is the version to send in `If-Match` with a later `PATCH`. An evaluation
+/// outside the caller's scope is a 404.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id")),
@@ -262,8 +274,10 @@ pub async fn get_evaluation(
     Ok(with_etag(&Evaluation::from(row), version))
 }
 
-/// Change an evaluation (JSON Merge Patch, `If-Match`). Once active, the span and the deadline
-/// are frozen (409); a closed evaluation is read-only (409). Activation lists every problem (422).
+/// Change an evaluation (JSON Merge Patch, `If-Match`).
+///
+/// Once active, the span and the deadline are frozen (409); a closed evaluation is read-only
+/// (409). Activation lists every problem (422).
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
@@ -314,8 +328,10 @@ pub async fn patch_evaluation(
     Ok(with_etag(&Evaluation::from(row), version))
 }
 
-/// Export the whole framework (components, indicators, assignments by organization code) as
-/// one document — for copying a framework into another evaluation or year with `PUT`.
+/// Export the whole framework as one document.
+///
+/// Components, indicators and assignments, with organizations named by code, so the document
+/// can be copied into another evaluation or year with `PUT`.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id")),
@@ -343,8 +359,10 @@ pub async fn get_framework(
     Ok(HttpResponse::Ok().json(document))
 }
 
-/// Replace a draft evaluation's framework with a document, in one transaction: all of it or,
-/// with every problem listed, none of it.
+/// Replace a draft evaluation's framework with a document, in one transaction.
+///
+/// All of it or, with every problem listed by path (e.g. `components[0].indicators[1].weight`),
+/// none of it: the old framework is kept when anything is refused.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id")),
@@ -453,6 +471,9 @@ pub struct ComponentPatch {
 }
 
 /// List an evaluation's components, by id.
+///
+/// A component groups indicators and carries a weight in percent of the overall score. The
+/// evaluation must be visible to the caller (404 otherwise); page with `limit` and `cursor`.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id"), PageParams),
@@ -480,6 +501,10 @@ pub async fn list_components(
 }
 
 /// Add a component to a draft evaluation.
+///
+/// Its `code` is unique within the evaluation (409) and its `weight` is a percent of the
+/// overall score; the components must sum to 100 before the evaluation can be activated.
+/// Only while the evaluation is a draft (409 otherwise). Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Evaluation id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -531,6 +556,9 @@ pub async fn create_component(
 }
 
 /// Read one component.
+///
+/// Its `ETag` is the version to send in `If-Match` with a later `PATCH`. A component of an
+/// evaluation outside the caller's scope is a 404.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Component id")),
@@ -555,8 +583,10 @@ pub async fn get_component(
     Ok(with_etag(&Component::from(row), version))
 }
 
-/// Change a component (JSON Merge Patch, `If-Match`). Weights may be renegotiated while the
-/// evaluation is active, as long as they still sum to 100.
+/// Change a component (JSON Merge Patch, `If-Match`).
+///
+/// Weights may be renegotiated while the evaluation is active, as long as they still sum to
+/// 100; the change is audited.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Component id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
@@ -606,6 +636,9 @@ pub async fn patch_component(
 }
 
 /// Delete a component of a draft evaluation that has no indicators.
+///
+/// A component that still has indicators, or belongs to an evaluation that is no longer a
+/// draft, is a 409. `If-Match` is checked when given.
 #[utoipa::path(
     tag = "evaluations",
     params(("id" = i64, Path, description = "Component id"), ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged")),

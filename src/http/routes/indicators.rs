@@ -252,6 +252,9 @@ pub struct IndicatorListQuery {
 }
 
 /// List indicators in the caller's scope, by id.
+///
+/// Filter by `evaluation_id`, `component_id`, `category` or `q` (a substring of the code or
+/// name, case-insensitive for Latin letters); page with `limit` and `cursor`.
 #[utoipa::path(
     tag = "indicators",
     params(IndicatorListQuery),
@@ -286,6 +289,11 @@ pub async fn list_indicators(
 }
 
 /// Add an indicator to a draft evaluation.
+///
+/// Settings left out take their defaults (monthly, latest, average, value, weight 1). The
+/// criteria are 2–10 breakpoints, values strictly monotonic and scores strictly increasing;
+/// every problem is listed at once (422). Only while the evaluation is a draft (409
+/// otherwise). Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "indicators",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -341,6 +349,9 @@ pub async fn create_indicator(
 }
 
 /// Read one indicator.
+///
+/// Its `ETag` is the version to send in `If-Match` with a later `PATCH`. An indicator of an
+/// evaluation outside the caller's scope is a 404.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id")),
@@ -365,8 +376,10 @@ pub async fn get_indicator(
     Ok(with_etag(&Indicator::from(row), version))
 }
 
-/// Change an indicator (JSON Merge Patch, `If-Match`). While the evaluation is active its
-/// frequency, score basis, aggregation and component are frozen (409).
+/// Change an indicator (JSON Merge Patch, `If-Match`).
+///
+/// While the evaluation is active its frequency, score basis, aggregation and component are
+/// frozen (409); targets, criteria and weights may still change, each change audited.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
@@ -411,6 +424,8 @@ pub async fn patch_indicator(
 }
 
 /// Delete an indicator (and its assignments) from a draft evaluation.
+///
+/// Only while the evaluation is a draft (409 otherwise). `If-Match` is checked when given.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id"), ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged")),
@@ -560,6 +575,10 @@ pub struct AssignmentPatch {
 }
 
 /// List an indicator's assignments.
+///
+/// The host, co-host and supervisor organizations of the indicator, with their contacts,
+/// baselines and targets, by id. The indicator must be visible to the caller (404
+/// otherwise); page with `limit` and `cursor`.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id"), PageParams),
@@ -594,6 +613,10 @@ pub async fn list_indicator_assignments(
 }
 
 /// Assign an organization to an indicator (host, co-host or supervisor).
+///
+/// The organization is under the evaluation's province or a national or regional unit with
+/// no province above it (422 otherwise), and has at most one assignment per indicator (409).
+/// Hosts and co-hosts report; a supervisor reviews. Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -646,6 +669,9 @@ pub async fn create_assignment(
 }
 
 /// Read one assignment.
+///
+/// Its `ETag` is the version to send in `If-Match` with a later `PATCH`. An assignment of an
+/// evaluation outside the caller's scope is a 404.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Assignment id")),
@@ -671,6 +697,9 @@ pub async fn get_assignment(
 }
 
 /// Change an assignment (JSON Merge Patch, `If-Match`); allowed while the evaluation is open.
+///
+/// Contacts, the organization's own baseline and target may change; the organization and role
+/// follow the same rules as when assigning.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Assignment id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
@@ -714,6 +743,8 @@ pub async fn patch_assignment(
 }
 
 /// Remove an assignment while the evaluation is open.
+///
+/// A closed evaluation is read-only (409). `If-Match` is checked when given.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Assignment id"), ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged")),
@@ -762,8 +793,11 @@ pub struct OrganizationAssignmentsQuery {
     pub cursor: Option<String>,
 }
 
-/// What an organization must report (host, co-host) and what it supervises. An agency officer
-/// reads only its own organization's.
+/// What an organization must report (host, co-host) and what it supervises.
+///
+/// An agency officer reads only its own organization's (403 otherwise). Only assignments of
+/// evaluations the caller may see are listed; filter by `evaluation_id` or `role`; page with
+/// `limit` and `cursor`.
 #[utoipa::path(
     tag = "organizations",
     params(("id" = i64, Path, description = "Organization id"), OrganizationAssignmentsQuery),

@@ -193,6 +193,9 @@ async fn hash_outside_transaction(password: Option<&str>) -> Result<Option<Strin
 }
 
 /// List the accounts the caller manages.
+///
+/// Admins see every account, province admins the accounts of their province; other roles get
+/// 403. Password hashes are never shown; page with `limit` and `cursor`.
 #[utoipa::path(
     tag = "users",
     params(PageParams),
@@ -216,7 +219,11 @@ pub async fn list_users(
     Ok(HttpResponse::Ok().json(Page::from_storage(rows, User::from)))
 }
 
-/// Create an account. Nobody gives a role above their own; a province admin only in its province.
+/// Create an account.
+///
+/// Nobody gives a role above their own; a province admin only in its province. The username
+/// is unique (409) and cannot be changed later; the password has at least 12 characters.
+/// Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "users",
     request_body = NewUser,
@@ -282,6 +289,9 @@ pub async fn create_user(
 }
 
 /// Read one account.
+///
+/// Its `ETag` is the version to send in `If-Match` with a later `PATCH`. An account the
+/// caller does not manage is a 404 or 403.
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
@@ -309,8 +319,10 @@ pub async fn get_user(
     Ok(with_etag(&User::from(view), version))
 }
 
-/// Change an account (JSON Merge Patch with `If-Match`): rename, change role or organization,
-/// disable or enable, reset the password.
+/// Change an account (JSON Merge Patch with `If-Match`).
+///
+/// Rename, change role or organization, disable or enable, reset the password. A disabled
+/// account gets no new tokens; tokens already issued expire within their lifetime.
 #[utoipa::path(
     tag = "users",
     params(
