@@ -127,6 +127,10 @@ pub struct OrganizationListQuery {
 }
 
 /// List organizations in the caller's scope (its province and the national units), by id.
+///
+/// Filter by `kind`, `parent_id` (direct units only) or `q` (a substring of the code, Thai
+/// name or English name, case-insensitive for Latin letters); page with `limit` and
+/// `cursor`.
 #[utoipa::path(
     tag = "organizations",
     params(OrganizationListQuery),
@@ -157,7 +161,10 @@ pub async fn list_organizations(
     Ok(HttpResponse::Ok().json(Page::try_from_storage(rows, Organization::try_from)?))
 }
 
-/// Create an organization. Admins create anything; a province admin creates units under its province.
+/// Create an organization.
+///
+/// Admins create anything; a province admin creates units under its province. Provinces use
+/// ISO 3166-2:TH codes (`TH-35`); a code is unique (409). Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "organizations",
     request_body = NewOrganization,
@@ -198,7 +205,10 @@ pub async fn create_organization(
     .await
 }
 
-/// Read one organization. The `ETag` header carries its version for a later `PATCH`.
+/// Read one organization.
+///
+/// The `ETag` header carries its version for a later `PATCH`. An organization outside the
+/// caller's scope is a 404.
 #[utoipa::path(
     tag = "organizations",
     params(("id" = i64, Path, description = "Organization id")),
@@ -224,7 +234,10 @@ pub async fn get_organization(
     Ok(with_etag(&organization, organization.version))
 }
 
-/// Change an organization with a JSON Merge Patch; `If-Match` must carry its current `ETag`.
+/// Change an organization with a JSON Merge Patch.
+///
+/// `If-Match` must carry its current `ETag` (428 without it, 412 when stale). The merged
+/// organization is validated like a new one; `null` clears an optional field.
 #[utoipa::path(
     tag = "organizations",
     params(
@@ -268,7 +281,10 @@ pub async fn patch_organization(
     Ok(with_etag(&organization, organization.version))
 }
 
-/// Delete an organization nothing refers to any more (409 otherwise). `If-Match` is checked when given.
+/// Delete an organization nothing refers to any more.
+///
+/// Units under it, accounts or assignments that still refer to it make it a 409 naming what
+/// to move or delete first. `If-Match` is checked when given.
 #[utoipa::path(
     tag = "organizations",
     params(
