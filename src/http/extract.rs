@@ -222,6 +222,15 @@ impl<T: DeserializeOwned> JsonBody<T> {
     pub fn bytes(&self) -> &Bytes {
         &self.bytes
     }
+
+    /// A JSON Merge Patch body checked against the operation's patch type `T` (unknown and
+    /// read-only members, types, and `null` for a member that cannot be cleared are refused,
+    /// as the contract states), returned as the document to merge.
+    pub fn merge_patch(&self) -> Result<serde_json::Value> {
+        let document = parse_json_value(&self.bytes)?;
+        let _checked: T = from_json_value(document.clone())?;
+        Ok(document)
+    }
 }
 
 impl<T: 'static> FromRequest for JsonBody<T> {

@@ -3,7 +3,6 @@
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
@@ -105,9 +104,15 @@ const COMPUTED: &[&str] = &["id", "province_id", "version", "created_at", "updat
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name_en": "Yasothon Provincial Energy Office"}))]
 pub struct OrganizationPatch {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub code: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub name_th: Option<String>,
     pub name_en: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub kind: Option<OrganizationKind>,
     pub parent_id: Option<i64>,
 }
@@ -262,7 +267,7 @@ pub async fn patch_organization(
     auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
-    patch: JsonBody<Value>,
+    patch: JsonBody<OrganizationPatch>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let organization = state
@@ -273,7 +278,7 @@ pub async fn patch_organization(
             if_match.require(current.version)?;
             let resource = Organization::try_from(current.clone())?;
             let merged: NewOrganization =
-                merge_patch::apply_to(&resource, COMPUTED, &[], &patch.parse()?)?;
+                merge_patch::apply_to(&resource, COMPUTED, &[], &patch.merge_patch()?)?;
             let row = organizations::update(conn, caller, actor, &current, merged.into())?;
             Organization::try_from(row)
         })

@@ -95,10 +95,15 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"disabled": true}))]
 pub struct UserPatch {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub display_name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub role: Option<Role>,
     pub organization_id: Option<i64>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub disabled: Option<bool>,
     #[schema(format = Password, min_length = 12, max_length = 256)]
     pub password: Option<String>,
@@ -382,14 +387,14 @@ pub async fn patch_user(
     auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
-    body: JsonBody<Value>,
+    body: JsonBody<UserPatch>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let precondition = if_match.clone();
     let (patch, new_password) = state
         .read(auth.clone(), move |conn, caller| {
             let current = changeable(conn, caller, id, &precondition)?;
-            let patch = body.parse()?;
+            let patch = body.merge_patch()?;
             let (merged, _) = plan_change(conn, caller, &current, &patch)?;
             Ok((patch, merged.password))
         })
