@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::passwords;
 use crate::config::Config;
-use crate::policy::Role;
+use crate::domain::account::{self, AccountSpec, Role};
+use crate::error::{Error, FieldError};
 use crate::storage::audit::Actor;
 use crate::storage::users::{self, UserFields};
 use crate::storage::{self, organizations, write_transaction, Database};
@@ -140,6 +141,31 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// The option of `user create` that gives each field the account rules name.
+fn option_of(field: &str) -> &str {
+    match field {
+        "username" => "--username",
+        "display_name" => "--name",
+        "password" => "the password (KPI_PASSWORD or standard input)",
+        "organization_id" => "--org",
+        other => other,
+    }
+}
+
+/// A refused account as one line naming the options to fix.
+fn refusal(problems: &[FieldError]) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}",
+        problems
+            .iter()
+            .map(|problem| format!("{}: {}", option_of(&problem.field), problem.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
+/// `user create`: the account rules of the API (domain::account), then one hash, then one
+/// write transaction.
 fn create_user(
     config: &Config,
     username: &str,
@@ -151,9 +177,19 @@ fn create_user(
         format!("--role: `{role}` is not one of admin, province_admin, supervisor, agency_officer, viewer, integration")
     })?;
     let password = read_password()?;
-    if let Some(problem) = passwords::check_strength("password", &password) {
-        anyhow::bail!("the password {}", problem.message);
+    let display_name = name.unwrap_or(username);
+    let problems = AccountSpec {
+        username: Some(username),
+        display_name,
+        password: Some(&password),
+        role,
+        has_organization: org.is_some(),
     }
+    .problems();
+    if !problems.is_empty() {
+        return Err(refusal(&problems));
+    }
+    let password_hash = passwords::hash_now(&password)?;
     storage::run_migrations(&config.database_url)?;
     let mut conn = storage::ConnectionManager::new(config.database_url.clone())
         .establish()
@@ -161,23 +197,17 @@ fn create_user(
     let created = write_transaction(&mut conn, |conn| {
         let organization = match org {
             Some(code) => Some(organizations::find_by_code(conn, code)?.ok_or_else(|| {
-                crate::error::Error::invalid_field(
-                    "org",
+                Error::invalid_field(
+                    "organization_id",
                     format!("no organization has the code {code}"),
                 )
             })?),
             None => None,
         };
-        if role.needs_organization() && organization.is_none() {
-            return Err(crate::error::Error::invalid_field(
-                "org",
-                format!("the role {} needs --org CODE", role.as_str()),
-            ));
-        }
         let fields = UserFields {
             username: username.to_owned(),
-            display_name: name.unwrap_or(username).to_owned(),
-            password_hash: passwords::hash(&password)?,
+            display_name: account::display_name(display_name),
+            password_hash,
             role,
             organization_id: organization.as_ref().map(|o| o.id),
             disabled: false,
@@ -190,14 +220,8 @@ fn create_user(
         )
     })
     .map_err(|e| match e {
-        crate::error::Error::Validation { errors } => anyhow::anyhow!(
-            "{}",
-            errors
-                .iter()
-                .map(|e| format!("--{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
+        Error::Validation { errors } => refusal(&errors),
+        Error::Conflict { errors, .. } if !errors.is_empty() => refusal(&errors),
         other => anyhow::anyhow!("{other}"),
     })?;
     println!(
@@ -209,20 +233,24 @@ fn create_user(
     Ok(())
 }
 
-/// `serve --demo`: fills an empty database, leaves a filled one alone and says so.
-pub async fn seed_demo(db: &Database) -> anyhow::Result<()> {
+/// `serve --demo`: fills an empty database, leaves a filled one alone and says so. `address`
+/// is where the server listens (after binding, so port 0 shows the port it got).
+pub async fn seed_demo(db: &Database, address: std::net::SocketAddr) -> anyhow::Result<()> {
     let report = db
         .write(crate::demo::seed_if_empty)
         .await
         .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
     match report {
         None => {
-            tracing::warn!("the database already has data: starting without reseeding the demo")
+            tracing::warn!("the database already has data: starting without reseeding the demo");
+            eprintln!(
+                "Listening on http://{address}/ (Swagger UI at http://{address}/swagger-ui/)"
+            );
         }
         Some(accounts) => {
             eprintln!("\nDemo data loaded (Yasothon, FY 2565). Log in with POST /api/v1/auth/token, e.g.:");
             eprintln!(
-                "  curl -s -X POST http://HOST/api/v1/auth/token -H 'Content-Type: application/json' -d '{{\"username\":\"{}\",\"password\":\"{}\"}}'",
+                "  curl -s -X POST http://{address}/api/v1/auth/token -H 'Content-Type: application/json' -d '{{\"username\":\"{}\",\"password\":\"{}\"}}'",
                 accounts[0].0,
                 crate::demo::DEMO_PASSWORD
             );
@@ -236,6 +264,7 @@ pub async fn seed_demo(db: &Database) -> anyhow::Result<()> {
                     org.as_deref().unwrap_or("(national)")
                 );
             }
+            eprintln!("Swagger UI: http://{address}/swagger-ui/");
             eprintln!();
         }
     }

@@ -3,6 +3,7 @@
 //! research centre in Roi Et), a neighbouring province to show scopes, and one account per role.
 
 use crate::auth::passwords;
+use crate::domain::account::{self, AccountSpec};
 use crate::domain::criteria::Breakpoint;
 use crate::domain::framework::{
     AssignmentDocument, AssignmentRole, ComponentDocument, EvaluationStatus, FrameworkDocument,
@@ -12,7 +13,7 @@ use crate::domain::organization::OrganizationKind;
 use crate::domain::organization::OrganizationSpec;
 use crate::domain::period::{FiscalYear, Frequency, Period};
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::policy::{Caller, Role};
 use crate::storage::audit::Actor;
 use crate::storage::evaluations::{self, EvaluationFields};
@@ -275,19 +276,30 @@ pub fn seed_organizations_and_accounts(conn: &mut DbConnection) -> Result<Vec<De
         )?;
     }
     // One hash for all: argon2 is deliberately slow.
-    let password_hash = passwords::hash(DEMO_PASSWORD)?;
+    let password_hash = passwords::hash_now(DEMO_PASSWORD)?;
     let mut made = Vec::new();
     for (username, display_name, role, org) in ACCOUNTS {
         let organization = match org {
             Some(code) => organizations::find_by_code(conn, code)?,
             None => None,
         };
+        // The demo's accounts obey the account rules like any other.
+        Error::check(
+            AccountSpec {
+                username: Some(username),
+                display_name,
+                password: Some(DEMO_PASSWORD),
+                role: *role,
+                has_organization: organization.is_some(),
+            }
+            .problems(),
+        )?;
         users::create(
             conn,
             &actor,
             &UserFields {
                 username: (*username).into(),
-                display_name: (*display_name).into(),
+                display_name: account::display_name(display_name),
                 password_hash: password_hash.clone(),
                 role: *role,
                 organization_id: organization.as_ref().map(|o| o.id),

@@ -4,68 +4,15 @@
 //! `Visibility` (what a list or a read may return) or for a yes/no on a write. Out of scope is
 //! a 404 when the caller cannot see the thing exists and a 403 when it can.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
+pub use crate::domain::account::Role;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// ก.พ.ร. / national administrator: everything.
-    Admin,
-    /// กลุ่มงานยุทธศาสตร์ฯ สำนักงานจังหวัด: its province.
-    ProvinceAdmin,
-    /// ผู้กำกับดูแลตัวชี้วัด: reads its province, reviews what it supervises.
-    Supervisor,
-    /// เจ้าหน้าที่ผู้บันทึกข้อมูล: its own organization's reports.
-    AgencyOfficer,
-    /// ผู้บริหาร: reads its province, or everything without an organization.
-    Viewer,
-    /// e-report and scripts: batch import and read.
-    Integration,
-}
-
-impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::ProvinceAdmin,
-        Role::Supervisor,
-        Role::AgencyOfficer,
-        Role::Viewer,
-        Role::Integration,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::ProvinceAdmin => "province_admin",
-            Role::Supervisor => "supervisor",
-            Role::AgencyOfficer => "agency_officer",
-            Role::Viewer => "viewer",
-            Role::Integration => "integration",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == raw)
-    }
-
-    /// Roles that only make sense inside an organization (the `org` claim is required).
-    pub fn needs_organization(self) -> bool {
-        matches!(
-            self,
-            Role::ProvinceAdmin | Role::Supervisor | Role::AgencyOfficer
-        )
-    }
-
-    /// For "nobody can give a role above their own".
-    fn rank(self) -> u8 {
-        match self {
-            Role::Admin => 3,
-            Role::ProvinceAdmin => 2,
-            _ => 1,
-        }
+/// "Nobody gives a role above their own": admins above province admins above the rest.
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Admin => 3,
+        Role::ProvinceAdmin => 2,
+        _ => 1,
     }
 }
 
@@ -175,14 +122,22 @@ impl Caller {
         }
     }
 
-    /// Creating or changing an account with `role` in an organization of `province_id`.
+    /// Creating or changing an account with `role` in an organization of `province_id` (for a
+    /// change: both as it is and as it will be). Nobody gives a role above their own; only an
+    /// admin creates, grants or manages `integration` (it may backfill `submitted_at`); a
+    /// province admin manages the accounts of organizations under its province.
     pub fn may_manage_account(&self, province_id: Option<i64>, role: Role) -> Result<()> {
-        if role.rank() > self.role.rank() {
+        if rank(role) > rank(self.role) {
             return Err(Error::Forbidden(format!(
                 "the role {} may not give the role {}",
                 self.role.as_str(),
                 role.as_str()
             )));
+        }
+        if role == Role::Integration && self.role != Role::Admin {
+            return Err(Error::Forbidden(
+                "only an admin creates, grants or manages integration accounts".into(),
+            ));
         }
         match self.role {
             Role::Admin => Ok(()),
@@ -274,6 +229,19 @@ mod tests {
         assert!(caller(Role::Viewer, Some(7))
             .may_manage_account(Some(7), Role::Viewer)
             .is_err());
+    }
+
+    #[test]
+    fn only_an_admin_gives_integration() {
+        assert!(caller(Role::ProvinceAdmin, Some(7))
+            .may_manage_account(Some(7), Role::Integration)
+            .is_err());
+        assert!(caller(Role::Admin, None)
+            .may_manage_account(Some(7), Role::Integration)
+            .is_ok());
+        assert!(caller(Role::Admin, None)
+            .may_manage_account(None, Role::Integration)
+            .is_ok());
     }
 
     #[test]

@@ -10,9 +10,10 @@ use rand::RngCore;
 
 use crate::auth::TokenService;
 use crate::config::{Config, JwtKeys};
+use crate::domain::account::LoginThrottle;
 use crate::http::observe::Metrics;
 use crate::http::{app, AppState};
-use crate::storage::{self, idempotency, Database};
+use crate::storage::{self, idempotency, login_throttle, Database};
 
 /// The shared state for a configuration whose signing keys are settled.
 pub fn build_state(config: &Config) -> anyhow::Result<Data<AppState>> {
@@ -43,11 +44,17 @@ pub fn settle_keys(config: &mut Config, demo: bool) -> anyhow::Result<()> {
 
 pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     settle_keys(&mut config, demo)?;
+    // Bound first, so what is printed is the address really listened on (port 0 included).
+    let listener = std::net::TcpListener::bind(config.bind_addr)
+        .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+    let address = listener
+        .local_addr()
+        .context("reading the address listened on")?;
     let applied = storage::run_migrations(&config.database_url)?;
     tracing::info!(database = %config.database_url.redacted(), applied, "migrations applied");
     let state = build_state(&config)?;
     if demo {
-        crate::cli::seed_demo(&state.db).await?;
+        crate::cli::seed_demo(&state.db, address).await?;
     }
     spawn_housekeeping(state.clone());
 
@@ -56,17 +63,18 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let server = HttpServer::new(move || app(server_state.clone(), &origins))
         .workers(config.workers)
         // Each worker queues for the pool on at most as many blocking threads as there are
-        // connections: a bound we chose, not a thread pile-up.
+        // connections: a bound we chose, not a thread pile-up. (Password hashes run on their
+        // own threads: auth::passwords.)
         .worker_max_blocking_threads(config.db_pool_size as usize)
         // SIGTERM: stop accepting, let in-flight requests finish (up to 30 s).
         .shutdown_timeout(30)
-        .bind(config.bind_addr)
-        .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
-    tracing::info!(address = %config.bind_addr, engine = state.db.engine(), "listening; Swagger UI at /swagger-ui/");
+        .listen(listener)
+        .with_context(|| format!("BIND_ADDR: cannot listen on {address}"))?;
+    tracing::info!(address = %format!("http://{address}/"), engine = state.db.engine(), "listening; Swagger UI at /swagger-ui/");
     server.run().await.context("running the server")
 }
 
-/// Deletes expired idempotency keys every hour.
+/// Every hour: deletes expired idempotency keys and login counts that have ended.
 fn spawn_housekeeping(state: Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(Duration::from_secs(3600));
@@ -75,6 +83,14 @@ fn spawn_housekeeping(state: Data<AppState>) {
             match state.db.write(idempotency::purge_expired).await {
                 Ok(purged) => tracing::debug!(purged, "expired idempotency keys deleted"),
                 Err(error) => tracing::warn!(%error, "purging idempotency keys failed"),
+            }
+            let purged = state
+                .db
+                .write(|conn| login_throttle::purge_ended(conn, &LoginThrottle::STANDARD))
+                .await;
+            match purged {
+                Ok(purged) => tracing::debug!(purged, "ended login counts deleted"),
+                Err(error) => tracing::warn!(%error, "purging login counts failed"),
             }
         }
     });

@@ -25,6 +25,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod account;
 pub mod activation;
 pub mod assignment;
 pub mod component;
@@ -35,6 +36,7 @@ pub mod indicator;
 pub mod organization;
 pub mod period;
 pub mod scoring;
+pub mod text;
 
 pub use criteria::{Breakpoint, Criteria, Direction};
 pub use evaluation::EvaluationStatus;

@@ -174,8 +174,9 @@ impl PartialSchema for Period {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
-            .pattern(Some(r"^\d{4}-(0[1-9]|1[0-2])$"))
-            .description(Some("A calendar month, YYYY-MM (Common Era)"))
+            // ASCII digits (`\d` is any Unicode digit in some regex engines), years 1900–2999.
+            .pattern(Some(r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"))
+            .description(Some("A calendar month, YYYY-MM (Common Era, 1900–2999)"))
             .examples([serde_json::json!("2022-01")])
             .into()
     }
@@ -465,7 +466,7 @@ mod tests {
         );
         let schema = serde_json::to_value(Period::schema()).expect("schema");
         assert_eq!(schema["type"], "string");
-        assert_eq!(schema["pattern"], r"^\d{4}-(0[1-9]|1[0-2])$");
+        assert_eq!(schema["pattern"], r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$");
         assert_eq!(schema["examples"], serde_json::json!(["2022-01"]));
     }
 

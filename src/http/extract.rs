@@ -47,17 +47,119 @@ fn field_error(path: &serde_path_to_error::Path, message: String, root: &str) ->
     FieldError::new(field, message)
 }
 
-/// Parses JSON into `T`, naming the field that is wrong.
+/// Parses JSON into `T`, naming the field that is wrong: [`parse_json_value`], then
+/// [`from_json_value`].
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    from_json_value(parse_json_value(bytes)?)
+}
+
+/// Most problems listed for one body (a body of a million NULs is refused in one line).
+const MAX_TEXT_ERRORS: usize = 50;
+
+/// Parses a whole JSON document, the one gate of every JSON body:
+/// - one value and nothing after it but whitespace (else 400 naming `body`);
+/// - no control character other than tab and line feed in any string or key
+///   (`domain::text`; else 422 naming each field, e.g. `items[0].narrative`);
+/// - a number with an integral value written as a fraction (`14.0`) is that integer, as
+///   JSON Schema's `integer` says; its value is unchanged for number fields.
+pub fn parse_json_value(bytes: &[u8]) -> Result<serde_json::Value> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().clone();
-        let message = error.into_inner().to_string();
+    let mut value: serde_json::Value = serde_path_to_error::deserialize(&mut *deserializer)
+        .map_err(|error| {
+            let path = error.path().clone();
+            let message = error.into_inner().to_string();
+            Error::bad_request(
+                "the request body is not valid for this operation",
+                vec![field_error(&path, message, "body")],
+            )
+        })?;
+    deserializer.end().map_err(|error| {
         Error::bad_request(
             "the request body is not valid for this operation",
-            vec![field_error(&path, message, "body")],
+            vec![FieldError::new(
+                "body",
+                format!("{error}: send one JSON value and nothing after it"),
+            )],
         )
-    })
+    })?;
+    let mut errors = Vec::new();
+    check_text(&value, &mut String::new(), &mut errors);
+    Error::check(errors)?;
+    integral_numbers_as_integers(&mut value);
+    Ok(value)
+}
+
+/// Collects a field error for every string or key under `value` with a forbidden character;
+/// `path` is named like serde_path_to_error does (`items[0].narrative`).
+fn check_text(value: &serde_json::Value, path: &mut String, errors: &mut Vec<FieldError>) {
+    use crate::domain::text::forbidden_character_message;
+    use serde_json::Value;
+    if errors.len() >= MAX_TEXT_ERRORS {
+        return;
+    }
+    match value {
+        Value::String(text) => {
+            if let Some(message) = forbidden_character_message(text) {
+                let field = if path.is_empty() {
+                    "body"
+                } else {
+                    path.as_str()
+                };
+                errors.push(FieldError::new(field, message));
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let length = path.len();
+                path.push_str(&format!("[{index}]"));
+                check_text(item, path, errors);
+                path.truncate(length);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let length = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                match forbidden_character_message(key) {
+                    Some(message) => {
+                        // Name the key readably: its controls escaped.
+                        path.push_str(&key.escape_debug().to_string());
+                        errors.push(FieldError::new(
+                            path.clone(),
+                            format!("this field name {message}"),
+                        ));
+                    }
+                    None => {
+                        path.push_str(key);
+                        check_text(item, path, errors);
+                    }
+                }
+                path.truncate(length);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// `14.0` becomes `14`: serde refuses a fraction for an integer field, JSON Schema does not.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                // i64's range is [-2^63, 2^63): inside it `as` converts an integral value exactly.
+                const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+                if float.fract() == 0.0 && (-TWO_TO_63..TWO_TO_63).contains(&float) {
+                    *number = (float as i64).into();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
 }
 
 /// Deserializes an already-parsed JSON value into `T` (merge patches), naming the field.
@@ -120,6 +222,15 @@ impl<T: DeserializeOwned> JsonBody<T> {
     pub fn bytes(&self) -> &Bytes {
         &self.bytes
     }
+
+    /// A JSON Merge Patch body checked against the operation's patch type `T` (unknown and
+    /// read-only members, types, and `null` for a member that cannot be cleared are refused,
+    /// as the contract states), returned as the document to merge.
+    pub fn merge_patch(&self) -> Result<serde_json::Value> {
+        let document = parse_json_value(&self.bytes)?;
+        let _checked: T = from_json_value(document.clone())?;
+        Ok(document)
+    }
 }
 
 impl<T: 'static> FromRequest for JsonBody<T> {
@@ -155,6 +266,21 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     type Future = std::future::Ready<Result<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // The text rule of bodies holds for query values too (`q` reaches the database).
+        let refused: Vec<FieldError> = form_urlencoded::parse(req.query_string().as_bytes())
+            .filter_map(|(name, value)| {
+                crate::domain::text::forbidden_character_message(&value)
+                    .or_else(|| crate::domain::text::forbidden_character_message(&name))
+                    .map(|message| FieldError::new(name.escape_debug().to_string(), message))
+            })
+            .take(MAX_TEXT_ERRORS)
+            .collect();
+        if !refused.is_empty() {
+            return std::future::ready(Err(Error::bad_request(
+                "a query parameter is not valid",
+                refused,
+            )));
+        }
         let parsed = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
             req.query_string().as_bytes(),
         ));
@@ -300,6 +426,15 @@ impl IdempotencyKey {
     }
 }
 
+/// The keys [`IdempotencyKey`] accepts, as the contract states them
+/// (`#/components/parameters/IdempotencyKey`): 1–255 visible ASCII characters (`!` to `~`).
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+/// Whether `key` matches [`IDEMPOTENCY_KEY_PATTERN`].
+pub fn is_idempotency_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 impl FromRequest for IdempotencyKey {
     type Error = Error;
     type Future = std::future::Ready<Result<Self>>;
@@ -309,10 +444,7 @@ impl FromRequest for IdempotencyKey {
             value
                 .to_str()
                 .ok()
-                .map(str::trim)
-                .filter(|key| {
-                    (1..=255).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic())
-                })
+                .filter(|key| is_idempotency_key(key))
                 .map(str::to_owned)
                 .ok_or(())
         });
@@ -392,6 +524,101 @@ mod tests {
         assert_eq!(field, "name");
         let (field, _) = first_field(parse_json(b"{not json"));
         assert_eq!(field, "body");
+    }
+
+    #[test]
+    fn nothing_but_whitespace_may_follow_the_value() {
+        assert!(parse_json::<Sample>(b"{\"name\":\"a\",\"items\":[]} \n\t\r\n").is_ok());
+        for trailing in [
+            &b"{\"name\":\"a\",\"items\":[]} this is not JSON {{{"[..],
+            b"{\"name\":\"a\",\"items\":[]}{}",
+            b"{\"name\":\"a\",\"items\":[]}\0",
+        ] {
+            let (field, message) = first_field(parse_json(trailing));
+            assert_eq!(field, "body");
+            assert!(message.contains("trailing characters"), "{message}");
+        }
+    }
+
+    fn text_errors(bytes: &[u8]) -> Vec<(String, String)> {
+        match parse_json::<serde_json::Value>(bytes) {
+            Err(Error::Validation { errors }) => {
+                errors.into_iter().map(|e| (e.field, e.message)).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_path() {
+        let errors = text_errors(
+            br#"{"name_th":"a\u0000b","items":[{"narrative":"ok\tfine\n"},{"narrative":"\r"}],"ok":"\u0085"}"#,
+        );
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        // Object keys in sorted order (serde_json's map).
+        assert_eq!(fields, vec!["items[1].narrative", "name_th", "ok"]);
+        assert!(
+            errors[1].1.contains("U+0000 at character 2"),
+            "{}",
+            errors[1].1
+        );
+        let key = text_errors(br#"{"nested":{"bad\u0001key":1}}"#);
+        assert_eq!(key[0].0, "nested.bad\\u{1}key");
+        assert_eq!(text_errors(br#""\u0007""#)[0].0, "body");
+        let many = format!("[{}]", vec!["\"\\u0000\""; 500].join(","));
+        assert_eq!(text_errors(many.as_bytes()).len(), MAX_TEXT_ERRORS);
+        assert!(
+            parse_json::<serde_json::Value>("{\"ชื่อ\":\"สำนักงาน\\tพลังงาน\"}".as_bytes()).is_ok()
+        );
+    }
+
+    #[test]
+    fn integral_fractions_are_integers() {
+        #[derive(Debug, Deserialize)]
+        struct Numbers {
+            day: i64,
+            weight: f64,
+        }
+        let numbers: Numbers = parse_json(br#"{"day": 14.0, "weight": 2.0}"#).expect("accepted");
+        assert_eq!((numbers.day, numbers.weight), (14, 2.0));
+        let (field, _) = match parse_json::<Numbers>(br#"{"day": 14.5, "weight": 1e300}"#) {
+            Err(Error::BadRequest { errors, .. }) => (errors[0].field.clone(), ()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field, "day");
+        let big: Numbers = parse_json(br#"{"day": -3, "weight": 1e300}"#).expect("accepted");
+        assert_eq!(big.weight, 1e300);
+    }
+
+    #[test]
+    fn idempotency_key_check_is_the_published_pattern() {
+        let pattern = regex::Regex::new(IDEMPOTENCY_KEY_PATTERN).expect("pattern");
+        let long = "k".repeat(255);
+        let too_long = "k".repeat(256);
+        for key in [
+            "7d0f3c1e-2b9a-4c55-9e1d-0a1b2c3d4e5f",
+            "!",
+            "~",
+            long.as_str(),
+            "",
+            " ",
+            "a b",
+            " a",
+            "a\t",
+            "ก",
+            "\u{7f}",
+            too_long.as_str(),
+        ] {
+            assert_eq!(is_idempotency_key(key), pattern.is_match(key), "{key:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn idempotency_keys_match_the_pattern_exactly(key in "\\PC{0,3}[ -~]{0,258}\\PC{0,2}") {
+            let pattern = regex::Regex::new(IDEMPOTENCY_KEY_PATTERN).expect("pattern");
+            proptest::prop_assert_eq!(is_idempotency_key(&key), pattern.is_match(&key));
+        }
     }
 
     #[test]

@@ -2,11 +2,27 @@
 //! the result goes through the same parsing and validation as a create.
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::extract::from_json_value;
 use crate::error::{Error, Result};
+
+/// For a patch type's member that cannot be cleared (`#[serde(default, deserialize_with =
+/// "merge_patch::not_null")]` beside `#[schema(nullable = false)]`): absent is "unchanged",
+/// `null` would remove a required member (RFC 7396), so it is refused rather than reset.
+pub fn not_null<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "this member cannot be cleared: leave it out to keep it, or send a value",
+        )),
+    }
+}
 
 /// RFC 7396 section 2: objects merge key by key, `null` removes, anything else replaces.
 pub fn merge(target: &mut Value, patch: &Value) {

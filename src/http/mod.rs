@@ -18,7 +18,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::web::{self, Data};
-use actix_web::{App, HttpRequest, HttpResponse};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse};
 use utoipa::OpenApi as _;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -76,6 +76,54 @@ pub fn app(
         .default_service(web::to(fallback))
         .wrap(Condition::new(!cors_origins.is_empty(), cors(cors_origins)))
         .wrap(from_fn(observe::observe))
+        // Outermost: routing, metrics and logs see the normalized request.
+        .wrap(from_fn(normalize))
+}
+
+/// Marks a request that arrived as `HEAD` and is served as `GET`.
+#[derive(Debug, Clone, Copy)]
+struct HeadRequest;
+
+/// Two things every route gets without registering them:
+/// - a trailing slash is ignored (`/api/v1/organizations/` is `/api/v1/organizations`), except
+///   under `/swagger-ui/`, which needs it;
+/// - `HEAD` is answered on every `GET` route like `GET`, without the body (load balancers
+///   probe `/healthz` with `HEAD`).
+async fn normalize(
+    mut req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let path = req.path();
+    if path.len() > 1 && path.ends_with('/') && !path.starts_with("/swagger-ui/") {
+        let trimmed = match path.trim_end_matches('/') {
+            "" => "/",
+            trimmed => trimmed,
+        };
+        let path_and_query = match req.query_string() {
+            "" => trimmed.to_owned(),
+            query => format!("{trimmed}?{query}"),
+        };
+        let mut parts = req.head().uri.clone().into_parts();
+        if let Ok(path_and_query) = path_and_query.parse() {
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(uri) = actix_web::http::Uri::from_parts(parts) {
+                req.match_info_mut().get_mut().update(&uri);
+                req.head_mut().uri = uri;
+            }
+        }
+    }
+    let head = req.method() == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+        req.extensions_mut().insert(HeadRequest);
+    }
+    let response = next.call(req).await?;
+    if head {
+        // The headers of GET (ETag, Content-Type, …), no body.
+        Ok(response.map_body(|_, _| actix_web::body::BoxBody::new(actix_web::body::None::new())))
+    } else {
+        Ok(response.map_into_boxed_body())
+    }
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -125,6 +173,8 @@ impl RouteTable {
                     .collect();
                 let methods = [
                     (item.get.is_some(), Method::GET),
+                    // `normalize` answers HEAD wherever there is a GET.
+                    (item.get.is_some(), Method::HEAD),
                     (item.post.is_some(), Method::POST),
                     (item.put.is_some(), Method::PUT),
                     (item.patch.is_some(), Method::PATCH),
@@ -166,6 +216,10 @@ async fn to_swagger_ui() -> HttpResponse {
 /// Unknown paths are 404, known paths with another method 405, both as problem+json.
 async fn fallback(req: HttpRequest, routes: Data<RouteTable>) -> HttpResponse {
     use actix_web::ResponseError;
+    let method = match req.extensions().get::<HeadRequest>() {
+        Some(_) => Method::HEAD,
+        None => req.method().clone(),
+    };
     match routes.methods_for(req.path()) {
         Some(methods) => {
             let allow = methods
@@ -174,8 +228,7 @@ async fn fallback(req: HttpRequest, routes: Data<RouteTable>) -> HttpResponse {
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut response = Error::MethodNotAllowed(format!(
-                "{} is not allowed on {}; use {allow}",
-                req.method(),
+                "{method} is not allowed on {}; use {allow}",
                 req.path()
             ))
             .error_response();

@@ -8,7 +8,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::HttpMessage;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+};
 use tracing::Instrument;
 
 use super::extract::RequestId;
@@ -21,6 +23,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pub pool_connections: IntGaugeVec,
+    /// Password hashes and checks run (argon2, ~19 MiB and tens of milliseconds each).
+    pub password_hashes: IntCounter,
 }
 
 impl Metrics {
@@ -47,12 +51,18 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        let password_hashes = IntCounter::new(
+            "kpi_password_hashes_total",
+            "Password hashes and checks run (logins and password changes)",
+        )?;
         registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(password_hashes.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             pool_connections,
+            password_hashes,
         })
     }
 }

@@ -26,6 +26,7 @@ pub mod evaluations;
 pub mod framework;
 pub mod idempotency;
 pub mod indicators;
+pub mod login_throttle;
 pub mod organizations;
 pub mod pagination;
 pub mod schema;
@@ -341,6 +342,14 @@ pub fn ensure_code_free(
              choose another"
         )
     })
+}
+
+/// `$1`, `$2`… as the engine spells bind parameters (SQLite: `?1`, `?2`…).
+pub fn engine_sql(conn: &DbConnection, sql: &'static str) -> std::borrow::Cow<'static, str> {
+    match conn {
+        DbConnection::Postgres(_) => sql.into(),
+        DbConnection::Sqlite(_) => sql.replace('$', "?").into(),
+    }
 }
 
 /// SQL `LIKE` pattern for a case-insensitive substring: the needle lower-cased like

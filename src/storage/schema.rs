@@ -29,13 +29,14 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        credentials_changed_at -> Timestamp,
     }
 }
 
 diesel::table! {
     login_throttle (username) {
         username -> Text,
-        failures -> Integer,
+        checks -> Integer,
         window_started_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
     }

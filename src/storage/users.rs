@@ -1,17 +1,22 @@
-//! Local accounts and the failed-login counter.
+//! Local accounts: facts read and rows written, and the facts a request's caller is resolved
+//! from. The rules they follow live in `domain::account`; who may change them in `policy`.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use serde_json::json;
 
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
-use super::schema::{login_throttle, organizations, users};
-use super::{ensure_unique, expect_one_updated, now, DbConnection};
-use crate::error::Result;
-use crate::policy::{Role, Visibility};
+use super::schema::{organizations, users};
+use super::{engine_sql, ensure_unique, expect_one_updated, now, DbConnection};
+use crate::domain::account::{username_key, Role};
+use crate::error::{Error, Result};
+use crate::policy::Visibility;
 
 pub const ENTITY: &str = "user";
+
+diesel::define_sql_function!(fn lower(text: Text) -> Text);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -26,13 +31,22 @@ pub struct UserRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The last password reset or re-enable: tokens issued before it are refused.
+    pub credentials_changed_at: NaiveDateTime,
 }
 
 impl UserRow {
-    pub fn role(&self) -> Role {
-        // The CHECK constraint admits only known roles; the weakest is the safe fallback.
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
+    /// The stored role; one this version does not know is an internal error, never a guess.
+    pub fn role(&self) -> Result<Role> {
+        parse_role(&self.role, self.id)
     }
+}
+
+fn parse_role(stored: &str, id: i64) -> Result<Role> {
+    Role::parse(stored).ok_or_else(|| {
+        tracing::error!(user_id = id, role = stored, "unreadable stored role");
+        Error::Internal(format!("user {id} has the unknown stored role `{stored}`"))
+    })
 }
 
 /// An account with the organization it belongs to (code and province), as the API shows it.
@@ -43,7 +57,8 @@ pub struct UserView {
     pub province_id: Option<i64>,
 }
 
-/// The stored fields of an account, as created or after a change.
+/// The stored fields of an account, as created or after a change (the insert and the
+/// changeset of the `users` table).
 #[derive(Debug, Clone)]
 pub struct UserFields {
     pub username: String,
@@ -54,50 +69,51 @@ pub struct UserFields {
     pub disabled: bool,
 }
 
-fn with_organization(conn: &mut DbConnection, user: UserRow) -> Result<UserView> {
-    let organization: Option<(String, Option<i64>)> = match user.organization_id {
-        Some(id) => organizations::table
-            .find(id)
-            .select((organizations::code, organizations::province_id))
-            .first(conn)
-            .optional()?,
-        None => None,
-    };
-    let (organization_code, province_id) = match organization {
-        Some((code, province)) => (Some(code), province),
-        None => (None, None),
-    };
-    Ok(UserView {
+/// A change of an account: the new fields, and what the audit trail and the tokens need to
+/// know about it.
+#[derive(Debug, Clone)]
+pub struct UserChange {
+    pub fields: UserFields,
+    pub password_changed: bool,
+    /// Tokens issued before this change are refused (`domain::account::resets_credentials`).
+    pub resets_credentials: bool,
+    /// The province of the account's organization after the change (for the audit trail).
+    pub province_id: Option<i64>,
+}
+
+fn view(
+    (user, organization_code, province_id): (UserRow, Option<String>, Option<i64>),
+) -> UserView {
+    UserView {
         user,
         organization_code,
         province_id,
-    })
+    }
+}
+
+/// Accounts left-joined to their organization (one query for the view).
+macro_rules! views {
+    () => {
+        users::table.left_join(organizations::table).select((
+            UserRow::as_select(),
+            organizations::code.nullable(),
+            organizations::province_id.nullable(),
+        ))
+    };
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<UserView>> {
-    let user = users::table
-        .find(id)
-        .select(UserRow::as_select())
+    let row = views!().filter(users::id.eq(id)).first(conn).optional()?;
+    Ok(row.map(view))
+}
+
+/// The account whose username is `username` ignoring case (usernames are unique so).
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<UserView>> {
+    let row = views!()
+        .filter(lower(users::username).eq(username_key(username)))
         .first(conn)
         .optional()?;
-    user.map(|user| with_organization(conn, user)).transpose()
-}
-
-/// Reads back a row this transaction just wrote (MultiConnection has no typed RETURNING).
-fn reload(conn: &mut DbConnection, id: i64) -> Result<UserRow> {
-    users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
-        .map_err(Into::into)
-}
-
-pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<UserRow>> {
-    Ok(users::table
-        .filter(users::username.eq(username))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(row.map(view))
 }
 
 pub fn list(
@@ -105,14 +121,7 @@ pub fn list(
     visibility: Visibility,
     page: PageRequest,
 ) -> Result<Page<UserView>> {
-    // One query: accounts with their organization's code and province.
-    let mut query = users::table
-        .left_join(organizations::table)
-        .select((
-            UserRow::as_select(),
-            organizations::code.nullable(),
-            organizations::province_id.nullable(),
-        ))
+    let mut query = views!()
         .order(users::id.asc())
         .limit(page.fetch_limit())
         .into_boxed();
@@ -129,14 +138,7 @@ pub fn list(
         }
     }
     let rows: Vec<(UserRow, Option<String>, Option<i64>)> = query.load(conn)?;
-    let views = rows
-        .into_iter()
-        .map(|(user, organization_code, province_id)| UserView {
-            user,
-            organization_code,
-            province_id,
-        })
-        .collect();
+    let views = rows.into_iter().map(view).collect();
     Ok(page.finish(views, |row: &UserView| row.user.id))
 }
 
@@ -151,14 +153,19 @@ fn details(fields: &UserFields) -> serde_json::Value {
     })
 }
 
+fn reload(conn: &mut DbConnection, id: i64) -> Result<UserView> {
+    find(conn, id)?.ok_or_else(|| Error::Internal(format!("user {id} vanished")))
+}
+
+/// Stores a new account; a username taken ignoring case is a 409 naming `username`.
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
     fields: &UserFields,
     province_id: Option<i64>,
 ) -> Result<UserView> {
-    let holder = find_by_username(conn, &fields.username)?.map(|user| user.id);
-    ensure_unique(holder, None, "username", || {
+    let holder = find_by_username(conn, &fields.username)?;
+    ensure_unique(holder.map(|view| view.user.id), None, "username", || {
         format!("the username {} is taken", fields.username)
     })?;
     let timestamp = now();
@@ -172,33 +179,39 @@ pub fn create(
             users::disabled.eq(fields.disabled),
             users::created_at.eq(timestamp),
             users::updated_at.eq(timestamp),
+            users::credentials_changed_at.eq(timestamp),
         ))
         .returning(users::id)
         .get_result(conn)?;
-    let row = reload(conn, id)?;
     audit::record(
         conn,
         actor,
         Change {
             action: "create",
             entity_type: ENTITY,
-            entity_id: row.id,
+            entity_id: id,
             province_id,
             details: details(fields),
         },
     )?;
-    with_organization(conn, row)
+    reload(conn, id)
 }
 
-/// Stores changed fields; `password_changed` is recorded (never the password itself).
+/// Stores a change of `current` (only if it is still the version read); `password_changed` is
+/// recorded, never the password itself.
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
     current: &UserRow,
-    fields: &UserFields,
-    password_changed: bool,
-    province_id: Option<i64>,
+    change: &UserChange,
 ) -> Result<UserView> {
+    let fields = &change.fields;
+    let timestamp = now();
+    let credentials_changed_at = if change.resets_credentials {
+        timestamp
+    } else {
+        current.credentials_changed_at
+    };
     let updated = diesel::update(
         users::table
             .find(current.id)
@@ -211,82 +224,151 @@ pub fn update(
         users::organization_id.eq(fields.organization_id),
         users::disabled.eq(fields.disabled),
         users::version.eq(current.version + 1),
-        users::updated_at.eq(now()),
+        users::updated_at.eq(timestamp),
+        users::credentials_changed_at.eq(credentials_changed_at),
     ))
     .execute(conn)?;
     expect_one_updated(updated, current.version)?;
-    let row = reload(conn, current.id)?;
-    let mut change = details(fields);
-    change["password_changed"] = json!(password_changed);
+    let mut details = details(fields);
+    details["password_changed"] = json!(change.password_changed);
     audit::record(
         conn,
         actor,
         Change {
             action: "update",
             entity_type: ENTITY,
-            entity_id: row.id,
-            province_id,
-            details: change,
+            entity_id: current.id,
+            province_id: change.province_id,
+            details,
         },
     )?;
-    with_organization(conn, row)
+    reload(conn, current.id)
 }
 
-/// Failed logins allowed per username inside one window before the account is locked.
-pub const MAX_FAILURES: i32 = 5;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
-pub const LOCK_MINUTES: i64 = 15;
-
-/// When the username is locked out, the instant the lock ends.
-pub fn locked_until(conn: &mut DbConnection, username: &str) -> Result<Option<NaiveDateTime>> {
-    let lock: Option<Option<NaiveDateTime>> = login_throttle::table
-        .find(username)
-        .select(login_throttle::locked_until)
-        .first(conn)
-        .optional()?;
-    Ok(lock.flatten().filter(|until| *until > now()))
+/// A local account as a token's caller sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountFacts {
+    pub id: i64,
+    pub role: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub credentials_changed_at: NaiveDateTime,
+    pub organization: Option<OrganizationFacts>,
 }
 
-/// Counts one failure; locks the username for `LOCK_MINUTES` at the `MAX_FAILURES`th.
-pub fn record_failure(conn: &mut DbConnection, username: &str) -> Result<Option<NaiveDateTime>> {
-    let timestamp = now();
-    let existing: Option<(i32, NaiveDateTime)> = login_throttle::table
-        .find(username)
-        .select((login_throttle::failures, login_throttle::window_started_at))
-        .first(conn)
-        .optional()?;
-    let (failures, window_started_at) = match existing {
-        Some((failures, started))
-            if timestamp - started < Duration::minutes(FAILURE_WINDOW_MINUTES) =>
-        {
-            (failures + 1, started)
-        }
-        _ => (1, timestamp),
-    };
-    let locked_until =
-        (failures >= MAX_FAILURES).then(|| timestamp + Duration::minutes(LOCK_MINUTES));
-    // Upsert by hand: MultiConnection has no `on_conflict`.
-    let updated = diesel::update(login_throttle::table.find(username))
-        .set((
-            login_throttle::failures.eq(if locked_until.is_some() { 0 } else { failures }),
-            login_throttle::window_started_at.eq(window_started_at),
-            login_throttle::locked_until.eq(locked_until),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(login_throttle::table)
-            .values((
-                login_throttle::username.eq(username),
-                login_throttle::failures.eq(failures),
-                login_throttle::window_started_at.eq(window_started_at),
-                login_throttle::locked_until.eq(locked_until),
-            ))
-            .execute(conn)?;
+impl AccountFacts {
+    /// The stored role; one this version does not know is an internal error, never a guess.
+    pub fn role(&self) -> Result<Role> {
+        parse_role(&self.role, self.id)
     }
-    Ok(locked_until)
 }
 
-pub fn clear_failures(conn: &mut DbConnection, username: &str) -> Result<()> {
-    diesel::delete(login_throttle::table.find(username)).execute(conn)?;
-    Ok(())
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationFacts {
+    pub id: i64,
+    pub code: String,
+    pub province_id: Option<i64>,
+}
+
+/// What a request's caller is resolved from: the local account named by the token's `sub`
+/// (with its organization), and the organization named by its `org` claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallerFacts {
+    pub account: Option<AccountFacts>,
+    pub claimed_organization: Option<OrganizationFacts>,
+}
+
+#[derive(QueryableByName)]
+struct CallerRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    account_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    account_role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    account_name: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    account_disabled: Option<bool>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    account_credentials_changed_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    account_org_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    account_org_code: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    account_org_province_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    claimed_org_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    claimed_org_code: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    claimed_org_province_id: Option<i64>,
+}
+
+/// One statement, whatever the token: one round trip per request to resolve its caller.
+const CALLER_FACTS: &str = "\
+SELECT u.id AS account_id, u.role AS account_role, u.display_name AS account_name, u.disabled AS account_disabled,
+       u.credentials_changed_at AS account_credentials_changed_at,
+       uo.id AS account_org_id, uo.code AS account_org_code,
+       uo.province_id AS account_org_province_id,
+       co.id AS claimed_org_id, co.code AS claimed_org_code,
+       co.province_id AS claimed_org_province_id
+FROM (SELECT 1 AS one) AS request
+LEFT JOIN users u ON lower(u.username) = $1
+LEFT JOIN organizations uo ON uo.id = u.organization_id
+LEFT JOIN organizations co ON co.code = $2";
+
+/// The facts a token's caller is resolved from, in one query. The account is the one whose
+/// username is the token's `sub` ignoring case (usernames are unique so; local tokens carry it
+/// as stored).
+pub fn caller_facts(
+    conn: &mut DbConnection,
+    subject: &str,
+    organization_code: Option<&str>,
+) -> Result<CallerFacts> {
+    let row: CallerRow = diesel::sql_query(engine_sql(conn, CALLER_FACTS))
+        .bind::<Text, _>(username_key(subject))
+        .bind::<Nullable<Text>, _>(organization_code)
+        .get_result(conn)?;
+    let organization = |id: Option<i64>, code: Option<String>, province_id: Option<i64>| {
+        Some(OrganizationFacts {
+            id: id?,
+            code: code?,
+            province_id,
+        })
+    };
+    let account = match (
+        row.account_id,
+        row.account_role,
+        row.account_name,
+        row.account_disabled,
+        row.account_credentials_changed_at,
+    ) {
+        (
+            Some(id),
+            Some(role),
+            Some(display_name),
+            Some(disabled),
+            Some(credentials_changed_at),
+        ) => Some(AccountFacts {
+            id,
+            role,
+            display_name,
+            disabled,
+            credentials_changed_at,
+            organization: organization(
+                row.account_org_id,
+                row.account_org_code,
+                row.account_org_province_id,
+            ),
+        }),
+        _ => None,
+    };
+    Ok(CallerFacts {
+        account,
+        claimed_organization: organization(
+            row.claimed_org_id,
+            row.claimed_org_code,
+            row.claimed_org_province_id,
+        ),
+    })
 }

@@ -32,6 +32,179 @@ fn committed_openapi_matches_the_code() {
     );
 }
 
+/// Every `in: path` parameter names a `{segment}` of its path, and every `{segment}` has one.
+/// (utoipa-actix-web guesses `in: path` for an `IntoParams` struct without `parameter_in`:
+/// validators then reject the document and client generators skip the operation.)
+#[test]
+fn path_parameters_match_the_path_template() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let mut problems = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        let segments: std::collections::BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for (method, operation) in item.as_object().expect("item") {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let declared: std::collections::BTreeSet<String> = parameters
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            for name in &declared {
+                if !segments.contains(name.as_str()) {
+                    problems.push(format!(
+                        "{method} {path}: path parameter `{name}` is not in the path"
+                    ));
+                }
+            }
+            for segment in &segments {
+                if !declared.contains(*segment) {
+                    problems.push(format!(
+                        "{method} {path}: `{{{segment}}}` has no path parameter"
+                    ));
+                }
+            }
+            for parameter in &parameters {
+                if parameter["in"] == "path" && parameter["required"] != true {
+                    problems.push(format!(
+                        "{method} {path}: path parameter {} is not required",
+                        parameter["name"]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `Idempotency-Key`, `limit` and `cursor` have one definition each, with the constraints the
+/// service checks; every creating `POST` takes the key and documents what a reused key answers.
+#[test]
+fn shared_parameters_have_one_definition() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let shared = &spec["components"]["parameters"];
+    assert_eq!(shared["IdempotencyKey"]["in"], "header");
+    assert_eq!(
+        shared["IdempotencyKey"]["schema"]["pattern"],
+        provincial_kpi::http::extract::IDEMPOTENCY_KEY_PATTERN
+    );
+    assert_eq!(
+        shared["Cursor"]["schema"]["pattern"],
+        provincial_kpi::http::routes::CURSOR_PATTERN
+    );
+    assert_eq!(shared["Limit"]["schema"]["maximum"], 500);
+    let mut creates = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for parameter in &parameters {
+                let name = parameter["name"].as_str().unwrap_or_default();
+                assert!(
+                    !["idempotency-key", "limit", "cursor"]
+                        .contains(&name.to_ascii_lowercase().as_str()),
+                    "{method} {path} declares {name} inline instead of referring to the shared one"
+                );
+            }
+            if operation["responses"].get("201").is_some() {
+                creates += 1;
+                assert!(
+                    parameters.contains(&json!({"$ref": "#/components/parameters/IdempotencyKey"})),
+                    "{method} {path} creates without Idempotency-Key"
+                );
+                for (status, kind) in [
+                    ("409", "IdempotencyInProgress"),
+                    ("422", "IdempotencyKeyReused"),
+                ] {
+                    let reference = operation["responses"][status]["$ref"]
+                        .as_str()
+                        .unwrap_or_default();
+                    assert!(
+                        reference.ends_with(kind),
+                        "{method} {path} {status}: {reference}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(creates >= 6, "{creates} creating operations");
+}
+
+/// Free text a client sends carries the service's text rule (no control characters but tab
+/// and line feed) as a `pattern`, so generated clients and fuzzers know it.
+#[test]
+fn request_text_states_the_text_rule() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let rule = provincial_kpi::domain::text::TEXT_PATTERN;
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("NewOrganization", "name_th"),
+        ("OrganizationPatch", "name_en"),
+        ("IndicatorDocument", "description"),
+        ("NewAssignment", "contact_name"),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["pattern"], rule, "{schema}.{field}: {property}");
+    }
+    let q = spec["paths"]["/api/v1/organizations"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "q"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(q["schema"]["pattern"], rule, "{q}");
+    // Codes keep their own, narrower pattern.
+    assert_ne!(
+        schemas["NewOrganization"]["properties"]["code"]["pattern"],
+        rule
+    );
+}
+
+/// The published `Period` pattern is exactly what the service parses.
+#[test]
+fn period_pattern_is_what_the_parser_takes() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let pattern = spec["components"]["schemas"]["Period"]["pattern"]
+        .as_str()
+        .expect("a pattern");
+    let pattern = regex::Regex::new(pattern).expect("regex");
+    let mut samples: Vec<String> = Vec::new();
+    for year in (1800..3100).step_by(7).chain([1899, 1900, 2999, 3000]) {
+        for month in 0..=13 {
+            samples.push(format!("{year:04}-{month:02}"));
+        }
+    }
+    samples.extend(
+        [
+            "2022-1",
+            "2022-001",
+            "+022-01",
+            "๒๕๖๕-01",
+            "2022-01\n",
+            " 2022-01",
+            "2022/01",
+            "",
+        ]
+        .map(str::to_owned),
+    );
+    for sample in samples {
+        assert_eq!(
+            pattern.is_match(&sample),
+            sample.parse::<provincial_kpi::domain::Period>().is_ok(),
+            "{sample:?}"
+        );
+    }
+}
+
 #[test]
 fn every_secured_operation_declares_its_problems() {
     let spec: serde_json::Value =

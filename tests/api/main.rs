@@ -14,3 +14,4 @@ mod indicators;
 mod matrix;
 mod organizations;
 mod problems;
+mod users;

@@ -581,12 +581,36 @@ async fn patch_cannot_touch_read_only_fields(app: TestApp) {
         .send()
         .await;
     patch_array.assert_problem(400, "bad-request");
+    // `null` removes a member (RFC 7396): a required one cannot be cleared, as the contract
+    // says (not nullable), rather than silently reset; an optional one can.
+    let cleared_required = app
+        .patch(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.admin())
+        .header("If-Match", "*")
+        .json(&json!({"name_th": null}))
+        .send()
+        .await;
+    cleared_required.assert_problem(400, "bad-request");
+    assert_eq!(cleared_required.error_fields(), vec!["name_th"]);
     let read = app
         .get(&format!("/api/v1/organizations/{id}"))
         .bearer(&app.admin())
         .send()
         .await;
     assert_eq!(read.json()["name_th"], "สำนักงานพลังงานจังหวัดยโสธร");
+    assert_eq!(read.json()["version"], 1, "nothing stored");
+    app.patch(&format!("/api/v1/organizations/{id}"))
+        .bearer(&app.admin())
+        .header("If-Match", "*")
+        .json(&json!({"name_en": null}))
+        .send()
+        .await
+        .assert_status(200);
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let patch_schema = &spec["components"]["schemas"]["OrganizationPatch"]["properties"];
+    assert_eq!(patch_schema["name_th"]["type"], "string", "not nullable");
+    assert_eq!(patch_schema["name_en"]["type"], json!(["string", "null"]));
 }
 
 async fn moving_an_agency_follows_its_province(app: TestApp) {

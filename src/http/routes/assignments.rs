@@ -4,7 +4,7 @@
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page, PageParams};
@@ -142,7 +142,11 @@ impl From<NewAssignment> for AssignmentSpec {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"contact_phone": "045-714455"}))]
 pub struct AssignmentPatch {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub organization_id: Option<i64>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub role: Option<AssignmentRole>,
     pub contact_name: Option<String>,
     pub contact_position: Option<String>,
@@ -297,7 +301,7 @@ pub async fn patch_assignment(
     auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
-    patch: JsonBody<Value>,
+    patch: JsonBody<AssignmentPatch>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let view = state
@@ -316,12 +320,13 @@ fn update(
     actor: &Actor,
     id: i64,
     if_match: &IfMatch,
-    patch: &JsonBody<Value>,
+    patch: &JsonBody<AssignmentPatch>,
 ) -> Result<AssignmentView> {
     let (current, indicator, evaluation) = assignments::get(conn, caller, id, Access::Manage)?;
     if_match.require(current.version)?;
     let resource = Assignment::from(assignments::view(conn, current.clone())?);
-    let merged: NewAssignment = merge_patch::apply_to(&resource, COMPUTED, &[], &patch.parse()?)?;
+    let merged: NewAssignment =
+        merge_patch::apply_to(&resource, COMPUTED, &[], &patch.merge_patch()?)?;
     let spec = AssignmentSpec::from(merged);
     assignments::update(conn, caller, actor, &evaluation, &indicator, &current, spec)
 }

@@ -69,6 +69,12 @@ pub struct AuditQuery {
 }
 
 /// List audit events, oldest first: admins everything, province admins their province's.
+///
+/// Every change the API makes writes one event in the same transaction: who (`actor`, the
+/// token subject, and its role), what (`entity_type`, `entity_id`, `action`), when, the
+/// request's `X-Request-Id`, and the created or deleted fields or `before` and `after` of a
+/// change. Filter by `entity_type`, `entity_id` or `actor`; page with `limit` and `cursor`.
+/// Other roles get 403.
 #[utoipa::path(
     tag = "audit",
     params(AuditQuery),

@@ -6,13 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::passwords;
+use crate::domain::account::{self, LoginThrottle};
 use crate::domain::organization::OrganizationKind;
 use crate::error::{Error, Result};
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::http::openapi::{TooManyRequests, Unauthorized};
 use crate::http::AppState;
 use crate::policy::Role;
-use crate::storage::{organizations, users};
+use crate::storage::login_throttle::{self, LoginCheck};
+use crate::storage::organizations;
+use crate::storage::users;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,8 +38,13 @@ pub struct TokenResponse {
 }
 
 /// Exchange a local account's username and password for a short-lived bearer token.
-/// Five wrong passwords within 15 minutes lock the username for 15 minutes (counted in the
-/// database, so the limit holds across instances).
+///
+/// A username (ignoring case) gets at most five password checks per 15 minutes, counted in
+/// the database before any check runs, so parallel attempts and several instances share the
+/// limit; the fifth wrong password locks the username for 15 minutes (429 with
+/// `Retry-After`), the right one resets the count. A username or password no account can
+/// have (outside the username pattern, a password under 12 or over 256 characters) is a 401
+/// without a check.
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
@@ -52,73 +60,71 @@ pub async fn issue_token(
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse> {
     let TokenRequest { username, password } = body.parse()?;
-    // No account has such a name or password: refuse before spending a hash on it.
-    if username.len() > 64 || password.chars().count() > passwords::MAX_PASSWORD_CHARS {
-        return Err(Error::Unauthorized("wrong username or password".into()));
+    let wrong = || Error::Unauthorized("wrong username or password".into());
+    // No account has such a name or password: refused before a check is counted or a hash spent.
+    if !account::could_be_credentials(&username, &password) {
+        return Err(wrong());
     }
-    let retry_after = |until: chrono::NaiveDateTime| Error::TooManyRequests {
-        retry_after_seconds: (until - crate::storage::now()).num_seconds().max(1) as u64,
-    };
-    // 1. The lock and the account (with its organization's code), then the connection goes back.
-    let lookup_name = username.clone();
-    let (lock, account) = state
+    let throttle = LoginThrottle::STANDARD;
+    // 1. Reserve a check (one conditional statement), then find the account ignoring case.
+    let name = username.clone();
+    let (check, account) = state
         .db
-        .read(move |conn| {
-            let lock = users::locked_until(conn, &lookup_name)?;
-            let account = match users::find_by_username(conn, &lookup_name)? {
-                Some(user) => {
-                    let code = match user.organization_id {
-                        Some(id) => organizations::find(conn, id)?.map(|org| org.code),
-                        None => None,
-                    };
-                    Some((user, code))
+        .run(
+            move |conn| match login_throttle::reserve_check(conn, &name, &throttle)? {
+                LoginCheck::Granted => {
+                    Ok((LoginCheck::Granted, users::find_by_username(conn, &name)?))
                 }
-                None => None,
-            };
-            Ok((lock, account))
-        })
+                refused => Ok((refused, None)),
+            },
+        )
         .await?;
-    if let Some(until) = lock {
-        return Err(retry_after(until));
+    if let LoginCheck::Refused {
+        retry_after_seconds,
+    } = check
+    {
+        return Err(Error::TooManyRequests {
+            retry_after_seconds,
+        });
     }
-    // 2. The deliberately slow hash check, holding no database connection. It runs even for an
-    // unknown user, so timing tells nothing.
+    // 2. The deliberately slow check, holding no connection, queued for a hashing thread. It runs
+    // against a dummy hash for an unknown username, so timing tells nothing.
     let stored_hash = account.as_ref().map_or_else(
-        || passwords::dummy_hash().to_owned(),
-        |(user, _)| user.password_hash.clone(),
+        || passwords::DUMMY_HASH.to_owned(),
+        |view| view.user.password_hash.clone(),
     );
-    let password_ok = actix_web::web::block(move || passwords::verify(&password, &stored_hash))
-        .await
-        .map_err(|e| Error::Internal(format!("password check failed: {e}")))?;
-    // 3. Count the failure (maybe locking the username) or clear the count.
-    let (user, organization_code) = match account {
-        Some(account) if password_ok => {
-            let name = username.clone();
+    let password_ok =
+        passwords::verify(&state.metrics.password_hashes, password, stored_hash).await?;
+    // 3. Clear the count, or lock the username at the last check of its window.
+    let view = match account {
+        Some(view) if password_ok => {
             state
                 .db
-                .write(move |conn| users::clear_failures(conn, &name))
+                .run(move |conn| login_throttle::clear(conn, &username))
                 .await?;
-            account
+            view
         }
         _ => {
             let locked = state
                 .db
-                .write(move |conn| users::record_failure(conn, &username))
+                .run(move |conn| login_throttle::record_failed_check(conn, &username, &throttle))
                 .await?;
             return Err(match locked {
-                Some(until) => retry_after(until),
-                None => Error::Unauthorized("wrong username or password".into()),
+                Some(_) => Error::TooManyRequests {
+                    retry_after_seconds: throttle.lock.num_seconds().unsigned_abs(),
+                },
+                None => wrong(),
             });
         }
     };
-    if user.disabled {
+    if view.user.disabled {
         return Err(Error::Unauthorized("this account is disabled".into()));
     }
     let access_token = state.tokens.issue(
-        &user.username,
-        &user.display_name,
-        &user.role,
-        organization_code.as_deref(),
+        &view.user.username,
+        &view.user.display_name,
+        view.user.role()?.as_str(),
+        view.organization_code.as_deref(),
     )?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -158,6 +164,9 @@ pub struct Me {
 }
 
 /// The caller's identity, role and organization.
+///
+/// For a local account, as the account is now (its role, organization and name); for a token
+/// of an identity provider, as its claims say. The province is the scope of province-bound roles.
 #[utoipa::path(
     tag = "auth",
     responses((status = 200, description = "The caller", body = Me)),

@@ -4,7 +4,6 @@
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{timestamp, with_etag, Page, PageParams};
@@ -86,8 +85,14 @@ impl From<NewComponent> for ComponentFields {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"weight": 60.0}))]
 pub struct ComponentPatch {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub code: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub weight: Option<f64>,
 }
 
@@ -216,7 +221,7 @@ pub async fn patch_component(
     auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
-    patch: JsonBody<Value>,
+    patch: JsonBody<ComponentPatch>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let row = state
@@ -225,7 +230,7 @@ pub async fn patch_component(
             if_match.require(current.version)?;
             let target = serde_json::to_value(current.fields())
                 .map_err(|e| Error::Internal(e.to_string()))?;
-            let merged: ComponentFields = merge_patch::apply(target, &patch.parse()?)?;
+            let merged: ComponentFields = merge_patch::apply(target, &patch.merge_patch()?)?;
             components::update(conn, caller, actor, &evaluation, &current, merged)
         })
         .await?;

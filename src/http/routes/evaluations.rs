@@ -3,7 +3,6 @@
 use actix_web::web::{Data, Path};
 use actix_web::{get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page};
@@ -115,10 +114,20 @@ pub struct NewEvaluation {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "active"}))]
 pub struct EvaluationPatch {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub title: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub deadline_day: Option<i64>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub reporting_start: Option<Period>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub reporting_end: Option<Period>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub status: Option<EvaluationStatus>,
 }
 
@@ -280,7 +289,7 @@ pub async fn patch_evaluation(
     auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
-    patch: JsonBody<Value>,
+    patch: JsonBody<EvaluationPatch>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let evaluation = state
@@ -290,7 +299,7 @@ pub async fn patch_evaluation(
             if_match.require(current.version)?;
             let target = serde_json::to_value(current.fields())
                 .map_err(|e| Error::Internal(e.to_string()))?;
-            let merged: EvaluationFields = merge_patch::apply(target, &patch.parse()?)?;
+            let merged: EvaluationFields = merge_patch::apply(target, &patch.merge_patch()?)?;
             let row = evaluations::update(conn, caller, actor, &current, merged)?;
             Evaluation::of(conn, row)
         })

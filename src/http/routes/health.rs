@@ -25,6 +25,9 @@ pub struct Readiness {
 }
 
 /// The process is alive (no database check).
+///
+/// For liveness probes: it answers as long as the process serves HTTP, also to `HEAD`. Use
+/// `/readyz` to know whether the database is usable.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -34,6 +37,9 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Ready for traffic: the database answers and every migration is applied.
+///
+/// 503 while the database is unreachable or migrations are pending, with the reason in
+/// `status`; `database` names the engine (`sqlite` or `postgres`).
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -68,6 +74,9 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics in the text exposition format.
+///
+/// Request counts and durations by method, route pattern and status, and the database pool's
+/// idle and in-use connections.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String))

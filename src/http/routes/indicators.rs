@@ -3,7 +3,6 @@
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page};
@@ -179,21 +178,38 @@ impl NewIndicator {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"target": 18.0, "criteria": [{"value": 8.0, "score": 50.0}, {"value": 13.0, "score": 75.0}, {"value": 18.0, "score": 100.0}]}))]
 pub struct IndicatorPatch {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub component_id: Option<i64>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub code: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub name: Option<String>,
     pub description: Option<String>,
     pub unit: Option<String>,
     pub category: Option<Category>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub frequency: Option<Frequency>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub over_time: Option<OverTime>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub across_orgs: Option<AcrossOrgs>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub score_basis: Option<ScoreBasis>,
     #[schema(exclusive_minimum = 0.0)]
     pub baseline: Option<f64>,
     pub target: Option<f64>,
-    #[schema(exclusive_minimum = 0.0)]
+    #[schema(exclusive_minimum = 0.0, nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub weight: Option<f64>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub criteria: Option<Vec<Breakpoint>>,
 }
 
@@ -353,7 +369,7 @@ pub async fn patch_indicator(
     auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
-    patch: JsonBody<Value>,
+    patch: JsonBody<IndicatorPatch>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let stored = state
@@ -372,12 +388,13 @@ fn update(
     actor: &Actor,
     id: i64,
     if_match: &IfMatch,
-    patch: &JsonBody<Value>,
+    patch: &JsonBody<IndicatorPatch>,
 ) -> Result<StoredIndicator> {
     let (current, evaluation) = indicators::get(conn, caller, id, Access::Manage)?;
     if_match.require(current.version)?;
     let resource = Indicator::from(current.clone());
-    let merged: NewIndicator = merge_patch::apply_to(&resource, COMPUTED, FIXED, &patch.parse()?)?;
+    let merged: NewIndicator =
+        merge_patch::apply_to(&resource, COMPUTED, FIXED, &patch.merge_patch()?)?;
     let (_, component_id, spec) = merged.into_parts();
     indicators::update(conn, actor, &evaluation, &current, component_id, spec)
 }

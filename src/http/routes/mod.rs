@@ -18,8 +18,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use super::extract::etag;
-use crate::error::Result;
+use crate::error::{Error, FieldError, Result};
 use crate::storage::pagination::{self, PageRequest};
 
 pub fn register(cfg: &mut ServiceConfig) {
@@ -95,8 +98,10 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
-/// `limit` and `cursor`, shared by every list.
+/// `limit` and `cursor`, shared by every list. Query parameters: without `parameter_in`,
+/// utoipa-actix-web declares them `in: path` on a path with a `{segment}`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1–500.
     #[param(minimum = 1, maximum = 500, default = 50)]
@@ -106,9 +111,50 @@ pub struct PageParams {
 }
 
 impl PageParams {
+    /// The page asked for; a cursor outside [`CURSOR_PATTERN`] is refused (400) before it is
+    /// decoded, so the service takes exactly what the contract allows.
     pub fn page(&self) -> Result<PageRequest> {
+        if let Some(cursor) = self.cursor.as_deref() {
+            if !is_cursor(cursor) {
+                return Err(Error::bad_request(
+                    "invalid query parameter",
+                    vec![FieldError::new(
+                        "cursor",
+                        "is not a cursor this service gave out; use next_cursor from the previous page",
+                    )],
+                ));
+            }
+        }
         PageRequest::parse(self.limit, self.cursor.as_deref())
     }
+}
+
+/// Every cursor the service gives out and accepts (`storage::pagination`): unpadded base64url
+/// of `id:` and 1–18 decimal digits (so it always fits an i64). Published in the contract
+/// (`#/components/parameters/Cursor`) so that a generated client never sends a cursor the
+/// service refuses; [`is_cursor`] is the same set (a unit test holds them together).
+pub const CURSOR_PATTERN: &str = concat!(
+    "^aWQ6(?:",
+    // three digits are four characters
+    "(?:(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]){1,6}",
+    "|(?:(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]){0,5}",
+    // then one digit (two characters) or two digits (three characters)
+    "(?:[MN][AQgw]|O[AQ]|(?:[MN][DTjz]|O[DT])[AEIMQUYcgk])",
+    ")$"
+);
+
+/// Whether `cursor` matches [`CURSOR_PATTERN`]: canonical unpadded base64url of `id:` and
+/// 1–18 ASCII digits.
+pub fn is_cursor(cursor: &str) -> bool {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| {
+            bytes.strip_prefix(b"id:").map(|digits| {
+                (1..=18).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
+            })
+        })
+        .unwrap_or(false)
 }
 
 /// 200 with the representation and its strong ETag.
@@ -121,4 +167,71 @@ pub fn with_etag<T: Serialize>(body: &T, version: i64) -> HttpResponse {
 /// Instants as the API shows them: UTC, RFC 3339, microseconds.
 pub fn timestamp(stored: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
     crate::storage::to_utc(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pattern() -> regex::Regex {
+        regex::Regex::new(CURSOR_PATTERN).expect("CURSOR_PATTERN compiles")
+    }
+
+    #[test]
+    fn every_cursor_given_out_matches_the_pattern() {
+        let pattern = pattern();
+        for id in [
+            0,
+            1,
+            9,
+            10,
+            49,
+            50,
+            99,
+            100,
+            12_345,
+            i64::from(u32::MAX),
+            999_999_999_999_999_999,
+        ] {
+            let cursor = pagination::encode_cursor(id);
+            assert!(pattern.is_match(&cursor), "{id}: {cursor}");
+            assert!(is_cursor(&cursor), "{id}: {cursor}");
+        }
+        for refused in [
+            "", "aWQ6", "nope", "aWQ6LTA", "aWQ6KzU", "aWQ6MQ==", "aWQ6MR",
+        ] {
+            assert!(!is_cursor(refused), "{refused}");
+            assert!(!pattern.is_match(refused), "{refused}");
+        }
+    }
+
+    proptest! {
+        /// What the pattern generates, the service accepts and decodes.
+        #[test]
+        fn what_the_pattern_allows_is_accepted(
+            cursor in proptest::string::string_regex(
+                CURSOR_PATTERN.trim_start_matches('^').trim_end_matches('$'),
+            )
+            .expect("regex"),
+        ) {
+            prop_assert!(is_cursor(&cursor), "{cursor}");
+            prop_assert!(pagination::decode_cursor(&cursor).is_ok(), "{cursor}");
+        }
+
+        /// And nothing else: any byte string behind `id:`, encoded, is accepted iff it matches.
+        #[test]
+        fn what_the_service_accepts_is_the_pattern(tail in proptest::collection::vec(any::<u8>(), 0..24), digits in "[0-9+-]{0,20}") {
+            let pattern = pattern();
+            for bytes in [[b"id:".as_slice(), &tail].concat(), format!("id:{digits}").into_bytes(), tail.clone()] {
+                let cursor = URL_SAFE_NO_PAD.encode(&bytes);
+                prop_assert_eq!(is_cursor(&cursor), pattern.is_match(&cursor), "{}", cursor);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_is_accepted_iff_it_matches(text in "[A-Za-z0-9_=+/-]{0,30}") {
+            prop_assert_eq!(is_cursor(&text), pattern().is_match(&text), "{}", text);
+        }
+    }
 }

@@ -3,7 +3,6 @@
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, patch, post, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{timestamp, with_etag, Page};
@@ -107,9 +106,15 @@ const COMPUTED: &[&str] = &["id", "province_id", "version", "created_at", "updat
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name_en": "Yasothon Provincial Energy Office"}))]
 pub struct OrganizationPatch {
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub code: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub name_th: Option<String>,
     pub name_en: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub kind: Option<OrganizationKind>,
     pub parent_id: Option<i64>,
 }
@@ -129,6 +134,10 @@ pub struct OrganizationListQuery {
 }
 
 /// List organizations in the caller's scope (its province and the national units), by id.
+///
+/// Filter by `kind`, `parent_id` (direct units only) or `q` (a substring of the code, Thai
+/// name or English name, case-insensitive for Latin letters); page with `limit` and
+/// `cursor`.
 #[utoipa::path(
     tag = "organizations",
     params(OrganizationListQuery),
@@ -155,7 +164,10 @@ pub async fn list_organizations(
     Ok(HttpResponse::Ok().json(Page::try_from_storage(rows, Organization::try_from)?))
 }
 
-/// Create an organization. Admins create anything; a province admin creates units under its province.
+/// Create an organization.
+///
+/// Admins create anything; a province admin creates units under its province. Provinces use
+/// ISO 3166-2:TH codes (`TH-35`); a code is unique (409). Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "organizations",
     request_body = NewOrganization,
@@ -196,7 +208,10 @@ pub async fn create_organization(
     .await
 }
 
-/// Read one organization. The `ETag` header carries its version for a later `PATCH`.
+/// Read one organization.
+///
+/// The `ETag` header carries its version for a later `PATCH`. An organization outside the
+/// caller's scope is a 404.
 #[utoipa::path(
     tag = "organizations",
     params(("id" = i64, Path, description = "Organization id")),
@@ -222,7 +237,10 @@ pub async fn get_organization(
     Ok(with_etag(&organization, organization.version))
 }
 
-/// Change an organization with a JSON Merge Patch; `If-Match` must carry its current `ETag`.
+/// Change an organization with a JSON Merge Patch.
+///
+/// `If-Match` must carry its current `ETag` (428 without it, 412 when stale). The merged
+/// organization is validated like a new one; `null` clears an optional field.
 #[utoipa::path(
     tag = "organizations",
     params(
@@ -247,7 +265,7 @@ pub async fn patch_organization(
     auth: Authenticated,
     id: Path<i64>,
     if_match: IfMatch,
-    patch: JsonBody<Value>,
+    patch: JsonBody<OrganizationPatch>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let organization = state
@@ -256,7 +274,7 @@ pub async fn patch_organization(
             if_match.require(current.version)?;
             let resource = Organization::try_from(current.clone())?;
             let merged: NewOrganization =
-                merge_patch::apply_to(&resource, COMPUTED, &[], &patch.parse()?)?;
+                merge_patch::apply_to(&resource, COMPUTED, &[], &patch.merge_patch()?)?;
             let row = organizations::update(conn, caller, actor, &current, merged.into())?;
             Organization::try_from(row)
         })
@@ -264,7 +282,10 @@ pub async fn patch_organization(
     Ok(with_etag(&organization, organization.version))
 }
 
-/// Delete an organization nothing refers to any more (409 otherwise). `If-Match` is checked when given.
+/// Delete an organization nothing refers to any more.
+///
+/// Units under it, accounts or assignments that still refer to it make it a 409 naming what
+/// to move or delete first. `If-Match` is checked when given.
 #[utoipa::path(
     tag = "organizations",
     params(
