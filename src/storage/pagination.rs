@@ -89,13 +89,21 @@ pub fn encode_cursor(last_id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("id:{last_id}"))
 }
 
+/// The id a cursor names. A cursor is canonical unpadded base64url of `id:` and 1–18 ASCII
+/// digits — exactly the set the contract publishes (`http::routes::CURSOR_PATTERN`), so every
+/// way a page is asked for (`PageRequest::parse`) takes what the contract allows and no more.
 pub fn decode_cursor(cursor: &str) -> Result<i64> {
+    let digits =
+        |text: &str| (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("id:").and_then(|id| id.parse().ok()))
-        .filter(|id: &i64| *id >= 0)
+        .and_then(|text| {
+            text.strip_prefix("id:")
+                .filter(|id| digits(id))
+                .and_then(|id| id.parse().ok())
+        })
         .ok_or_else(|| {
             Error::bad_request(
                 "invalid query parameter",
@@ -116,6 +124,14 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(42)).ok(), Some(42));
         assert!(decode_cursor("nope").is_err());
         assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("id:-3")).is_err());
+        // What the contract's pattern refuses, this refuses too: a sign, no digits, 19 digits.
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("id:+3")).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("id:")).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("id:1000000000000000000")).is_err());
+        assert_eq!(
+            decode_cursor(&URL_SAFE_NO_PAD.encode("id:999999999999999999")).ok(),
+            Some(999_999_999_999_999_999)
+        );
     }
 
     #[test]

@@ -391,7 +391,14 @@ async fn cursor_pagination_walks_every_row_once(app: TestApp) {
         "ordered by id, no repeats"
     );
 
-    for bad in ["limit=0", "limit=501", "limit=abc", "cursor=nonsense"] {
+    // `aWQ6KzM` is `id:+3`: it decodes to an id, but it is no cursor the contract allows.
+    for bad in [
+        "limit=0",
+        "limit=501",
+        "limit=abc",
+        "cursor=nonsense",
+        "cursor=aWQ6KzM",
+    ] {
         let response = app
             .get(&format!("/api/v1/organizations?{bad}"))
             .bearer(&token)
