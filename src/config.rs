@@ -1,5 +1,5 @@
 //! Configuration from the environment. The variable names are an operator interface fixed in
-//! DESIGN.md section 6; every error names the variable so a bad value is fixed in one go.
+//! The operator interface (README, Configuration); every error names the variable so a bad value is fixed in one go.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Who may do what: the table of DESIGN.md section 5, decided here and nowhere else.
+//! Who may do what (docs/DOMAIN.md, "Who may do what"), decided here and nowhere else.
 //!
 //! Handlers resolve the caller once (`Caller`), then ask this module either for a
 //! `Visibility` (what a list or a read may return) or for a yes/no on a write. Out of scope is

@@ -16,7 +16,7 @@ use super::AppState;
 use crate::auth::Claims;
 use crate::error::{Error, FieldError, Result};
 
-/// Default limit of a JSON request body (DESIGN.md section 4: 1 MiB).
+/// Default limit of a JSON request body (docs/API-DESIGN.md: 1 MiB).
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 /// A body limit for a scope that takes larger bodies (batch intake).

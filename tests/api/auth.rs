@@ -1,4 +1,4 @@
-//! Tokens, accounts, and the role × scope matrix of DESIGN.md section 5.
+//! Tokens, accounts, and the role × scope matrix of docs/DOMAIN.md, "Who may do what".
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

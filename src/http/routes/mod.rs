@@ -18,11 +18,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-
 use super::extract::etag;
-use crate::error::{Error, FieldError, Result};
+use crate::error::Result;
 use crate::storage::pagination::{self, PageRequest};
 
 pub fn register(cfg: &mut ServiceConfig) {
@@ -111,20 +108,10 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// The page asked for; a cursor outside [`CURSOR_PATTERN`] is refused (400) before it is
-    /// decoded, so the service takes exactly what the contract allows.
+    /// The page asked for; a cursor outside [`CURSOR_PATTERN`] is refused (400) where it is
+    /// decoded (`storage::pagination::decode_cursor`), so the service takes exactly what the
+    /// contract allows.
     pub fn page(&self) -> Result<PageRequest> {
-        if let Some(cursor) = self.cursor.as_deref() {
-            if !is_cursor(cursor) {
-                return Err(Error::bad_request(
-                    "invalid query parameter",
-                    vec![FieldError::new(
-                        "cursor",
-                        "is not a cursor this service gave out; use next_cursor from the previous page",
-                    )],
-                ));
-            }
-        }
         PageRequest::parse(self.limit, self.cursor.as_deref())
     }
 }
@@ -143,18 +130,10 @@ pub const CURSOR_PATTERN: &str = concat!(
     ")$"
 );
 
-/// Whether `cursor` matches [`CURSOR_PATTERN`]: canonical unpadded base64url of `id:` and
-/// 1–18 ASCII digits.
+/// Whether the service accepts `cursor` (the one rule is `pagination::decode_cursor`); the
+/// unit tests hold it and [`CURSOR_PATTERN`] together.
 pub fn is_cursor(cursor: &str) -> bool {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| {
-            bytes.strip_prefix(b"id:").map(|digits| {
-                (1..=18).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
-            })
-        })
-        .unwrap_or(false)
+    pagination::decode_cursor(cursor).is_ok()
 }
 
 /// 200 with the representation and its strong ETag.
@@ -172,6 +151,8 @@ pub fn timestamp(stored: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     use proptest::prelude::*;
 
     fn pattern() -> regex::Regex {
