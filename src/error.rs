@@ -140,10 +140,25 @@ impl From<diesel::result::Error> for Error {
             D::NotFound => Self::NotFound("the resource does not exist".into()),
             // Constraint violations that validation should have caught first; still a 409,
             // never a 500, when two requests race past the check.
-            D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
-                ConflictKind::Duplicate,
-                format!("a unique value is already taken ({})", info.message()),
-            ),
+            D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                // Name the field, as the friendly checks do, from the index the request lost
+                // its race on (PostgreSQL names it; SQLite's message names the columns).
+                let index = info.constraint_name().unwrap_or_default();
+                let text = format!("{index} {}", info.message());
+                let field = [
+                    ("code", "code"),
+                    ("username", "username"),
+                    ("organization", "organization_id"),
+                    ("idempotency", "Idempotency-Key"),
+                ]
+                .into_iter()
+                .find(|(needle, _)| text.contains(needle))
+                .map_or("body", |(_, field)| field);
+                Self::duplicate(
+                    field,
+                    format!("this {field} is already taken (a concurrent request took it first)"),
+                )
+            }
             D::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => Self::conflict(
                 ConflictKind::Referenced,
                 format!("the change would break a reference ({})", info.message()),

@@ -6,6 +6,7 @@
 //! actix's blocking pool every thread that ever hashed kept its 19 MiB in its own malloc
 //! arena: 40 parallel logins grew the process by over 500 MB.)
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -58,6 +59,52 @@ pub async fn verify(counter: &IntCounter, password: String, stored_hash: String)
 
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
+/// Hashes that may wait or run at once, per hashing thread (~50 ms a hash in a release build:
+/// the last in a full queue waits about 3 s). Past it a request is refused at once (503 with
+/// `Retry-After`) instead of holding its connection and memory in an unbounded queue.
+const QUEUED_PER_THREAD: usize = 64;
+
+/// Admission to a bounded queue: a `Ticket` holds one place until it is dropped.
+struct Admission {
+    held: AtomicUsize,
+    limit: usize,
+}
+
+struct Ticket<'a>(&'a Admission);
+
+impl Admission {
+    const fn new(limit: usize) -> Self {
+        Self {
+            held: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    fn try_enter(&self) -> Option<Ticket<'_>> {
+        let before = self.held.fetch_add(1, Ordering::AcqRel);
+        if before < self.limit {
+            Some(Ticket(self))
+        } else {
+            self.held.fetch_sub(1, Ordering::AcqRel);
+            None
+        }
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        self.0.held.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn admission() -> &'static Admission {
+    static ADMISSION: OnceLock<Admission> = OnceLock::new();
+    ADMISSION.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        Admission::new(threads * QUEUED_PER_THREAD)
+    })
+}
+
 /// The hashing threads' queue.
 fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
     static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
@@ -94,13 +141,19 @@ fn hashing_thread(jobs: &Mutex<mpsc::Receiver<Job>>) {
 }
 
 /// Runs `work` on a hashing thread with that thread's memory; waits in the queue when all are
-/// busy.
+/// busy, and is refused (503) when the queue is full.
 async fn run<T: Send + 'static>(
     work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
 ) -> Result<T> {
+    // The ticket travels with the job: its place is given back when the job has run, even if
+    // the client went away meanwhile.
+    let ticket = admission().try_enter().ok_or_else(|| {
+        Error::Unavailable("too many password checks are waiting; retry in a moment".into())
+    })?;
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move |memory| {
         let _ = reply.send(work(memory));
+        drop(ticket);
     });
     queue()
         .lock()
@@ -190,6 +243,38 @@ fn verify_with(memory: &mut Vec<Block>, password: &str, stored_hash: &str) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn admission_holds_at_most_its_limit_under_contention() {
+        let admission = Admission::new(5);
+        let admitted = AtomicUsize::new(0);
+        let tried = AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(16);
+        std::thread::scope(|scope| {
+            for _ in 0..16 {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let ticket = admission.try_enter();
+                    if ticket.is_some() {
+                        admitted.fetch_add(1, Ordering::SeqCst);
+                    }
+                    tried.fetch_add(1, Ordering::SeqCst);
+                    // Every place stays held until all sixteen have tried.
+                    while tried.load(Ordering::SeqCst) < 16 {
+                        std::thread::yield_now();
+                    }
+                    drop(ticket);
+                });
+            }
+        });
+        assert_eq!(admitted.load(Ordering::SeqCst), 5, "16 at once, 5 places");
+        assert_eq!(
+            admission.held.load(Ordering::SeqCst),
+            0,
+            "every place given back"
+        );
+        assert!(admission.try_enter().is_some());
+    }
     use argon2::PasswordVerifier;
 
     fn counter() -> IntCounter {

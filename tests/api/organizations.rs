@@ -20,7 +20,46 @@ both_engines!(
     concurrent_patches_with_one_etag_let_only_one_through,
     repeat_while_the_first_runs_is_409,
     an_unreadable_stored_kind_is_an_error_not_a_guess,
+    a_burst_of_one_code_in_several_cases_creates_one,
 );
+
+/// Codes are unique ignoring case under concurrency too: the friendly check and the unique
+/// index on lower(code) together let exactly one of a burst through, the rest are 409s.
+async fn a_burst_of_one_code_in_several_cases_creates_one(app: TestApp) {
+    let token = app.admin();
+    let province = app.org_id("TH-35").await;
+    let spellings = [
+        "YST-LAND", "yst-land", "Yst-Land", "YST-land", "yst-LAND", "YsT-lAnD",
+    ];
+    for round in 0..3 {
+        let codes: Vec<String> = spellings.iter().map(|c| format!("{c}{round}")).collect();
+        let burst = codes.iter().map(|code| {
+            app.post("/api/v1/organizations")
+                .bearer(&token)
+                .json(&json!({"code": code, "name_th": "สำนักงานที่ดินจังหวัดยโสธร", "kind": "agency", "parent_id": province}))
+                .send()
+        });
+        let responses = futures_util::future::join_all(burst).await;
+        let mut statuses: Vec<u16> = responses.iter().map(|r| r.status.as_u16()).collect();
+        statuses.sort();
+        assert_eq!(statuses, [201, 409, 409, 409, 409, 409], "round {round}");
+        for refused in responses.iter().filter(|r| r.status.as_u16() == 409) {
+            refused.assert_problem(409, "duplicate");
+            assert_eq!(refused.error_fields(), vec!["code"], "round {round}");
+        }
+        let found = app
+            .get(&format!("/api/v1/organizations?q=yst-land{round}"))
+            .bearer(&token)
+            .send()
+            .await
+            .json();
+        assert_eq!(
+            found["items"].as_array().map(Vec::len),
+            Some(1),
+            "round {round}"
+        );
+    }
+}
 
 /// A stored kind the code does not know (corruption, or a row from a newer version) is never
 /// read as some other kind: the read fails as an internal error (logged), without a panic.
