@@ -110,12 +110,26 @@ impl TokenService {
 
     /// Signs a token for a local account.
     pub fn issue(&self, sub: &str, name: &str, role: &str, org: Option<&str>) -> Result<String> {
+        self.issue_from(sub, name, role, org, i64::MIN)
+    }
+
+    /// Signs a token whose `iat` (and `nbf`) is now, or `earliest_iat` when that is later (by
+    /// under a second: the second after the account's last credential change, which tokens
+    /// must postdate). `nbf` a fraction of a second ahead is within the validation leeway.
+    pub fn issue_from(
+        &self,
+        sub: &str,
+        name: &str,
+        role: &str,
+        org: Option<&str>,
+        earliest_iat: i64,
+    ) -> Result<String> {
         let encoding = self.encoding.as_ref().ok_or_else(|| {
             Error::Unavailable(
                 "this instance checks tokens from an identity provider and issues none (no KPI_JWT_PRIVATE_KEY_FILE)".into(),
             )
         })?;
-        let now = chrono::Utc::now().timestamp();
+        let now = chrono::Utc::now().timestamp().max(earliest_iat);
         let claims = IssuedClaims {
             sub,
             name,

@@ -144,14 +144,29 @@ pub fn resets_credentials(was_disabled: bool, is_disabled: bool, password_change
     password_changed || (was_disabled && !is_disabled)
 }
 
-/// Whether a token issued at `issued_at` (the `iat` claim, whole seconds) still speaks for an
-/// account whose credentials last changed at `credentials_changed_at`.
-///
-/// `iat` has whole seconds: a token issued in the same second as the change is accepted, so a
-/// login right after a password reset works at once; the price is that a token issued earlier
-/// in that same second stays valid too.
+/// Whether a token issued at `issued_at` (the `iat` claim, whole seconds) was issued before the
+/// account's credentials last changed at `credentials_changed_at`, and so no longer speaks for
+/// it. `iat` has whole seconds: a token of the same second as the change may be older than the
+/// change, so it is refused too; sign-in gives its tokens an `iat` of the next second at the
+/// earliest (`first_issue_second`), so a sign-in right after a reset still works.
 pub fn token_predates_credentials(issued_at: i64, credentials_changed_at: NaiveDateTime) -> bool {
-    issued_at < credentials_changed_at.and_utc().timestamp()
+    issued_at < first_issue_second(credentials_changed_at)
+}
+
+/// When a credential change made at `now` is recorded: `now`, or the whole second after the
+/// previous change when that is later. Sign-in may have issued a token stamped with that next
+/// second (`first_issue_second`); a later change must still postdate it, so that token is
+/// refused too.
+pub fn next_credentials_change(previous: NaiveDateTime, now: NaiveDateTime) -> NaiveDateTime {
+    let after_previous = chrono::DateTime::from_timestamp(first_issue_second(previous), 0)
+        .map_or(now, |instant| instant.naive_utc());
+    now.max(after_previous)
+}
+
+/// The earliest `iat` a token may carry for an account whose credentials changed at
+/// `credentials_changed_at`: the whole second after the change.
+pub fn first_issue_second(credentials_changed_at: NaiveDateTime) -> i64 {
+    credentials_changed_at.and_utc().timestamp() + 1
 }
 
 /// The failed-login throttle: at most `max_checks` password checks per username (ignoring
@@ -303,12 +318,31 @@ mod tests {
     }
 
     #[test]
-    fn tokens_of_the_same_second_as_the_change_are_accepted() {
-        let changed = at("2026-01-01 00:00:10.999999");
-        let second = changed.and_utc().timestamp();
-        assert!(token_predates_credentials(second - 1, changed));
-        assert!(!token_predates_credentials(second, changed));
-        assert!(!token_predates_credentials(second + 1, changed));
+    fn a_second_change_within_a_second_still_postdates_every_token_issued() {
+        let first = at("2026-01-01 00:00:10.100000");
+        // Signed in right after the first change: stamped 00:00:11.
+        let token = first_issue_second(first);
+        let second = next_credentials_change(first, at("2026-01-01 00:00:10.500000"));
+        assert_eq!(second, at("2026-01-01 00:00:11"));
+        assert!(token_predates_credentials(token, second));
+        // A change well after the last one is recorded as it happens.
+        let later = at("2026-01-01 00:05:00.250000");
+        assert_eq!(next_credentials_change(first, later), later);
+    }
+
+    #[test]
+    fn tokens_of_the_same_second_as_the_change_are_refused() {
+        for changed in [at("2026-01-01 00:00:10"), at("2026-01-01 00:00:10.999999")] {
+            let second = changed.and_utc().timestamp();
+            assert!(token_predates_credentials(second - 1, changed));
+            assert!(token_predates_credentials(second, changed), "may be older");
+            assert!(!token_predates_credentials(second + 1, changed));
+            assert_eq!(first_issue_second(changed), second + 1);
+            assert!(!token_predates_credentials(
+                first_issue_second(changed),
+                changed
+            ));
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@ use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{organizations, users};
 use super::{engine_sql, ensure_unique, expect_one_updated, now, DbConnection};
-use crate::domain::account::{username_key, Role};
+use crate::domain::account::{self, username_key, Role};
+use crate::domain::organization::code_key;
 use crate::error::{Error, Result};
 use crate::policy::Visibility;
 
@@ -208,7 +209,7 @@ pub fn update(
     let fields = &change.fields;
     let timestamp = now();
     let credentials_changed_at = if change.resets_credentials {
-        timestamp
+        account::next_credentials_change(current.credentials_changed_at, timestamp)
     } else {
         current.credentials_changed_at
     };
@@ -315,7 +316,7 @@ SELECT u.id AS account_id, u.role AS account_role, u.display_name AS account_nam
 FROM (SELECT 1 AS one) AS request
 LEFT JOIN users u ON lower(u.username) = $1
 LEFT JOIN organizations uo ON uo.id = u.organization_id
-LEFT JOIN organizations co ON co.code = $2";
+LEFT JOIN organizations co ON lower(co.code) = $2";
 
 /// The facts a token's caller is resolved from, in one query. The account is the one whose
 /// username is the token's `sub` ignoring case (usernames are unique so; local tokens carry it
@@ -327,7 +328,7 @@ pub fn caller_facts(
 ) -> Result<CallerFacts> {
     let row: CallerRow = diesel::sql_query(engine_sql(conn, CALLER_FACTS))
         .bind::<Text, _>(username_key(subject))
-        .bind::<Nullable<Text>, _>(organization_code)
+        .bind::<Nullable<Text>, _>(organization_code.map(code_key))
         .get_result(conn)?;
     let organization = |id: Option<i64>, code: Option<String>, province_id: Option<i64>| {
         Some(OrganizationFacts {

@@ -302,12 +302,61 @@ async fn tokens_issued_before_a_reset_or_reenable_are_refused(app: TestApp) {
         .send()
         .await
         .assert_status(200);
-    // Tokens naming no local account (an identity provider's) still go by their claims.
+    // Tokens naming no local account (an identity provider's) still go by their claims, the
+    // organization's code ignoring case like every code.
     app.get("/api/v1/me")
         .bearer(&old_token("idp.person", "viewer", Some("TH-35"), 60))
         .send()
         .await
         .assert_status(200);
+    let lower_case = app
+        .get("/api/v1/me")
+        .bearer(&old_token("idp.person", "viewer", Some("th-35"), 60))
+        .send()
+        .await;
+    lower_case.assert_status(200);
+    assert_eq!(lower_case.json()["province"]["code"], "TH-35");
+
+    // A token of the same second as the reset is refused too (it may be older than the
+    // reset), and a sign-in right after the reset still gets a working token.
+    let id = user_id(&app, "energy.officer").await;
+    for round in 0..5 {
+        admin_patch(
+            &app,
+            id,
+            json!({"password": provincial_kpi::demo::DEMO_PASSWORD}),
+        )
+        .await;
+        let current = login_token(&app, "energy.officer").await;
+        let password = format!("another long password {round}");
+        admin_patch(&app, id, json!({"password": password})).await;
+        app.get("/api/v1/me")
+            .bearer(&current)
+            .send()
+            .await
+            .assert_problem(401, "unauthorized");
+        let fresh = app
+            .post("/api/v1/auth/token")
+            .json(&json!({"username": "energy.officer", "password": password}))
+            .send()
+            .await
+            .json()["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        app.get("/api/v1/me")
+            .bearer(&fresh)
+            .send()
+            .await
+            .assert_status(200);
+        // login_token below signs in with the demo password: put it back.
+        admin_patch(
+            &app,
+            id,
+            json!({"password": provincial_kpi::demo::DEMO_PASSWORD}),
+        )
+        .await;
+    }
 }
 
 /// Issue 9 item 4: only an admin creates an `integration` account or grants that role (it

@@ -120,11 +120,12 @@ pub async fn issue_token(
     if view.user.disabled {
         return Err(Error::Unauthorized("this account is disabled".into()));
     }
-    let access_token = state.tokens.issue(
+    let access_token = state.tokens.issue_from(
         &view.user.username,
         &view.user.display_name,
         view.user.role()?.as_str(),
         view.organization_code.as_deref(),
+        account::first_issue_second(view.user.credentials_changed_at),
     )?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
