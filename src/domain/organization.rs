@@ -185,6 +185,25 @@ pub fn province_of(
     }
 }
 
+/// A move into another province must keep every assignment true: an organization (or a unit
+/// below it) assigned to an indicator of one province's evaluation may not move into another
+/// province. `assigned_in` are the provinces of the evaluations it and its units are assigned
+/// in; `new_province` None (a national or regional unit) may serve any province.
+pub fn check_move_keeps_assignments(
+    new_province: Option<i64>,
+    assigned_in: &[i64],
+) -> Result<(), String> {
+    match new_province {
+        Some(province) if assigned_in.iter().any(|assigned| *assigned != province) => Err(
+            "it, or a unit below it, is assigned to indicators of an evaluation of its present \
+             province; an organization under another province cannot serve there, so remove those \
+             assignments first"
+                .to_owned(),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// A change of kind must leave every existing unit below a kind that may sit under it.
 pub fn check_units_fit(kind: OrganizationKind, unit_kinds: &[OrganizationKind]) -> Vec<FieldError> {
     unit_kinds
@@ -251,6 +270,16 @@ mod tests {
         assert!(place(Agency, Some(2), Some(&office)).is_err());
         assert!(place(Agency, Some(3), Some(&office)).is_err());
         assert!(place(Agency, Some(4), Some(&office)).is_ok());
+    }
+
+    #[test]
+    fn a_move_keeps_every_assignment_in_its_province() {
+        // Assigned in Yasothon's (2) evaluation: may stay in 2, or become national, not move to 11.
+        assert!(check_move_keeps_assignments(Some(2), &[2]).is_ok());
+        assert!(check_move_keeps_assignments(None, &[2]).is_ok());
+        assert!(check_move_keeps_assignments(Some(11), &[2]).is_err());
+        assert!(check_move_keeps_assignments(Some(11), &[]).is_ok());
+        assert!(check_move_keeps_assignments(Some(2), &[2, 11]).is_err());
     }
 
     #[test]

@@ -6,14 +6,14 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
-use super::schema::{organizations, users};
+use super::schema::{assignments, evaluations, indicators, organizations, users};
 use super::{
     contains_pattern, decode, ensure_code_free, lower, now, search_text, written, Access,
     DbConnection,
 };
 use crate::domain::organization::{
-    check_units_fit, code_key, place, province_of, OrganizationKind, OrganizationSpec, ParentFacts,
-    MAX_DEPTH,
+    check_move_keeps_assignments, check_units_fit, code_key, place, province_of, OrganizationKind,
+    OrganizationSpec, ParentFacts, MAX_DEPTH,
 };
 use crate::error::{ConflictKind, Error, FieldError, Result};
 use crate::policy::{Caller, Visibility};
@@ -296,6 +296,11 @@ pub fn update(
     };
     // Moving an organization into another province is writing in that province too.
     caller.may_write_organization(province_id, spec.kind.as_str())?;
+    if province_id != current.province_id {
+        let assigned_in = assigned_in_provinces(conn, current.id)?;
+        check_move_keeps_assignments(province_id, &assigned_in)
+            .map_err(|message| Error::conflict(ConflictKind::Referenced, message))?;
+    }
     check_code_free(conn, &spec.code, Some(current.id))?;
 
     let values = (
@@ -311,6 +316,33 @@ pub fn update(
     let change = Change::new("update", ENTITY, row.id, row.province_id, details);
     audit::record(conn, actor, change)?;
     Ok(row)
+}
+
+/// The provinces of the evaluations an organization, or a unit below it that shares its
+/// province, is assigned in (units that are provinces themselves keep their own).
+fn assigned_in_provinces(conn: &mut DbConnection, root: i64) -> Result<Vec<i64>> {
+    let mut moving = vec![root];
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        let units: Vec<i64> = organizations::table
+            .filter(organizations::parent_id.eq(parent))
+            .filter(organizations::kind.ne(OrganizationKind::Province.as_str()))
+            .select(organizations::id)
+            .load(conn)?;
+        frontier.extend(&units);
+        moving.extend(units);
+    }
+    let assigned_indicators = assignments::table
+        .filter(assignments::organization_id.eq_any(moving))
+        .select(assignments::indicator_id);
+    let their_evaluations = indicators::table
+        .filter(indicators::id.eq_any(assigned_indicators))
+        .select(indicators::evaluation_id);
+    Ok(evaluations::table
+        .filter(evaluations::id.eq_any(their_evaluations))
+        .select(evaluations::province_id)
+        .distinct()
+        .load(conn)?)
 }
 
 /// The kinds of the units directly below an organization.

@@ -21,7 +21,58 @@ both_engines!(
     repeat_while_the_first_runs_is_409,
     an_unreadable_stored_kind_is_an_error_not_a_guess,
     a_burst_of_one_code_in_several_cases_creates_one,
+    a_move_into_another_province_keeps_assignments_true,
 );
+
+/// An organization assigned in Yasothon's evaluation (or with a unit below it that is) cannot
+/// move under Samut Prakan: the assignment would name an organization of another province.
+/// National status is fine (a regional unit may serve any province), and so is a move once the
+/// assignments are gone.
+async fn a_move_into_another_province_keeps_assignments_true(app: TestApp) {
+    use crate::fixtures::demo_evaluation;
+    let admin = app.admin();
+    demo_evaluation(&app, &app.yasothon_admin(), Some(("2021-09", "2022-09"))).await;
+    let samut_prakan = app.org_id("TH-11").await;
+    let energy = app.org_id("YST-PEO").await;
+    let office = app.org_id("YST-PO").await;
+    let move_to = |id: i64, parent: Option<i64>| {
+        app.patch(&format!("/api/v1/organizations/{id}"))
+            .bearer(&admin)
+            .header("If-Match", "*")
+            .json(&json!({"parent_id": parent}))
+            .send()
+    };
+    // YST-PEO hosts E.1 and E.2 of Yasothon's evaluation.
+    let refused = move_to(energy, Some(samut_prakan)).await;
+    refused.assert_problem(409, "referenced");
+    // YST-PO supervises every indicator, and its units (YST-PO-HR hosts 2.2) would move with it.
+    let province = app.org_id("TH-35").await;
+    let unit = app
+        .post("/api/v1/organizations")
+        .bearer(&admin)
+        .json(&json!({"code": "YST-PO-X", "name_th": "หน่วยย่อย", "kind": "agency", "parent_id": office}))
+        .send()
+        .await;
+    unit.assert_status(201);
+    move_to(office, Some(samut_prakan))
+        .await
+        .assert_problem(409, "referenced");
+    let read = app
+        .get(&format!("/api/v1/organizations/{energy}"))
+        .bearer(&admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(read["province_id"], province, "nothing moved");
+    // To no province at all (a national unit): still fine for Yasothon's assignments.
+    move_to(energy, None).await.assert_status(200);
+    move_to(energy, Some(province)).await.assert_status(200);
+    // An unassigned unit moves freely.
+    let unit_id = unit.json()["id"].as_i64().expect("id");
+    move_to(unit_id, Some(samut_prakan))
+        .await
+        .assert_status(200);
+}
 
 /// Codes are unique ignoring case under concurrency too: the friendly check and the unique
 /// index on lower(code) together let exactly one of a burst through, the rest are 409s.
