@@ -205,18 +205,31 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload, limit: usize) -
 }
 
 /// A JSON request body: `application/json` (or any `+json` type), at most 1 MiB unless the
-/// scope sets a `BodyLimit`. The extractor only reads the bytes: the handler parses them with
-/// `parse` after the policy and precondition checks (policy first, then preconditions, then
-/// the body), and keeps the bytes for `Idempotency-Key` comparison.
+/// scope sets a `BodyLimit`. The extractor only reads the bytes (413 past the limit): the
+/// handler parses them with `parse` after the policy and precondition checks (policy first,
+/// then preconditions, then the body), which is also where a body that is not JSON is refused
+/// (415; such a body is not even read). The bytes are kept for `Idempotency-Key` comparison.
 pub struct JsonBody<T> {
     bytes: Bytes,
+    is_json: bool,
     target: PhantomData<fn() -> T>,
 }
 
 impl<T: DeserializeOwned> JsonBody<T> {
     /// The body as `T`; unknown fields are refused by the target type.
     pub fn parse(&self) -> Result<T> {
+        self.require_json()?;
         parse_json(&self.bytes)
+    }
+
+    fn require_json(&self) -> Result<()> {
+        if self.is_json {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedMediaType(
+                "send the body as JSON: Content-Type application/json (application/merge-patch+json for a PATCH)".into(),
+            ))
+        }
     }
 
     pub fn bytes(&self) -> &Bytes {
@@ -227,6 +240,7 @@ impl<T: DeserializeOwned> JsonBody<T> {
     /// read-only members, types, and `null` for a member that cannot be cleared are refused,
     /// as the contract states), returned as the document to merge.
     pub fn merge_patch(&self) -> Result<serde_json::Value> {
+        self.require_json()?;
         let document = parse_json_value(&self.bytes)?;
         let _checked: T = from_json_value(document.clone())?;
         Ok(document)
@@ -241,17 +255,18 @@ impl<T: 'static> FromRequest for JsonBody<T> {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            if !is_json(&req) {
-                return Err(Error::UnsupportedMediaType(
-                    "send the body as JSON with Content-Type: application/json".into(),
-                ));
-            }
-            let limit = req
-                .app_data::<BodyLimit>()
-                .map_or(JSON_BODY_LIMIT, |limit| limit.0);
-            let bytes = read_body(&req, &mut payload, limit).await?;
+            let is_json = is_json(&req);
+            let bytes = if is_json {
+                let limit = req
+                    .app_data::<BodyLimit>()
+                    .map_or(JSON_BODY_LIMIT, |limit| limit.0);
+                read_body(&req, &mut payload, limit).await?
+            } else {
+                Bytes::new()
+            };
             Ok(Self {
                 bytes,
+                is_json,
                 target: PhantomData,
             })
         })

@@ -107,6 +107,22 @@ async fn wrong_content_type_is_415(app: TestApp) {
         .send()
         .await;
     response.assert_problem(415, "unsupported-media-type");
+    // Policy first: a caller who may not create or change organizations learns that, whatever
+    // it sent; the body (and its type) is looked at last.
+    let viewer = app.token("viewer", Some("TH-35"));
+    let id = app.org_id("YST-PEO").await;
+    for request in [
+        app.post("/api/v1/organizations"),
+        app.patch(&format!("/api/v1/organizations/{id}")),
+    ] {
+        request
+            .bearer(&viewer)
+            .header("If-Match", "*")
+            .raw("text/plain", "code=X")
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+    }
 }
 
 async fn bad_path_id_is_400(app: TestApp) {
