@@ -228,7 +228,7 @@ where
 
 /// The policy and the lookup behind `get` and `child`, in the order the role matrix asserts:
 /// the role (403 for a role that may never, whatever the id), the evaluation in view (else a
-/// 404 naming `entity` `id`), the object (403).
+/// 404 naming `entity` `id`), the object (403), and for a change the lock.
 fn checked(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -239,18 +239,21 @@ fn checked(
     if access == Access::Manage {
         caller.manages_evaluations()?;
     }
-    let found = match (evaluation_id, access) {
-        (None, _) => None,
-        (Some(evaluation_id), Access::Read) => find(conn, evaluation_id)?,
-        (Some(evaluation_id), Access::Manage) => find_for_update(conn, evaluation_id)?,
+    let found = match evaluation_id {
+        None => None,
+        Some(evaluation_id) => find(conn, evaluation_id)?,
     };
     let evaluation = found
         .filter(|evaluation| caller.visibility().includes(Some(evaluation.province_id)))
         .ok_or_else(|| Error::not_found(entity, id))?;
-    if access == Access::Manage {
-        caller.may_manage_evaluations(evaluation.province_id)?;
+    if access == Access::Read {
+        return Ok(evaluation);
     }
-    Ok(evaluation)
+    caller.may_manage_evaluations(evaluation.province_id)?;
+    // Locked only for a caller who may change it (a caller out of scope must not stall the
+    // province's writers), then read again under the lock: its status is what counts. An
+    // evaluation's province never changes, so the checks above still hold.
+    find_for_update(conn, evaluation.id)?.ok_or_else(|| Error::not_found(entity, id))
 }
 
 /// The ids of the evaluations in view; None when every evaluation is.
