@@ -4,10 +4,14 @@
 //! with the wrong code page (Windows-874 or cp1252 read as Latin-1).
 
 /// The one rule: a control character (Unicode general category Cc: U+0000–U+001F, U+007F,
-/// U+0080–U+009F) other than tab (U+0009) and line feed (U+000A). Carriage return is refused
-/// too: line breaks are sent as line feeds.
+/// U+0080–U+009F) other than tab (U+0009) and line feed (U+000A), or a bidirectional embedding,
+/// override or isolate (U+202A–U+202E, U+2066–U+2069). Carriage return is refused too: line
+/// breaks are sent as line feeds. The bidirectional controls make text display in another
+/// order than it is stored: an indicator name or code shown reversed in the exported
+/// spreadsheets and meeting pages ("Trojan Source"); Thai and English never need them.
 pub fn is_forbidden(c: char) -> bool {
-    c.is_control() && c != '\t' && c != '\n'
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The first forbidden character of `text`, if any.
@@ -17,14 +21,15 @@ pub fn forbidden_control_character(text: &str) -> Option<char> {
 
 /// Text without forbidden characters, as a JSON Schema `pattern` (ECMA 262; also Python's and
 /// Rust's regex syntax). The contract puts it on every free-text request field.
-pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$";
+pub const TEXT_PATTERN: &str =
+    r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$";
 
 /// What a person reads in an error message about `text`: which character, and where.
 pub fn forbidden_character_message(text: &str) -> Option<String> {
     let (index, c) = text.chars().enumerate().find(|(_, c)| is_forbidden(*c))?;
     Some(format!(
         "must not contain control characters: U+{:04X} at character {}; only tab and line feed \
-         are allowed",
+         are allowed (and no bidirectional overrides)",
         u32::from(c),
         index + 1
     ))
@@ -44,13 +49,18 @@ mod tests {
         assert_eq!(forbidden_control_character("\u{7f}"), Some('\u{7f}'));
         assert_eq!(forbidden_control_character("ก\u{85}"), Some('\u{85}'));
         assert_eq!(forbidden_control_character("\u{9f}"), Some('\u{9f}'));
-        // Format characters are not controls: a zero-width space or a BOM is left alone.
+        // Other format characters are left alone (a zero-width space, a BOM); the
+        // bidirectional overrides and isolates are refused.
         assert_eq!(forbidden_control_character("\u{200b}\u{feff}"), None);
+        assert_eq!(forbidden_control_character("E.1\u{202e}"), Some('\u{202e}'));
+        assert_eq!(forbidden_control_character("\u{2066}x"), Some('\u{2066}'));
+        assert_eq!(forbidden_control_character("\u{2069}"), Some('\u{2069}'));
+        assert_eq!(forbidden_control_character("\u{2029}\u{206a}"), None);
         assert_eq!(
             forbidden_character_message("ab\u{1}").as_deref(),
             Some(
                 "must not contain control characters: U+0001 at character 3; only tab and line \
-                 feed are allowed"
+                 feed are allowed (and no bidirectional overrides)"
             )
         );
     }

@@ -312,6 +312,9 @@ async fn control_characters_in_text_are_refused(app: TestApp) {
         ('\u{1b}', "name_th"),
         ('\r', "name_en"),
         ('\u{85}', "name_en"),
+        // A right-to-left override shows a name reversed in exports ("Trojan Source").
+        ('\u{202e}', "name_en"),
+        ('\u{2066}', "name_th"),
     ] {
         let mut body =
             json!({"code": "CTRL-1", "name_th": "สำนักงาน", "name_en": "Office", "kind": "agency"});
