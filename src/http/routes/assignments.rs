@@ -106,12 +106,16 @@ pub struct NewAssignment {
     pub organization_id: i64,
     pub role: AssignmentRole,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub contact_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub contact_position: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub contact_phone: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub contact_email: Option<String>,
     /// A per-period figure greater than 0 (hosts and co-hosts only).
     #[serde(default)]
@@ -148,9 +152,13 @@ pub struct AssignmentPatch {
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub role: Option<AssignmentRole>,
+    #[schema(max_length = 200)]
     pub contact_name: Option<String>,
+    #[schema(max_length = 200)]
     pub contact_position: Option<String>,
+    #[schema(max_length = 50)]
     pub contact_phone: Option<String>,
+    #[schema(max_length = 254)]
     pub contact_email: Option<String>,
     #[schema(exclusive_minimum = 0.0)]
     pub baseline: Option<f64>,

@@ -85,13 +85,13 @@ impl From<NewComponent> for ComponentFields {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"weight": 60.0}))]
 pub struct ComponentPatch {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub code: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub name: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, exclusive_minimum = 0.0, maximum = 100.0)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub weight: Option<f64>,
 }

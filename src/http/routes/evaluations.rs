@@ -114,10 +114,10 @@ pub struct NewEvaluation {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "active"}))]
 pub struct EvaluationPatch {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub title: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, minimum = 1, maximum = 28)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub deadline_day: Option<i64>,
     #[schema(nullable = false)]

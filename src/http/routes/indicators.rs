@@ -120,8 +120,10 @@ pub struct NewIndicator {
     #[schema(min_length = 1, max_length = 500)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub unit: Option<String>,
     #[serde(default)]
     pub category: Option<Category>,
@@ -181,13 +183,15 @@ pub struct IndicatorPatch {
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub component_id: Option<i64>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub code: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 500)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub name: Option<String>,
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
+    #[schema(max_length = 50)]
     pub unit: Option<String>,
     pub category: Option<Category>,
     #[schema(nullable = false)]
@@ -208,7 +212,7 @@ pub struct IndicatorPatch {
     #[schema(exclusive_minimum = 0.0, nullable = false)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub weight: Option<f64>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_items = 2, max_items = 10)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub criteria: Option<Vec<Breakpoint>>,
 }

@@ -106,12 +106,13 @@ const COMPUTED: &[&str] = &["id", "province_id", "version", "created_at", "updat
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name_en": "Yasothon Provincial Energy Office"}))]
 pub struct OrganizationPatch {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub code: Option<String>,
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 300)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
     pub name_th: Option<String>,
+    #[schema(max_length = 300)]
     pub name_en: Option<String>,
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "merge_patch::not_null")]
