@@ -46,12 +46,12 @@ pub struct FrameworkDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentDocument {
-    #[schema(example = "1")]
+    #[schema(example = "1", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
-    #[schema(example = "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)")]
+    #[schema(example = "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)", min_length = 1, max_length = 300)]
     pub name: String,
     /// Percent of the overall score.
-    #[schema(example = 70.0)]
+    #[schema(example = 70.0, exclusive_minimum = 0.0, maximum = 100.0)]
     pub weight: f64,
     #[serde(default)]
     pub indicators: Vec<IndicatorDocument>,
@@ -71,14 +71,15 @@ impl ComponentDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorDocument {
-    #[schema(example = "1.2")]
+    #[schema(example = "1.2", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
-    #[schema(example = "อัตราป่วยตายจากโรคติดเชื้อไวรัสโคโรนา (COVID-19) ของจังหวัด")]
+    #[schema(example = "อัตราป่วยตายจากโรคติดเชื้อไวรัสโคโรนา (COVID-19) ของจังหวัด", min_length = 1, max_length = 500)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     #[serde(default)]
-    #[schema(example = "ร้อยละ")]
+    #[schema(example = "ร้อยละ", max_length = 50)]
     pub unit: Option<String>,
     #[serde(default)]
     pub category: Option<Category>,
@@ -91,11 +92,14 @@ pub struct IndicatorDocument {
     #[serde(default = "default_score_basis")]
     pub score_basis: ScoreBasis,
     #[serde(default)]
+    #[schema(exclusive_minimum = 0.0)]
     pub baseline: Option<f64>,
     #[serde(default)]
     pub target: Option<f64>,
     #[serde(default = "default_weight")]
+    #[schema(exclusive_minimum = 0.0)]
     pub weight: f64,
+    #[schema(min_items = 2, max_items = 10)]
     pub criteria: Vec<Breakpoint>,
     #[serde(default)]
     pub assignments: Vec<AssignmentDocument>,
@@ -104,18 +108,23 @@ pub struct IndicatorDocument {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentDocument {
-    #[schema(example = "YST-PHO")]
+    #[schema(example = "YST-PHO", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub organization_code: String,
     pub role: AssignmentRole,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub contact_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub contact_position: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub contact_phone: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub contact_email: Option<String>,
     #[serde(default)]
+    #[schema(exclusive_minimum = 0.0)]
     pub baseline: Option<f64>,
     #[serde(default)]
     pub target: Option<f64>,
