@@ -48,7 +48,11 @@ pub struct FrameworkDocument {
 pub struct ComponentDocument {
     #[schema(example = "1", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
-    #[schema(example = "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)", min_length = 1, max_length = 300)]
+    #[schema(
+        example = "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)",
+        min_length = 1,
+        max_length = 300
+    )]
     pub name: String,
     /// Percent of the overall score.
     #[schema(example = 70.0, exclusive_minimum = 0.0, maximum = 100.0)]
@@ -73,7 +77,11 @@ impl ComponentDocument {
 pub struct IndicatorDocument {
     #[schema(example = "1.2", pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
     pub code: String,
-    #[schema(example = "อัตราป่วยตายจากโรคติดเชื้อไวรัสโคโรนา (COVID-19) ของจังหวัด", min_length = 1, max_length = 500)]
+    #[schema(
+        example = "อัตราป่วยตายจากโรคติดเชื้อไวรัสโคโรนา (COVID-19) ของจังหวัด",
+        min_length = 1,
+        max_length = 500
+    )]
     pub name: String,
     #[serde(default)]
     #[schema(max_length = 5000)]
