@@ -17,7 +17,46 @@ both_engines!(
     assignments_change_while_active_not_once_closed,
     a_patch_keeps_what_it_does_not_name,
     an_unreadable_stored_role_is_an_internal_error,
+    a_burst_for_one_organization_creates_one_assignment,
 );
+
+/// One assignment per (indicator, organization) under concurrency: of a burst naming one
+/// organization in every role, exactly one is created; the rest are 409s naming the field.
+async fn a_burst_for_one_organization_creates_one_assignment(app: TestApp) {
+    let token = app.yasothon_admin();
+    let (_, indicator) = draft_indicator(
+        &app,
+        &token,
+        json!({"code": "1.4", "name": "ขยะมูลฝอย", "criteria": three_level(70.0, 80.0, 90.0)}),
+    )
+    .await;
+    let path = format!("/api/v1/indicators/{}/assignments", indicator["id"]);
+    let dla = app.org_id("YST-DLA").await;
+    let roles = [
+        "host",
+        "co_host",
+        "supervisor",
+        "host",
+        "co_host",
+        "supervisor",
+    ];
+    let burst = roles.iter().map(|role| {
+        app.post(&path)
+            .bearer(&token)
+            .json(&json!({"organization_id": dla, "role": role}))
+            .send()
+    });
+    let responses = futures_util::future::join_all(burst).await;
+    let mut statuses: Vec<u16> = responses.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409]);
+    for refused in responses.iter().filter(|r| r.status.as_u16() == 409) {
+        refused.assert_problem(409, "duplicate");
+        assert_eq!(refused.error_fields(), vec!["organization_id"]);
+    }
+    let listed = app.get(&path).bearer(&token).send().await.json();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+}
 
 /// An organization has one role per indicator: host and co-host of one indicator would count
 /// its one report twice. A second assignment is a 409 naming `organization_id`, before the
