@@ -5,6 +5,7 @@
 //! a 404 when the caller cannot see the thing exists and a 403 when it can.
 
 pub use crate::domain::account::Role;
+use crate::domain::submission::Capacity;
 use crate::error::{Error, Result};
 
 /// "Nobody gives a role above their own": admins above province admins above the rest.
@@ -57,6 +58,35 @@ impl Visibility {
             (Visibility::NoProvince, Some(_)) => false,
         }
     }
+}
+
+/// The reports a caller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportScope {
+    /// One organization's own reports (an agency officer).
+    Organization(i64),
+    /// The reports of the evaluations in view.
+    Area(Visibility),
+}
+
+impl ReportScope {
+    /// Whether a report of `organization_id` in an evaluation of `province_id` is in view.
+    pub fn includes(self, province_id: i64, organization_id: i64) -> bool {
+        match self {
+            ReportScope::Organization(own) => own == organization_id,
+            ReportScope::Area(visibility) => visibility.includes(Some(province_id)),
+        }
+    }
+}
+
+/// What the policy needs to know of one report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportFacts {
+    /// Its evaluation's province.
+    pub province_id: i64,
+    pub organization_id: i64,
+    /// The caller's organization supervises the report's indicator (a `supervisor` assignment).
+    pub caller_supervises: bool,
 }
 
 impl Caller {
@@ -174,6 +204,81 @@ impl Caller {
         }
     }
 
+    /// Roles that file, edit, submit and delete reports: checked first, so a role that never
+    /// does gets a 403 whatever the report. Integrations report through the batch intake.
+    pub fn files_reports(&self) -> Result<()> {
+        match self.role {
+            Role::Admin | Role::ProvinceAdmin | Role::AgencyOfficer => Ok(()),
+            _ => Err(self.forbidden("file or edit reports")),
+        }
+    }
+
+    /// Roles that approve and return reports: checked first, like `files_reports`.
+    pub fn reviews_reports(&self) -> Result<()> {
+        match self.role {
+            Role::Admin | Role::ProvinceAdmin | Role::Supervisor => Ok(()),
+            _ => Err(self.forbidden("review reports")),
+        }
+    }
+
+    /// The reports this caller reads: an agency officer its own organization's, everyone
+    /// else those of the evaluations in view.
+    pub fn report_scope(&self) -> ReportScope {
+        match (self.role, &self.organization) {
+            (Role::AgencyOfficer, Some(org)) => ReportScope::Organization(org.id),
+            _ => ReportScope::Area(self.visibility()),
+        }
+    }
+
+    /// What the caller is to a report of `report.organization_id` in an evaluation of
+    /// `report.province_id` (docs/DOMAIN.md, "Reports and their workflow"): an officer reports
+    /// for its own organization; a supervisor reviews the indicators its organization
+    /// supervises; a province admin does everything in its province, an admin everywhere.
+    pub fn report_capacity(&self, report: &ReportFacts) -> Capacity {
+        let in_province = self.province_id() == Some(report.province_id);
+        match self.role {
+            Role::Admin => Capacity {
+                reports: true,
+                reviews: true,
+                administers: true,
+            },
+            Role::ProvinceAdmin if in_province => Capacity {
+                reports: true,
+                reviews: true,
+                administers: true,
+            },
+            Role::AgencyOfficer => Capacity {
+                reports: self.organization_id() == Some(report.organization_id),
+                ..Capacity::default()
+            },
+            Role::Supervisor => Capacity {
+                reviews: in_province && report.caller_supervises,
+                ..Capacity::default()
+            },
+            _ => Capacity::default(),
+        }
+    }
+
+    /// Filing a new report for `organization_id` in an evaluation of `province_id`.
+    pub fn may_file_report(&self, province_id: i64, organization_id: i64) -> Result<()> {
+        self.files_reports()?;
+        let facts = ReportFacts {
+            province_id,
+            organization_id,
+            caller_supervises: false,
+        };
+        if self.report_capacity(&facts).reports {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(match self.role {
+                Role::AgencyOfficer => {
+                    "an agency officer files reports for its own organization only".into()
+                }
+                _ => "a province administrator files reports only in its own province".into(),
+            }))
+        }
+    }
+
     /// Reading the audit trail.
     pub fn audit_visibility(&self) -> Result<Visibility> {
         match self.role {
@@ -242,6 +347,63 @@ mod tests {
         assert!(caller(Role::Admin, None)
             .may_manage_account(None, Role::Integration)
             .is_ok());
+    }
+
+    #[test]
+    fn reports_by_organization_review_by_supervision() {
+        let report = ReportFacts {
+            province_id: 7,
+            organization_id: 100,
+            caller_supervises: false,
+        };
+        let other_org = ReportFacts {
+            organization_id: 101,
+            ..report
+        };
+        let officer = caller(Role::AgencyOfficer, Some(7));
+        assert!(officer.report_capacity(&report).reports);
+        assert_eq!(officer.report_capacity(&other_org), Capacity::default());
+        assert_eq!(officer.report_scope(), ReportScope::Organization(100));
+        assert!(!officer.report_scope().includes(7, 101));
+        let supervisor = caller(Role::Supervisor, Some(7));
+        assert_eq!(supervisor.report_capacity(&report), Capacity::default());
+        let supervised = ReportFacts {
+            caller_supervises: true,
+            ..other_org
+        };
+        assert_eq!(
+            supervisor.report_capacity(&supervised),
+            Capacity {
+                reviews: true,
+                ..Capacity::default()
+            }
+        );
+        assert!(supervisor.report_scope().includes(7, 101));
+        let province_admin = caller(Role::ProvinceAdmin, Some(7));
+        assert!(province_admin.report_capacity(&other_org).administers);
+        let elsewhere = ReportFacts {
+            province_id: 8,
+            ..report
+        };
+        assert_eq!(
+            province_admin.report_capacity(&elsewhere),
+            Capacity::default()
+        );
+        assert!(
+            caller(Role::Admin, None)
+                .report_capacity(&elsewhere)
+                .administers
+        );
+        for role in [Role::Viewer, Role::Integration] {
+            assert_eq!(
+                caller(role, Some(7)).report_capacity(&report),
+                Capacity::default()
+            );
+            assert!(caller(role, Some(7)).files_reports().is_err());
+            assert!(caller(role, Some(7)).reviews_reports().is_err());
+        }
+        assert!(officer.may_file_report(7, 101).is_err());
+        assert!(province_admin.may_file_report(8, 100).is_err());
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod indicator;
 pub mod organization;
 pub mod period;
 pub mod scoring;
+pub mod submission;
 pub mod text;
 
 pub use criteria::{Breakpoint, Criteria, Direction};

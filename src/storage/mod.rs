@@ -30,6 +30,7 @@ pub mod login_throttle;
 pub mod organizations;
 pub mod pagination;
 pub mod schema;
+pub mod submissions;
 pub mod users;
 
 use std::time::Duration;

@@ -144,12 +144,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submissions (id) {
+        id -> BigInt,
+        evaluation_id -> BigInt,
+        indicator_id -> BigInt,
+        organization_id -> BigInt,
+        period -> Text,
+        value -> Nullable<Double>,
+        narrative -> Nullable<Text>,
+        obstacles -> Nullable<Text>,
+        suggestions -> Nullable<Text>,
+        evidence_urls -> Text,
+        status -> Text,
+        review_comment -> Nullable<Text>,
+        first_submitted_at -> Nullable<Timestamp>,
+        due_at -> Timestamp,
+        on_time -> Nullable<Bool>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    submission_events (id) {
+        id -> BigInt,
+        submission_id -> BigInt,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        actor_role -> Text,
+        action -> Text,
+        comment -> Nullable<Text>,
+        before -> Nullable<Text>,
+        after -> Text,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(evaluations -> organizations (province_id));
 diesel::joinable!(components -> evaluations (evaluation_id));
 diesel::joinable!(indicators -> components (component_id));
 diesel::joinable!(assignments -> indicators (indicator_id));
 diesel::joinable!(assignments -> organizations (organization_id));
+diesel::joinable!(submissions -> evaluations (evaluation_id));
+diesel::joinable!(submissions -> indicators (indicator_id));
+diesel::joinable!(submissions -> organizations (organization_id));
+diesel::joinable!(submission_events -> submissions (submission_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -161,4 +203,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     components,
     indicators,
     assignments,
+    submissions,
+    submission_events,
 );

@@ -14,4 +14,5 @@ mod indicators;
 mod matrix;
 mod organizations;
 mod problems;
+mod submissions;
 mod users;

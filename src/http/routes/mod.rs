@@ -10,6 +10,7 @@ pub mod framework;
 pub mod health;
 pub mod indicators;
 pub mod organizations;
+pub mod submissions;
 pub mod users;
 
 use actix_web::http::header;
@@ -61,6 +62,15 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(assignments::get_assignment)
                 .service(assignments::patch_assignment)
                 .service(assignments::delete_assignment)
+                .service(submissions::list_submissions)
+                .service(submissions::create_submission)
+                .service(submissions::get_submission)
+                .service(submissions::patch_submission)
+                .service(submissions::delete_submission)
+                .service(submissions::submit_submission)
+                .service(submissions::approve_submission)
+                .service(submissions::return_submission)
+                .service(submissions::submission_history)
                 .service(audit::list_audit_events),
         );
 }

@@ -1,0 +1,2 @@
+DROP TABLE submission_events;
+DROP TABLE submissions;

@@ -1,0 +1,641 @@
+//! Reports (submissions): rows in and out, their history, and the facts the workflow and the
+//! policy decide on. The rules are the domain's (`domain::submission`); who may is the
+//! policy's (`Caller::report_capacity`).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Actor};
+use super::evaluations::{self, EvaluationRow};
+use super::indicators::{self, StoredIndicator};
+use super::organizations::{self, OrganizationRow};
+use super::pagination::{Page, PageRequest};
+use super::schema::{assignments, indicators as indicator_table, organizations as org_table};
+use super::schema::{submission_events, submissions};
+use super::{decode, decode_json, now, to_utc, written, Access, DbConnection};
+use crate::domain::framework::AssignmentRole;
+use crate::domain::period::Period;
+use crate::domain::submission::{
+    placement_problems, require_accepting_reports, Capacity, HistoryAction, Placement,
+    ReportContent, ReportState, SubmissionStatus, Transition,
+};
+use crate::error::{ConflictKind, Error, Result};
+use crate::policy::{Caller, ReportFacts, ReportScope, Visibility};
+
+pub const ENTITY: &str = "submission";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = submissions)]
+struct SubmissionRow {
+    id: i64,
+    evaluation_id: i64,
+    indicator_id: i64,
+    organization_id: i64,
+    period: String,
+    value: Option<f64>,
+    narrative: Option<String>,
+    obstacles: Option<String>,
+    suggestions: Option<String>,
+    evidence_urls: String,
+    status: String,
+    review_comment: Option<String>,
+    first_submitted_at: Option<NaiveDateTime>,
+    due_at: NaiveDateTime,
+    on_time: Option<bool>,
+    created_by: String,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A stored report. Serialized, it is the audit trail's record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredSubmission {
+    pub id: i64,
+    pub evaluation_id: i64,
+    pub indicator_id: i64,
+    pub organization_id: i64,
+    pub period: Period,
+    #[serde(flatten)]
+    pub state: ReportState,
+    pub due_at: DateTime<Utc>,
+    pub on_time: Option<bool>,
+    pub created_by: String,
+    pub version: i64,
+    #[serde(skip)]
+    pub created_at: NaiveDateTime,
+    #[serde(skip)]
+    pub updated_at: NaiveDateTime,
+}
+
+impl SubmissionRow {
+    fn decode(self) -> Result<StoredSubmission> {
+        let id = self.id;
+        Ok(StoredSubmission {
+            period: decode(ENTITY, id, "period", &self.period, |t| t.parse().ok())?,
+            state: ReportState {
+                content: ReportContent {
+                    value: self.value,
+                    narrative: self.narrative,
+                    obstacles: self.obstacles,
+                    suggestions: self.suggestions,
+                    evidence_urls: decode_json(ENTITY, id, "evidence_urls", &self.evidence_urls)?,
+                },
+                status: decode(ENTITY, id, "status", &self.status, SubmissionStatus::parse)?,
+                review_comment: self.review_comment,
+                first_submitted_at: self.first_submitted_at.map(to_utc),
+            },
+            id,
+            evaluation_id: self.evaluation_id,
+            indicator_id: self.indicator_id,
+            organization_id: self.organization_id,
+            due_at: to_utc(self.due_at),
+            on_time: self.on_time,
+            created_by: self.created_by,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// The columns a report's state fills: one type for inserts and updates.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = submissions, treat_none_as_null = true)]
+struct StateRecord<'a> {
+    value: Option<f64>,
+    narrative: Option<&'a str>,
+    obstacles: Option<&'a str>,
+    suggestions: Option<&'a str>,
+    evidence_urls: String,
+    status: &'static str,
+    review_comment: Option<&'a str>,
+    first_submitted_at: Option<NaiveDateTime>,
+    on_time: Option<bool>,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> StateRecord<'a> {
+    fn new(state: &'a ReportState, due: DateTime<Utc>, at: NaiveDateTime) -> Result<Self> {
+        let content = &state.content;
+        Ok(Self {
+            value: content.value,
+            narrative: content.narrative.as_deref(),
+            obstacles: content.obstacles.as_deref(),
+            suggestions: content.suggestions.as_deref(),
+            evidence_urls: serde_json::to_string(&content.evidence_urls)
+                .map_err(|e| Error::Internal(format!("evidence_urls: {e}")))?,
+            status: state.status.as_str(),
+            review_comment: state.review_comment.as_deref(),
+            first_submitted_at: state.first_submitted_at.map(|t| t.naive_utc()),
+            on_time: state.on_time(due),
+            updated_at: at,
+        })
+    }
+}
+
+/// A report with the codes a person reads it by.
+#[derive(Debug, Clone)]
+pub struct SubmissionView {
+    pub submission: StoredSubmission,
+    pub indicator_code: String,
+    pub organization_code: String,
+}
+
+/// A report as a write reads it: the report, its evaluation (locked), and what the caller is
+/// to it.
+pub struct Held {
+    pub view: SubmissionView,
+    pub evaluation: EvaluationRow,
+    pub capacity: Capacity,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SubmissionFilter {
+    pub evaluation_id: Option<i64>,
+    pub indicator_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub period: Option<Period>,
+    pub status: Option<SubmissionStatus>,
+}
+
+fn view_of(
+    (row, indicator_code, organization_code): (SubmissionRow, String, String),
+) -> Result<SubmissionView> {
+    Ok(SubmissionView {
+        submission: row.decode()?,
+        indicator_code,
+        organization_code,
+    })
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<SubmissionView>> {
+    submissions::table
+        .inner_join(indicator_table::table)
+        .inner_join(org_table::table)
+        .filter(submissions::id.eq(id))
+        .select((
+            SubmissionRow::as_select(),
+            indicator_table::code,
+            org_table::code,
+        ))
+        .first::<(SubmissionRow, String, String)>(conn)
+        .optional()?
+        .map(view_of)
+        .transpose()
+}
+
+/// Whether the caller's organization supervises `indicator_id`.
+fn supervises(conn: &mut DbConnection, caller: &Caller, indicator_id: i64) -> Result<bool> {
+    let Some(organization_id) = caller.organization_id() else {
+        return Ok(false);
+    };
+    let found: Option<i64> = assignments::table
+        .filter(assignments::indicator_id.eq(indicator_id))
+        .filter(assignments::organization_id.eq(organization_id))
+        .filter(assignments::role.eq(AssignmentRole::Supervisor.as_str()))
+        .select(assignments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The report for `access`, with its evaluation and what the caller is to it: 404 when the
+/// caller cannot see it (an agency officer sees its own organization's reports only). To
+/// change it (`Access::Manage`), the evaluation's row is locked and the report read again
+/// under the lock. The role-level check (`files_reports`, `reviews_reports`) is the caller's,
+/// before this.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64, access: Access) -> Result<Held> {
+    let located: Option<(i64, i64)> = submissions::table
+        .find(id)
+        .select((submissions::evaluation_id, submissions::organization_id))
+        .first(conn)
+        .optional()?;
+    let not_found = || Error::not_found(ENTITY, id);
+    let (evaluation_id, organization_id) = located.ok_or_else(not_found)?;
+    let evaluation = evaluations::find(conn, evaluation_id)?.ok_or_else(not_found)?;
+    if !caller
+        .report_scope()
+        .includes(evaluation.province_id, organization_id)
+    {
+        return Err(not_found());
+    }
+    let evaluation = match access {
+        Access::Read => evaluation,
+        Access::Manage => {
+            evaluations::find_for_update(conn, evaluation_id)?.ok_or_else(not_found)?
+        }
+    };
+    let view = find(conn, id)?.ok_or_else(not_found)?;
+    let facts = ReportFacts {
+        province_id: evaluation.province_id,
+        organization_id,
+        caller_supervises: supervises(conn, caller, view.submission.indicator_id)?,
+    };
+    Ok(Held {
+        capacity: caller.report_capacity(&facts),
+        view,
+        evaluation,
+    })
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: ReportScope,
+    filter: &SubmissionFilter,
+    page: PageRequest,
+) -> Result<Page<SubmissionView>> {
+    let mut query = page.keyset(
+        submissions::table
+            .inner_join(indicator_table::table)
+            .inner_join(org_table::table)
+            .select((
+                SubmissionRow::as_select(),
+                indicator_table::code,
+                org_table::code,
+            ))
+            .into_boxed(),
+        submissions::id,
+    );
+    match scope {
+        ReportScope::Organization(own) => {
+            query = query.filter(submissions::organization_id.eq(own));
+        }
+        ReportScope::Area(Visibility::All) => {}
+        ReportScope::Area(visibility) => {
+            let ids = evaluations::visible_ids(conn, visibility)?.unwrap_or_default();
+            query = query.filter(submissions::evaluation_id.eq_any(ids));
+        }
+    }
+    if let Some(evaluation_id) = filter.evaluation_id {
+        query = query.filter(submissions::evaluation_id.eq(evaluation_id));
+    }
+    if let Some(indicator_id) = filter.indicator_id {
+        query = query.filter(submissions::indicator_id.eq(indicator_id));
+    }
+    if let Some(organization_id) = filter.organization_id {
+        query = query.filter(submissions::organization_id.eq(organization_id));
+    }
+    if let Some(period) = filter.period {
+        query = query.filter(submissions::period.eq(period.to_string()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(submissions::status.eq(status.as_str()));
+    }
+    let rows: Vec<(SubmissionRow, String, String)> = query.load(conn)?;
+    let views = rows.into_iter().map(view_of).collect::<Result<Vec<_>>>()?;
+    Ok(page.finish(views, |view| view.submission.id))
+}
+
+/// A new report as a request names it.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub indicator_id: i64,
+    pub organization_id: i64,
+    pub period: Period,
+    pub content: ReportContent,
+    pub status: SubmissionStatus,
+}
+
+/// The indicator a new report names, if the caller can see it (else a 422 naming
+/// `indicator_id`), with its evaluation locked: a report waits for a closing evaluation.
+fn reported_indicator(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    indicator_id: i64,
+) -> Result<(StoredIndicator, EvaluationRow)> {
+    let missing = || {
+        Error::invalid_field(
+            "indicator_id",
+            format!("indicator {indicator_id} does not exist"),
+        )
+    };
+    let indicator = indicators::find(conn, indicator_id)?.ok_or_else(missing)?;
+    let evaluation = evaluations::find(conn, indicator.evaluation_id)?
+        .filter(|e| caller.visibility().includes(Some(e.province_id)))
+        .ok_or_else(missing)?;
+    let evaluation = evaluations::find_for_update(conn, evaluation.id)?.ok_or_else(missing)?;
+    Ok((indicator, evaluation))
+}
+
+/// The reporting organization a new report names, if the caller can see it (else a 422
+/// naming `organization_id`).
+fn reporting_organization(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    organization_id: i64,
+) -> Result<OrganizationRow> {
+    organizations::find(conn, organization_id)?
+        .filter(|org| {
+            caller.visibility().includes(org.province_id)
+                || caller.organization_id() == Some(org.id)
+        })
+        .ok_or_else(|| {
+            Error::invalid_field(
+                "organization_id",
+                format!("organization {organization_id} does not exist"),
+            )
+        })
+}
+
+/// The organization's role on the indicator, if it has an assignment.
+pub fn role_of(
+    conn: &mut DbConnection,
+    indicator_id: i64,
+    organization_id: i64,
+) -> Result<Option<AssignmentRole>> {
+    let role: Option<(i64, String)> = assignments::table
+        .filter(assignments::indicator_id.eq(indicator_id))
+        .filter(assignments::organization_id.eq(organization_id))
+        .select((assignments::id, assignments::role))
+        .first(conn)
+        .optional()?;
+    role.map(|(id, role)| decode("assignment", id, "role", &role, AssignmentRole::parse))
+        .transpose()
+}
+
+/// The report of (indicator, organization, period), if one exists.
+pub fn find_by_place(
+    conn: &mut DbConnection,
+    indicator_id: i64,
+    organization_id: i64,
+    period: Period,
+) -> Result<Option<i64>> {
+    Ok(submissions::table
+        .filter(submissions::indicator_id.eq(indicator_id))
+        .filter(submissions::organization_id.eq(organization_id))
+        .filter(submissions::period.eq(period.to_string()))
+        .select(submissions::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Files a report, in this order: the indicator and the organization in view (422), who may
+/// (403), the evaluation accepting reports (409), where it is filed and what it holds (one 422
+/// listing all), one report per (indicator, organization, period) (409 naming `period`).
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    new: NewReport,
+) -> Result<SubmissionView> {
+    let (indicator, evaluation) = reported_indicator(conn, caller, new.indicator_id)?;
+    let organization = reporting_organization(conn, caller, new.organization_id)?;
+    caller.may_file_report(evaluation.province_id, organization.id)?;
+    require_accepting_reports(evaluation.status(), evaluation.id)?;
+    let placement = Placement {
+        fiscal_year: evaluation.fiscal_year(),
+        span: evaluation.span(),
+        frequency: indicator.spec.frequency,
+        indicator_code: &indicator.spec.code,
+        organization_code: &organization.code,
+        role: role_of(conn, indicator.id, organization.id)?,
+    };
+    let mut errors = placement_problems(&placement, new.period);
+    errors.extend(new.content.problems());
+    Error::check(errors)?;
+    if let Some(existing) = find_by_place(conn, indicator.id, organization.id, new.period)? {
+        return Err(Error::duplicate(
+            "period",
+            format!(
+                "{} already has a report for indicator {} in {} (submission {existing}): one \
+                 report per indicator, organization and month; edit that one",
+                organization.code, indicator.spec.code, new.period
+            ),
+        ));
+    }
+    let at = now();
+    let state = ReportState::filed(new.content, new.status, to_utc(at))?;
+    let due = new.period.due_at(evaluation.deadline_day as u32);
+    let id: i64 = diesel::insert_into(submissions::table)
+        .values((
+            StateRecord::new(&state, due, at)?,
+            submissions::evaluation_id.eq(evaluation.id),
+            submissions::indicator_id.eq(indicator.id),
+            submissions::organization_id.eq(organization.id),
+            submissions::period.eq(new.period.to_string()),
+            submissions::due_at.eq(due.naive_utc()),
+            submissions::created_by.eq(&actor.subject),
+            submissions::created_at.eq(at),
+        ))
+        .returning(submissions::id)
+        .get_result(conn)?;
+    let created = written(find(conn, id)?, ENTITY, id)?;
+    record(
+        conn,
+        actor,
+        &evaluation,
+        HistoryAction::Create,
+        None,
+        None,
+        &created.submission,
+        at,
+    )?;
+    Ok(created)
+}
+
+/// Writes `state` over the held report (conditional on the version read), then its history
+/// entry and audit event.
+fn write_state(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    held: &Held,
+    action: HistoryAction,
+    comment: Option<&str>,
+    state: &ReportState,
+) -> Result<SubmissionView> {
+    let current = &held.view.submission;
+    let at = now();
+    let values = StateRecord::new(state, current.due_at, at)?;
+    update_versioned!(conn, submissions, current.id, current.version, values)?;
+    let changed = written(find(conn, current.id)?, ENTITY, current.id)?;
+    record(
+        conn,
+        actor,
+        &held.evaluation,
+        action,
+        comment,
+        Some(current),
+        &changed.submission,
+        at,
+    )?;
+    Ok(changed)
+}
+
+/// Edits a held report's content (`domain::submission::ReportState::edited`).
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    held: &Held,
+    content: ReportContent,
+) -> Result<SubmissionView> {
+    let current = &held.view.submission.state;
+    let next = current.edited(content, held.capacity)?;
+    require_accepting_reports(held.evaluation.status(), held.evaluation.id)?;
+    write_state(conn, actor, held, HistoryAction::Update, None, &next)
+}
+
+/// Moves a held report through the workflow (`ReportState::transitioned`).
+pub fn transition(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    held: &Held,
+    transition: Transition,
+    comment: Option<&str>,
+) -> Result<SubmissionView> {
+    let current = &held.view.submission.state;
+    let next = current.transitioned(transition, held.capacity, comment, to_utc(now()))?;
+    require_accepting_reports(held.evaluation.status(), held.evaluation.id)?;
+    let comment = next
+        .review_comment
+        .as_deref()
+        .filter(|_| transition == Transition::Return);
+    write_state(conn, actor, held, transition.into(), comment, &next)
+}
+
+/// Deletes a held draft with its history (the audit trail keeps the deletion): by its
+/// reporter, while the evaluation is active.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, held: &Held) -> Result<()> {
+    let current = &held.view.submission;
+    if !held.capacity.reports {
+        return Err(Error::Forbidden(
+            "only the report's organization, its province's admin or an admin deletes it".into(),
+        ));
+    }
+    if current.state.status != SubmissionStatus::Draft {
+        return Err(Error::conflict(
+            ConflictKind::State,
+            format!(
+                "only a draft is deleted; this report is {}",
+                current.state.status.as_str()
+            ),
+        ));
+    }
+    require_accepting_reports(held.evaluation.status(), held.evaluation.id)?;
+    diesel::delete(
+        submission_events::table.filter(submission_events::submission_id.eq(current.id)),
+    )
+    .execute(conn)?;
+    diesel::delete(submissions::table.find(current.id)).execute(conn)?;
+    let change = held
+        .evaluation
+        .change("delete", ENTITY, current.id, audit::fields(current)?);
+    audit::record(conn, actor, change)
+}
+
+/// One history entry and one audit event, in the transaction of the change.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    evaluation: &EvaluationRow,
+    action: HistoryAction,
+    comment: Option<&str>,
+    before: Option<&StoredSubmission>,
+    after: &StoredSubmission,
+    at: NaiveDateTime,
+) -> Result<()> {
+    let json = |state: &ReportState| {
+        serde_json::to_string(state).map_err(|e| Error::Internal(format!("history: {e}")))
+    };
+    diesel::insert_into(submission_events::table)
+        .values((
+            submission_events::submission_id.eq(after.id),
+            submission_events::occurred_at.eq(at),
+            submission_events::actor.eq(&actor.subject),
+            submission_events::actor_role.eq(&actor.role),
+            submission_events::action.eq(action.as_str()),
+            submission_events::comment.eq(comment),
+            submission_events::before.eq(before.map(|b| json(&b.state)).transpose()?),
+            submission_events::after.eq(json(&after.state)?),
+        ))
+        .execute(conn)?;
+    let details = match before {
+        Some(before) => audit::before_after(before, after)?,
+        None => audit::fields(after)?,
+    };
+    let change = evaluation.change(action.as_str(), ENTITY, after.id, details);
+    audit::record(conn, actor, change)
+}
+
+/// One entry of a report's history.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub occurred_at: NaiveDateTime,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: HistoryAction,
+    pub comment: Option<String>,
+    pub before: Option<ReportState>,
+    pub after: ReportState,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = submission_events)]
+struct EventRow {
+    id: i64,
+    occurred_at: NaiveDateTime,
+    actor: String,
+    actor_role: String,
+    action: String,
+    comment: Option<String>,
+    before: Option<String>,
+    after: String,
+}
+
+const HISTORY: &str = "submission_event";
+
+/// A report's history, oldest first.
+pub fn history(
+    conn: &mut DbConnection,
+    submission_id: i64,
+    page: PageRequest,
+) -> Result<Page<HistoryEntry>> {
+    let rows: Vec<EventRow> = page
+        .keyset(
+            submission_events::table
+                .filter(submission_events::submission_id.eq(submission_id))
+                .select(EventRow::as_select())
+                .into_boxed(),
+            submission_events::id,
+        )
+        .load(conn)?;
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            Ok(HistoryEntry {
+                action: decode(HISTORY, row.id, "action", &row.action, HistoryAction::parse)?,
+                before: row
+                    .before
+                    .as_deref()
+                    .map(|text| decode_json(HISTORY, row.id, "before", text))
+                    .transpose()?,
+                after: decode_json(HISTORY, row.id, "after", &row.after)?,
+                id: row.id,
+                occurred_at: row.occurred_at,
+                actor: row.actor,
+                actor_role: row.actor_role,
+                comment: row.comment,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(page.finish(entries, |entry| entry.id))
+}
+
+/// Whether any report exists for (indicator, organization): its assignment and both codes are
+/// then fixed (docs/DOMAIN.md, "Components, indicators and assignments").
+pub fn exists_for(
+    conn: &mut DbConnection,
+    indicator_id: i64,
+    organization_id: i64,
+) -> Result<bool> {
+    let found: Option<i64> = submissions::table
+        .filter(submissions::indicator_id.eq(indicator_id))
+        .filter(submissions::organization_id.eq(organization_id))
+        .select(submissions::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
