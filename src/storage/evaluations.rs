@@ -190,6 +190,23 @@ pub fn find_for_update(conn: &mut DbConnection, id: i64) -> Result<Option<Evalua
     stored.map(EvaluationRow::read).transpose()
 }
 
+/// Like `find`, holding a share lock on the evaluation's row until the transaction ends: a
+/// report into an active evaluation waits for a change of its status (which takes the row
+/// `FOR UPDATE`) and the change waits for it, while reports into one evaluation do not wait for
+/// each other. SQLite: `BEGIN IMMEDIATE` already serializes writers.
+pub fn find_for_share(conn: &mut DbConnection, id: i64) -> Result<Option<EvaluationRow>> {
+    let stored = match conn {
+        DbConnection::Postgres(pg) => evaluations::table
+            .find(id)
+            .select(StoredEvaluation::as_select())
+            .for_share()
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(_) => return find(conn, id),
+    };
+    stored.map(EvaluationRow::read).transpose()
+}
+
 /// The evaluation, read for `access` (`Access::Manage`: a caller that manages evaluations, the
 /// row locked until the transaction ends, 403 when it may see but not manage it); 404 when the
 /// caller cannot read its province.

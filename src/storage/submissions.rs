@@ -203,8 +203,9 @@ fn supervises(conn: &mut DbConnection, caller: &Caller, indicator_id: i64) -> Re
 
 /// The report for `access`, with its evaluation and what the caller is to it: 404 when the
 /// caller cannot see it (an agency officer sees its own organization's reports only). To
-/// change it (`Access::Manage`), the evaluation's row is locked and the report read again
-/// under the lock. The role-level check (`files_reports`, `reviews_reports`) is the caller's,
+/// change it (`Access::Manage`), the evaluation's row is share-locked
+/// (`evaluations::find_for_share`: a change of its status waits, and is waited for) and the
+/// report read again under the lock. The role-level check (`files_reports`, `reviews_reports`) is the caller's,
 /// before this.
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64, access: Access) -> Result<Held> {
     let located: Option<(i64, i64)> = submissions::table
@@ -224,7 +225,7 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64, access: Access) ->
     let evaluation = match access {
         Access::Read => evaluation,
         Access::Manage => {
-            evaluations::find_for_update(conn, evaluation_id)?.ok_or_else(not_found)?
+            evaluations::find_for_share(conn, evaluation_id)?.ok_or_else(not_found)?
         }
     };
     let view = find(conn, id)?.ok_or_else(not_found)?;
@@ -315,7 +316,7 @@ fn reported_indicator(
     let evaluation = evaluations::find(conn, indicator.evaluation_id)?
         .filter(|e| caller.visibility().includes(Some(e.province_id)))
         .ok_or_else(missing)?;
-    let evaluation = evaluations::find_for_update(conn, evaluation.id)?.ok_or_else(missing)?;
+    let evaluation = evaluations::find_for_share(conn, evaluation.id)?.ok_or_else(missing)?;
     Ok((indicator, evaluation))
 }
 
