@@ -37,6 +37,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// How a new report is filed.
+    InitialStatus {
+        /// Saved for later (the default).
+        Draft => "draft",
+        /// Submitted at once.
+        Submitted => "submitted",
+    }
+);
+
+text_enum!(
     /// What a history entry records.
     HistoryAction {
         Create => "create",
@@ -124,26 +134,67 @@ impl ReportContent {
     }
 }
 
-/// An evidence link: an absolute `http` or `https` URL with a host, no spaces, at most
-/// `MAX_URL` characters. The service stores it for people to open; it never fetches it.
+/// An evidence link: an absolute `http` or `https` URL with a host, without spaces or the
+/// characters the text rule refuses, at most `MAX_URL` characters. The service stores it for
+/// people to open; it never fetches it. `EVIDENCE_URL_PATTERN` states the same rule.
 pub fn check_evidence_url(url: &str) -> Result<(), String> {
-    let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    let host = rest.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-    let well_formed = host.is_some_and(|host| {
-        let host = host.rsplit('@').next().unwrap_or_default();
-        !host.is_empty() && !host.starts_with(':')
-    }) && !url.chars().any(|c| c.is_whitespace() || c.is_control());
     if url.chars().count() > MAX_URL {
-        Err(format!("must be at most {MAX_URL} characters"))
-    } else if well_formed {
+        return Err(format!("must be at most {MAX_URL} characters"));
+    }
+    let refused = |c: char| c.is_whitespace() || super::text::is_forbidden(c);
+    let scheme_end = ["https://", "http://"].iter().find_map(|scheme| {
+        url.get(..scheme.len())
+            .filter(|head| head.eq_ignore_ascii_case(scheme))
+            .map(|_| scheme.len())
+    });
+    let well_formed = scheme_end.is_some_and(|end| {
+        let authority = url[end..].split(['/', '?', '#']).next().unwrap_or_default();
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        !host.is_empty() && !host.starts_with(':')
+    }) && !url.chars().any(refused);
+    if well_formed {
         Ok(())
     } else {
         Err("must be an http(s) link such as https://drive.example.go.th/report-2565-01.pdf".into())
     }
 }
+
+/// `check_evidence_url` as a JSON Schema `pattern` (ECMA 262; also Python's and Rust's regex
+/// syntax): a generated client sends only links the service takes (a unit test holds the two
+/// together).
+pub const EVIDENCE_URL_PATTERN: &str = concat!(
+    r"^[Hh][Tt][Tt][Pp][Ss]?://",
+    // user info, up to the last `@` of the authority
+    r"(?:[^/?#\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*@)?",
+    // the host (and port): not empty, not starting with `:`
+    r"[^/?#@:\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]",
+    r"[^/?#@\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*",
+    // path, query, fragment
+    r"(?:[/?#][^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*)?$"
+);
+
+/// An evidence link in the contract.
+pub struct EvidenceUrl;
+
+impl utoipa::PartialSchema for EvidenceUrl {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+            .max_length(Some(MAX_URL))
+            .pattern(Some(EVIDENCE_URL_PATTERN))
+            .description(Some(
+                "An http(s) link to evidence, for people to open; the service never fetches it",
+            ))
+            .examples([serde_json::json!(
+                "https://drive.example.go.th/peo/electricity-2565-01.pdf"
+            )])
+            .into()
+    }
+}
+
+impl ToSchema for EvidenceUrl {}
 
 /// A report's state: what its history records before and after each change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,11 +209,7 @@ pub struct ReportState {
 
 impl ReportState {
     /// A new report, filed as a draft or submitted at once (`at`: now).
-    pub fn filed(
-        content: ReportContent,
-        status: SubmissionStatus,
-        at: DateTime<Utc>,
-    ) -> Result<Self> {
+    pub fn filed(content: ReportContent, status: InitialStatus, at: DateTime<Utc>) -> Result<Self> {
         let draft = Self {
             content: validated(content)?,
             status: SubmissionStatus::Draft,
@@ -170,15 +217,8 @@ impl ReportState {
             first_submitted_at: None,
         };
         match status {
-            SubmissionStatus::Draft => Ok(draft),
-            SubmissionStatus::Submitted => draft.submitted(at),
-            other => Err(Error::invalid_field(
-                "status",
-                format!(
-                    "a new report is a draft or submitted, not {}",
-                    other.as_str()
-                ),
-            )),
+            InitialStatus::Draft => Ok(draft),
+            InitialStatus::Submitted => draft.submitted(at),
         }
     }
 
@@ -482,7 +522,7 @@ mod tests {
     fn one_month_of_one_agency() {
         let t0 = at("2022-02-01T03:00:00Z");
         let draft =
-            ReportState::filed(content(Some(1180.0)), SubmissionStatus::Draft, t0).expect("draft");
+            ReportState::filed(content(Some(1180.0)), InitialStatus::Draft, t0).expect("draft");
         assert_eq!(draft.first_submitted_at, None);
         let submitted = draft
             .transitioned(Transition::Submit, OFFICER, None, t0)
@@ -524,7 +564,7 @@ mod tests {
         assert_eq!(due, Utc.with_ymd_and_hms(2022, 2, 2, 17, 0, 0).unwrap());
         let first = |instant: &str| ReportState {
             first_submitted_at: Some(at(instant)),
-            ..ReportState::filed(content(Some(1.0)), SubmissionStatus::Draft, at(instant))
+            ..ReportState::filed(content(Some(1.0)), InitialStatus::Draft, at(instant))
                 .expect("draft")
         };
         // 23:59:59 on the 2nd in Bangkok: on time; 00:00:00 on the 3rd: late.
@@ -539,7 +579,7 @@ mod tests {
         let report = |status| ReportState {
             status,
             first_submitted_at: (status != Draft).then_some(t),
-            ..ReportState::filed(content(Some(5.0)), Draft, t).expect("draft")
+            ..ReportState::filed(content(Some(5.0)), InitialStatus::Draft, t).expect("draft")
         };
         let comment = Some("โปรดแก้ไข");
         // (transition, from, who) → status code
@@ -575,7 +615,7 @@ mod tests {
         let report = |status| ReportState {
             status,
             first_submitted_at: (status != Draft).then_some(t),
-            ..ReportState::filed(content(Some(5.0)), Draft, t).expect("draft")
+            ..ReportState::filed(content(Some(5.0)), InitialStatus::Draft, t).expect("draft")
         };
         let cases = [
             (Draft, OFFICER, 200),
@@ -600,15 +640,15 @@ mod tests {
     #[test]
     fn a_return_needs_a_comment_and_a_submit_a_value() {
         let t = at("2022-02-01T00:00:00Z");
-        let submitted = ReportState::filed(content(Some(5.0)), SubmissionStatus::Submitted, t)
-            .expect("submitted");
+        let submitted =
+            ReportState::filed(content(Some(5.0)), InitialStatus::Submitted, t).expect("submitted");
         for comment in [None, Some(""), Some("   ")] {
             assert_eq!(
                 status_of(submitted.transitioned(Transition::Return, SUPERVISOR, comment, t)),
                 422
             );
         }
-        let empty = ReportState::filed(content(None), SubmissionStatus::Draft, t).expect("draft");
+        let empty = ReportState::filed(content(None), InitialStatus::Draft, t).expect("draft");
         assert_eq!(
             status_of(empty.transitioned(Transition::Submit, OFFICER, None, t)),
             422
@@ -616,15 +656,7 @@ mod tests {
         assert_eq!(
             status_of(ReportState::filed(
                 content(None),
-                SubmissionStatus::Submitted,
-                t
-            )),
-            422
-        );
-        assert_eq!(
-            status_of(ReportState::filed(
-                content(Some(1.0)),
-                SubmissionStatus::Approved,
+                InitialStatus::Submitted,
                 t
             )),
             422
@@ -737,12 +769,44 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_evidence_pattern_is_the_rule() {
+        let pattern = regex::Regex::new(EVIDENCE_URL_PATTERN).expect("pattern");
+        for url in [
+            "https://drive.example.go.th/a.pdf",
+            "HTTP://yasothon.go.th",
+            "https://u@h:1/a?b#c",
+            "https://a@b@c/d",
+            "https://",
+            "https://@/x",
+            "https://a@:80",
+            "https:// a",
+            "https://a/\u{202E}b",
+            "ftp://a",
+            "https:/a",
+        ] {
+            assert_eq!(
+                check_evidence_url(url).is_ok(),
+                pattern.is_match(url),
+                "{url}"
+            );
+        }
+    }
+
     proptest! {
+        /// The contract's pattern accepts exactly what the service takes.
+        #[test]
+        fn evidence_pattern_and_rule_agree(tail in "[a-c@:/?#. \t\u{202E}\u{1}Ãก]{0,12}", scheme in "(https?|HtTp|ftp|http:/)://") {
+            let pattern = regex::Regex::new(EVIDENCE_URL_PATTERN).expect("pattern");
+            let url = format!("{scheme}{tail}");
+            prop_assert_eq!(check_evidence_url(&url).is_ok(), pattern.is_match(&url), "{}", url);
+        }
+
         /// Whatever happens to a report, its first submission never moves.
         #[test]
         fn first_submitted_at_never_changes_once_set(steps in proptest::collection::vec(0u8..4, 1..30)) {
             let mut t = at("2022-02-01T00:00:00Z");
-            let mut report = ReportState::filed(content(Some(1.0)), SubmissionStatus::Draft, t).expect("draft");
+            let mut report = ReportState::filed(content(Some(1.0)), InitialStatus::Draft, t).expect("draft");
             let mut first = None;
             for step in steps {
                 t += chrono::Duration::hours(1);

@@ -17,8 +17,8 @@ use super::{decode, decode_json, now, to_utc, written, Access, DbConnection};
 use crate::domain::framework::AssignmentRole;
 use crate::domain::period::Period;
 use crate::domain::submission::{
-    placement_problems, require_accepting_reports, Capacity, HistoryAction, Placement,
-    ReportContent, ReportState, SubmissionStatus, Transition,
+    placement_problems, require_accepting_reports, Capacity, HistoryAction, InitialStatus,
+    Placement, ReportContent, ReportState, SubmissionStatus, Transition,
 };
 use crate::error::{ConflictKind, Error, Result};
 use crate::policy::{Caller, ReportFacts, ReportScope, Visibility};
@@ -296,7 +296,7 @@ pub struct NewReport {
     pub organization_id: i64,
     pub period: Period,
     pub content: ReportContent,
-    pub status: SubmissionStatus,
+    pub status: InitialStatus,
 }
 
 /// The indicator a new report names, if the caller can see it (else a 422 naming

@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::{timestamp, with_etag, Page, PageParams};
 use crate::domain::period::Period;
 use crate::domain::submission::{
-    HistoryAction, ReportContent, ReportState, SubmissionStatus, Transition,
+    EvidenceUrl, HistoryAction, InitialStatus, ReportContent, ReportState, SubmissionStatus,
+    Transition,
 };
 use crate::error::Result;
 use crate::http::extract::{Authenticated, IdempotencyKey, IfMatch, JsonBody, QueryParams};
@@ -135,11 +136,11 @@ pub struct NewSubmission {
     pub suggestions: Option<String>,
     /// http(s) links, at most 20; the service never fetches them.
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Option<Vec<EvidenceUrl>>)]
     pub evidence_urls: Option<Vec<String>>,
     /// `draft` (the default) or `submitted`.
     #[serde(default)]
-    pub status: Option<SubmissionStatus>,
+    pub status: Option<InitialStatus>,
 }
 
 /// What a reporter writes: the target a merge patch is read as.
@@ -183,7 +184,7 @@ impl From<NewSubmission> for NewReport {
                 suggestions: new.suggestions,
                 evidence_urls: new.evidence_urls.unwrap_or_default(),
             },
-            status: new.status.unwrap_or(SubmissionStatus::Draft),
+            status: new.status.unwrap_or(InitialStatus::Draft),
         }
     }
 }
@@ -201,7 +202,7 @@ pub struct SubmissionPatch {
     pub obstacles: Option<String>,
     #[schema(max_length = 5000)]
     pub suggestions: Option<String>,
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Option<Vec<EvidenceUrl>>)]
     pub evidence_urls: Option<Vec<String>>,
 }
 
