@@ -479,8 +479,8 @@ async fn refusals_name_the_field_and_store_nothing(app: TestApp) {
         ),
         (
             with(json!({"status": "approved"})),
-            422,
-            "validation",
+            400,
+            "bad-request",
             &["status"],
         ),
         (
