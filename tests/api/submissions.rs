@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::both_engines;
 use crate::fixtures::{active_demo, demo_evaluation, get, indicator_by_code, patch, post, sql};
-use crate::support::TestApp;
+use crate::support::{Engine, TestApp};
 
 both_engines!(
     one_month_of_one_agency,
@@ -20,6 +20,7 @@ both_engines!(
     a_draft_is_deleted_a_submitted_report_is_not,
     lists_filter_by_evaluation_indicator_organization_period_and_status,
     an_unreadable_stored_status_is_an_internal_error,
+    a_report_waits_for_an_evaluation_being_closed,
 );
 
 /// The demo evaluation (active) and the ids of indicator `code` and organization `org`.
@@ -778,4 +779,44 @@ async fn an_unreadable_stored_status_is_an_internal_error(app: TestApp) {
         .send()
         .await
         .assert_problem(500, "internal");
+}
+
+/// A report into an evaluation that another transaction is closing waits for that
+/// transaction's lock on the evaluation's row, then sees the evaluation closed (409): it cannot
+/// slip in beside the closing. Without the lock the report would read "active" and be stored.
+async fn a_report_waits_for_an_evaluation_being_closed(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    let (evaluation, indicator, peo) = report_target(&app, "E.1", "YST-PEO").await;
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let url = app.config.database_url.clone();
+    let engine = app.engine;
+    let closing = std::thread::spawn(move || {
+        let mut conn = provincial_kpi::storage::ConnectionManager::new(url)
+            .establish()
+            .expect("connect");
+        let begin = match engine {
+            Engine::Sqlite => "BEGIN IMMEDIATE;".to_owned(),
+            Engine::Postgres => {
+                format!("BEGIN; SELECT id FROM evaluations WHERE id = {evaluation} FOR UPDATE;")
+            }
+        };
+        conn.batch_execute(&begin).expect("begin");
+        conn.batch_execute(&format!(
+            "UPDATE evaluations SET status = 'closed' WHERE id = {evaluation};"
+        ))
+        .expect("close");
+        locked_tx.send(()).expect("signal");
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        conn.batch_execute("COMMIT;").expect("commit");
+    });
+    locked_rx.recv().expect("locked");
+    let response = app
+        .post("/api/v1/submissions")
+        .bearer(&officer(&app))
+        .json(&json!({"indicator_id": indicator, "organization_id": peo, "period": "2022-01", "value": 1}))
+        .send()
+        .await;
+    closing.join().expect("closing thread");
+    response.assert_problem(409, "invalid-state");
+    assert_eq!(count_reports(&app).await, 0);
 }
