@@ -173,7 +173,8 @@ pub const EVIDENCE_URL_PATTERN: &str = concat!(
     r"(?:[/?#][^\s\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*)?$"
 );
 
-/// An evidence link in the contract.
+/// An evidence link in the contract: the pattern, no `format` (`uri` would refuse the Thai
+/// letters people put in paths, which browsers and the service take).
 pub struct EvidenceUrl;
 
 impl utoipa::PartialSchema for EvidenceUrl {
@@ -181,7 +182,6 @@ impl utoipa::PartialSchema for EvidenceUrl {
         use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
         ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
-            .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
             .max_length(Some(MAX_URL))
             .pattern(Some(EVIDENCE_URL_PATTERN))
             .description(Some(
