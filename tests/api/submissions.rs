@@ -21,6 +21,7 @@ both_engines!(
     lists_filter_by_evaluation_indicator_organization_period_and_status,
     an_unreadable_stored_status_is_an_internal_error,
     a_report_waits_for_an_evaluation_being_closed,
+    a_regional_unit_reports_what_it_is_assigned_in_a_province,
 );
 
 /// The demo evaluation (active) and the ids of indicator `code` and organization `org`.
@@ -819,4 +820,38 @@ async fn a_report_waits_for_an_evaluation_being_closed(app: TestApp) {
     closing.join().expect("closing thread");
     response.assert_problem(409, "invalid-state");
     assert_eq!(count_reports(&app).await, 0);
+}
+
+/// ศูนย์วิจัยข้าวร้อยเอ็ด (RD-RET, a regional unit with no province above it) hosts Yasothon's
+/// rice indicator 1.1 (seed 002): its officer files and reads its own reports there, though it
+/// sees no province's other data.
+async fn a_regional_unit_reports_what_it_is_assigned_in_a_province(app: TestApp) {
+    let (_, indicator, rice_centre) = report_target(&app, "1.1", "RD-RET").await;
+    let officer = app.token("agency_officer", Some("RD-RET"));
+    let report = post(
+        &app,
+        &officer,
+        "/api/v1/submissions",
+        json!({"indicator_id": indicator, "organization_id": rice_centre, "period": "2021-12", "value": 72.5, "status": "submitted"}),
+    )
+    .await;
+    let path = format!("/api/v1/submissions/{}", report["id"]);
+    assert_eq!(
+        get(&app, &officer, &path).await["organization_code"],
+        "RD-RET"
+    );
+    let listed = get(&app, &officer, "/api/v1/submissions").await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    // An indicator it is not assigned to stays out of its sight.
+    let energy = get(&app, &app.yasothon_admin(), "/api/v1/indicators?q=E.1").await["items"][0]
+        ["id"]
+        .clone();
+    let refused = app
+        .post("/api/v1/submissions")
+        .bearer(&officer)
+        .json(&json!({"indicator_id": energy, "organization_id": rice_centre, "period": "2022-01", "value": 1}))
+        .send()
+        .await;
+    refused.assert_problem(422, "validation");
+    assert_eq!(refused.error_fields(), ["indicator_id"]);
 }
