@@ -300,7 +300,9 @@ pub struct NewReport {
 }
 
 /// The indicator a new report names, if the caller can see it (else a 422 naming
-/// `indicator_id`), with its evaluation locked: a report waits for a closing evaluation.
+/// `indicator_id`), with its evaluation locked: a report waits for a closing evaluation. The
+/// caller's own organization's assignment on it puts it in view too: a national or regional
+/// unit (no province above it) serves a province's evaluation, and its officer files there.
 fn reported_indicator(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -313,8 +315,12 @@ fn reported_indicator(
         )
     };
     let indicator = indicators::find(conn, indicator_id)?.ok_or_else(missing)?;
+    let assigned = match caller.organization_id() {
+        Some(own) => role_of(conn, indicator.id, own)?.is_some(),
+        None => false,
+    };
     let evaluation = evaluations::find(conn, indicator.evaluation_id)?
-        .filter(|e| caller.visibility().includes(Some(e.province_id)))
+        .filter(|e| assigned || caller.visibility().includes(Some(e.province_id)))
         .ok_or_else(missing)?;
     let evaluation = evaluations::find_for_share(conn, evaluation.id)?.ok_or_else(missing)?;
     Ok((indicator, evaluation))
