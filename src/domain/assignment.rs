@@ -118,6 +118,78 @@ pub fn check_write(status: EvaluationStatus) -> Result<()> {
     }
 }
 
+/// What reports already name of an (indicator, organization): how many there are, and the
+/// codes a person reads them by. Storage counts them (any status, drafts too).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reported<'a> {
+    pub reports: i64,
+    pub organization_code: &'a str,
+    pub indicator_code: &'a str,
+}
+
+impl Reported<'_> {
+    fn phrase(&self) -> String {
+        format!(
+            "organization {} has {} report(s) for indicator {}",
+            self.organization_code, self.reports, self.indicator_code
+        )
+    }
+}
+
+/// Once a report exists for an (indicator, organization), its assignment keeps its organization
+/// and its role (docs/DOMAIN.md, "Components, indicators and assignments"): the reports were
+/// filed under them, and integrations and exports name them. A 409 naming each of
+/// `organization_id` and `role` that would change; contacts, baseline and target still change.
+/// No reports: anything the other rules allow.
+pub fn check_reported_change(
+    reported: &Reported,
+    before: &AssignmentSpec,
+    after: &AssignmentSpec,
+) -> Result<()> {
+    if reported.reports == 0 {
+        return Ok(());
+    }
+    let message = format!("cannot change: {}", reported.phrase());
+    let errors: Vec<FieldError> = [
+        (
+            "organization_id",
+            before.organization_id != after.organization_id,
+        ),
+        ("role", before.role != after.role),
+    ]
+    .into_iter()
+    .filter(|(_, changed)| *changed)
+    .map(|(field, _)| FieldError::new(field, message.clone()))
+    .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Conflict {
+        kind: ConflictKind::Referenced,
+        detail: format!(
+            "{}: the assignment keeps its organization and role; its contacts, baseline and \
+             target may still change",
+            reported.phrase()
+        ),
+        errors,
+    })
+}
+
+/// An assignment with reports is not removed (409): its reports would lose the assignment
+/// they were filed under.
+pub fn check_reported_delete(reported: &Reported) -> Result<()> {
+    if reported.reports == 0 {
+        return Ok(());
+    }
+    Err(Error::conflict(
+        ConflictKind::Referenced,
+        format!(
+            "{}: the assignment cannot be removed while its reports exist",
+            reported.phrase()
+        ),
+    ))
+}
+
 /// The baseline scoring uses for a reporting organization: its assignment's, else the
 /// indicator's. None when neither has one (activation refuses that for reduction indicators).
 pub fn effective_baseline(own: Option<f64>, indicator: Option<f64>) -> Option<f64> {
@@ -265,6 +337,55 @@ mod tests {
         assert!(check_write(EvaluationStatus::Draft).is_ok());
         assert!(check_write(EvaluationStatus::Active).is_ok());
         assert!(check_write(EvaluationStatus::Closed).is_err());
+    }
+
+    #[test]
+    fn reports_fix_an_assignment_s_organization_and_role() {
+        // YST-PEO has 2 reports for E.1: its assignment keeps YST-PEO and host.
+        let reported = Reported {
+            reports: 2,
+            organization_code: "YST-PEO",
+            indicator_code: "E.1",
+        };
+        let before = host(7);
+        let contacts = AssignmentSpec {
+            contact_phone: Some("045-711111".into()),
+            baseline: Some(2_700.0),
+            target: Some(25.0),
+            ..host(7)
+        };
+        assert!(check_reported_change(&reported, &before, &contacts).is_ok());
+        let moved = AssignmentSpec {
+            role: AssignmentRole::CoHost,
+            ..host(8)
+        };
+        match check_reported_change(&reported, &before, &moved) {
+            Err(Error::Conflict {
+                kind: ConflictKind::Referenced,
+                detail,
+                errors,
+            }) => {
+                assert!(
+                    detail.contains("YST-PEO has 2 report(s) for indicator E.1"),
+                    "{detail}"
+                );
+                assert_eq!(fields(&errors), ["organization_id", "role"]);
+            }
+            other => panic!("expected a 409, got {other:?}"),
+        }
+        match check_reported_delete(&reported) {
+            Err(Error::Conflict { detail, .. }) => {
+                assert!(detail.contains("has 2 report(s)"), "{detail}")
+            }
+            other => panic!("expected a 409, got {other:?}"),
+        }
+        // Before any report, the same changes pass.
+        let none = Reported {
+            reports: 0,
+            ..reported
+        };
+        assert!(check_reported_change(&none, &before, &moved).is_ok());
+        assert!(check_reported_delete(&none).is_ok());
     }
 
     fn reporter(

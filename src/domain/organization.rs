@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
+use crate::error::{ConflictKind, Error, FieldError, Result};
 
 /// Longest chain of parents followed when looking for a cycle; the tree is a few levels deep
 /// (country → province → agency → unit), so a longer one is already corrupt.
@@ -76,6 +76,40 @@ pub fn check_code(code: &str) -> Result<(), &'static str> {
 /// agrees on both engines.
 pub fn code_key(code: &str) -> String {
     code.to_ascii_lowercase()
+}
+
+/// Once reports name an organization or an indicator, its code is fixed (docs/DOMAIN.md,
+/// "Components, indicators and assignments"): integrations, tokens and exports name it by
+/// code. `what` names the thing (`organization YST-PEO`, `indicator E.1`); any change of the
+/// stored text, letter case included, is a 409 naming `code`. No reports: the code may change.
+pub fn check_reported_code(what: &str, reports: i64, before: &str, after: &str) -> Result<()> {
+    if reports == 0 || before == after {
+        return Ok(());
+    }
+    let detail = format!(
+        "{what} has {reports} report(s): its code stays {before}, since integrations, tokens \
+         and exports name it by code"
+    );
+    Err(Error::Conflict {
+        kind: ConflictKind::Referenced,
+        errors: vec![FieldError::new("code", detail.clone())],
+        detail,
+    })
+}
+
+/// An organization that has reported is kept with its reports (409): they are the record of
+/// what it reported.
+pub fn check_reported_delete(code: &str, reports: i64) -> Result<()> {
+    if reports == 0 {
+        return Ok(());
+    }
+    Err(Error::conflict(
+        ConflictKind::Referenced,
+        format!(
+            "organization {code} is still referenced by {reports} report(s): an organization \
+             that has reported is kept with its reports"
+        ),
+    ))
 }
 
 /// A province's code is its ISO 3166-2:TH code: `TH-` and two digits (`TH-35`), or `TH-S`
@@ -334,5 +368,30 @@ mod tests {
         assert!(check_province_code("TH-S").is_ok());
         assert!(check_province_code("TH-350").is_err());
         assert!(check_province_code("YST").is_err());
+    }
+
+    #[test]
+    fn reports_fix_codes() {
+        // YST-PEO has 3 reports: YST-PEO stays YST-PEO, even in letter case.
+        let refused = check_reported_code("organization YST-PEO", 3, "YST-PEO", "YST-ENERGY");
+        match refused {
+            Err(Error::Conflict {
+                kind: ConflictKind::Referenced,
+                detail,
+                errors,
+            }) => {
+                assert!(
+                    detail.contains("organization YST-PEO has 3 report(s)"),
+                    "{detail}"
+                );
+                assert_eq!(errors[0].field, "code");
+            }
+            other => panic!("expected a 409, got {other:?}"),
+        }
+        assert!(check_reported_code("indicator E.1", 1, "E.1", "e.1").is_err());
+        assert!(check_reported_code("indicator E.1", 1, "E.1", "E.1").is_ok());
+        assert!(check_reported_code("indicator E.1", 0, "E.1", "E.9").is_ok());
+        assert!(check_reported_delete("YST-PEO", 3).is_err());
+        assert!(check_reported_delete("YST-PEO", 0).is_ok());
     }
 }

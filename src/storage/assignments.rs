@@ -13,9 +13,10 @@ use super::indicators::{self, StoredIndicator};
 use super::organizations::{self, OrganizationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, indicators as indicator_table, organizations as org_table};
-use super::{decode, ensure_unique, now, written, Access, DbConnection};
+use super::{decode, ensure_unique, now, submissions, written, Access, DbConnection};
 use crate::domain::assignment::{
-    check_baselines_kept, check_province, check_write, AssignmentSpec, Reporter,
+    check_baselines_kept, check_province, check_reported_change, check_reported_delete,
+    check_write, AssignmentSpec, Reported, Reporter,
 };
 use crate::domain::framework::AssignmentRole;
 use crate::error::{Error, FieldError, Result};
@@ -395,6 +396,24 @@ pub fn create(
     view(conn, created)
 }
 
+/// The reports filed under an assignment and the organization's code its messages name (the
+/// code is read only when there are reports).
+fn reports_of(conn: &mut DbConnection, current: &StoredAssignment) -> Result<(i64, String)> {
+    let organization_id = current.spec.organization_id;
+    let reports = submissions::count_for(conn, current.indicator_id, organization_id)?;
+    if reports == 0 {
+        return Ok((0, String::new()));
+    }
+    let code: String = org_table::table
+        .find(organization_id)
+        .select(org_table::code)
+        .first(conn)?;
+    Ok((reports, code))
+}
+
+/// Changes an assignment under the rules of a new one, after the evaluation's status (409)
+/// and what its reports fix (`domain::assignment::check_reported_change`, 409 naming
+/// `organization_id` or `role`).
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -404,6 +423,14 @@ pub fn update(
     current: &StoredAssignment,
     spec: AssignmentSpec,
 ) -> Result<AssignmentView> {
+    check_write(evaluation.status())?;
+    let (reports, organization_code) = reports_of(conn, current)?;
+    let reported = Reported {
+        reports,
+        organization_code: &organization_code,
+        indicator_code: &indicator.spec.code,
+    };
+    check_reported_change(&reported, &current.spec, &spec)?;
     let spec = check(conn, caller, evaluation, indicator, spec, Some(current.id))?;
     let values = AssignmentRecord::new(&spec, now());
     update_versioned!(conn, assignments, current.id, current.version, values)?;
@@ -426,7 +453,8 @@ fn delete_row(
     audit::record(conn, actor, change)
 }
 
-/// Removes an assignment while the evaluation is open (draft or active).
+/// Removes an assignment while the evaluation is open (draft or active) and no report was
+/// filed under it (`domain::assignment::check_reported_delete`, 409).
 pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -434,10 +462,23 @@ pub fn delete(
     current: &StoredAssignment,
 ) -> Result<()> {
     check_write(evaluation.status())?;
+    let (reports, organization_code) = reports_of(conn, current)?;
+    if reports > 0 {
+        let indicator_code: String = indicator_table::table
+            .find(current.indicator_id)
+            .select(indicator_table::code)
+            .first(conn)?;
+        check_reported_delete(&Reported {
+            reports,
+            organization_code: &organization_code,
+            indicator_code: &indicator_code,
+        })?;
+    }
     delete_row(conn, actor, evaluation, current)
 }
 
-/// An indicator's assignments go with it, each audited (its deletion checked the status).
+/// An indicator's assignments go with it, each audited (its deletion checked the status: only
+/// a draft's indicators are deleted, and a draft has no reports).
 pub(crate) fn delete_of_indicator(
     conn: &mut DbConnection,
     actor: &Actor,

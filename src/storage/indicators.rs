@@ -10,6 +10,7 @@ use super::audit::{self, Actor};
 use super::evaluations::{self, EvaluationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{components, indicators};
+use super::submissions;
 use super::{
     contains_pattern, decode, decode_json, ensure_code_free, lower, now, search_text, written,
     Access, DbConnection,
@@ -17,6 +18,7 @@ use super::{
 use crate::domain::assignment::check_baselines_kept;
 use crate::domain::framework::EvaluationStatus;
 use crate::domain::indicator::{check_add_or_delete, check_change, check_component, IndicatorSpec};
+use crate::domain::organization::check_reported_code;
 use crate::domain::period::Frequency;
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
 use crate::error::{Error, Result};
@@ -313,8 +315,9 @@ pub fn create(
     Ok(created)
 }
 
-/// Changes an indicator as its evaluation's status allows (`domain::indicator::check_change`):
-/// while active, a reduction indicator also keeps a baseline for every reporting organization.
+/// Changes an indicator as its evaluation's status allows (`domain::indicator::check_change`)
+/// and its reports allow (its code is fixed once any exists: `check_reported_code`); while
+/// active, a reduction indicator also keeps a baseline for every reporting organization.
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -329,6 +332,11 @@ pub fn update(
         (current.component_id, &current.spec),
         (component_id, &spec),
     )?;
+    if spec.code != current.spec.code {
+        let reports = submissions::count_for_indicator(conn, current.id)?;
+        let what = format!("indicator {}", current.spec.code);
+        check_reported_code(&what, reports, &current.spec.code, &spec.code)?;
+    }
     let spec = validate(conn, evaluation.id, component_id, spec)?;
     code_taken(conn, evaluation.id, &spec.code, Some(current.id))?;
     if status == EvaluationStatus::Active {

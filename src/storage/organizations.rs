@@ -8,12 +8,12 @@ use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, evaluations, indicators, organizations, users};
 use super::{
-    contains_pattern, decode, ensure_code_free, lower, now, search_text, written, Access,
-    DbConnection,
+    contains_pattern, decode, ensure_code_free, lower, now, search_text, submissions, written,
+    Access, DbConnection,
 };
 use crate::domain::organization::{
-    check_move_keeps_assignments, check_units_fit, code_key, place, province_of, OrganizationKind,
-    OrganizationSpec, ParentFacts, MAX_DEPTH,
+    check_move_keeps_assignments, check_reported_code, check_reported_delete, check_units_fit,
+    code_key, place, province_of, OrganizationKind, OrganizationSpec, ParentFacts, MAX_DEPTH,
 };
 use crate::error::{ConflictKind, Error, FieldError, Result};
 use crate::policy::{Caller, Visibility};
@@ -301,6 +301,9 @@ pub fn update(
         check_move_keeps_assignments(province_id, &assigned_in)
             .map_err(|message| Error::conflict(ConflictKind::Referenced, message))?;
     }
+    if spec.code != current.code {
+        check_code_kept(conn, current, &spec.code)?;
+    }
     check_code_free(conn, &spec.code, Some(current.id))?;
 
     let values = (
@@ -316,6 +319,24 @@ pub fn update(
     let change = Change::new("update", ENTITY, row.id, row.province_id, details);
     audit::record(conn, actor, change)?;
     Ok(row)
+}
+
+/// A code changes only while no report names the organization (`check_reported_code`, 409
+/// naming `code`). On PostgreSQL the row is locked first: a report being filed for it holds a
+/// key-share lock on the row (its foreign key) until it commits, so the count below sees it,
+/// and a report filed after waits for the new code. SQLite: `BEGIN IMMEDIATE` serializes
+/// writers.
+fn check_code_kept(conn: &mut DbConnection, current: &OrganizationRow, code: &str) -> Result<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        organizations::table
+            .find(current.id)
+            .select(organizations::id)
+            .for_update()
+            .first::<i64>(pg)?;
+    }
+    let reports = submissions::count_for_organization(conn, current.id)?;
+    let what = format!("organization {}", current.code);
+    check_reported_code(&what, reports, &current.code, code)
 }
 
 /// The provinces of the evaluations an organization, or a unit below it that shares its
@@ -382,7 +403,12 @@ fn repair_descendant_provinces(
     Ok(())
 }
 
+/// Deletes an organization nothing refers to: one that has reported is kept with its reports
+/// (`check_reported_delete`, 409), then units under it, accounts, and (by their foreign keys)
+/// assignments and evaluations are each a 409 naming what refers to it.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, current: &OrganizationRow) -> Result<()> {
+    let reports = submissions::count_for_organization(conn, current.id)?;
+    check_reported_delete(&current.code, reports)?;
     let children: i64 = organizations::table
         .filter(organizations::parent_id.eq(current.id))
         .count()

@@ -647,3 +647,30 @@ pub fn exists_for(
         .optional()?;
     Ok(found.is_some())
 }
+
+/// How many reports (any status, drafts too) exist for (indicator, organization): the facts
+/// `domain::assignment::check_reported_change` decides on.
+pub fn count_for(conn: &mut DbConnection, indicator_id: i64, organization_id: i64) -> Result<i64> {
+    Ok(submissions::table
+        .filter(submissions::indicator_id.eq(indicator_id))
+        .filter(submissions::organization_id.eq(organization_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// How many reports (any status) name the indicator: its code is then fixed.
+pub fn count_for_indicator(conn: &mut DbConnection, indicator_id: i64) -> Result<i64> {
+    Ok(submissions::table
+        .filter(submissions::indicator_id.eq(indicator_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// How many reports (any status, any evaluation) the organization has filed: its code is then
+/// fixed and it is not deleted.
+pub fn count_for_organization(conn: &mut DbConnection, organization_id: i64) -> Result<i64> {
+    Ok(submissions::table
+        .filter(submissions::organization_id.eq(organization_id))
+        .count()
+        .get_result(conn)?)
+}

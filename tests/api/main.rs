@@ -10,6 +10,7 @@ mod contract;
 mod evaluations;
 mod fixtures;
 mod framework_document;
+mod guards;
 mod indicators;
 mod matrix;
 mod organizations;

@@ -6,7 +6,7 @@ use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::fixtures::{demo_document, demo_evaluation, get, post};
+use crate::fixtures::{active_demo, demo_document, demo_evaluation, get, indicator_by_code, post};
 use crate::support::TestApp;
 
 both_engines!(role_matrix);
@@ -891,4 +891,387 @@ async fn checks_run_policy_first_then_preconditions_then_the_body(app: TestApp) 
     }
     let unchanged = app.get(&evaluation).bearer(&admin).send().await.json();
     assert_eq!(unchanged["version"], 1, "nothing changed");
+}
+
+both_engines!(report_matrix);
+
+// The reports' rows (docs/DOMAIN.md, "Who may do what", "Reports and their workflow"). The
+// matrix's agency officer is YST-PEO's and its supervisor is YST-PO, which supervises every
+// demo indicator; "own" below is a report of YST-PEO, "another agency's" one of YST-PHO (same
+// province), "another province's" one of SPK-PO in Samut Prakan.
+
+/// Reading a report of YST-PEO, or the list: everyone in the province, the officer its own.
+const REPORT_READ: [u16; 8] = [200; 8];
+/// Reading another agency's report of the province: the officer must not learn it exists.
+const REPORT_READ_OTHER_AGENCY: [u16; 8] = [200, 200, 200, 404, 200, 200, 200, 200];
+/// Filing for YST-PEO: its officer, the province's admin, an admin; the other roles never
+/// file (403 before anything is read).
+const FILE_OWN: [u16; 8] = [201, 201, 403, 201, 403, 403, 403, 403];
+/// Filing for another agency of the province: the officer sees it and may not (403).
+const FILE_OTHER_AGENCY: [u16; 8] = [201, 201, 403, 403, 403, 403, 403, 403];
+/// Filing against another province's indicator: a body naming what the caller cannot see is a
+/// 422 naming `indicator_id` (like creating an organization under another province).
+const FILE_OTHER_PROVINCE: [u16; 8] = [201, 422, 403, 422, 403, 403, 403, 403];
+/// Policy before the body: a malformed body is a 400 for a role that files, 403 otherwise.
+const FILE_MALFORMED: [u16; 8] = [400, 400, 403, 400, 403, 403, 403, 403];
+/// Editing, submitting (`status` 200) or deleting (204) a report of YST-PEO: its reporters.
+const REPORTER_OWN: [u16; 8] = [200, 200, 403, 200, 403, 403, 403, 403];
+const REPORTER_OWN_DELETE: [u16; 8] = [204, 204, 403, 204, 403, 403, 403, 403];
+/// The same for another agency's report: the officer passes the role check and cannot see
+/// the report (404).
+const REPORTER_OTHER_AGENCY: [u16; 8] = [200, 200, 403, 404, 403, 403, 403, 403];
+const REPORTER_OTHER_AGENCY_DELETE: [u16; 8] = [204, 204, 403, 404, 403, 403, 403, 403];
+/// The same for another province's report: only an admin; province-scoped reporters do not
+/// see it (404).
+const REPORTER_OTHER_PROVINCE: [u16; 8] = [200, 404, 403, 404, 403, 403, 403, 403];
+const REPORTER_OTHER_PROVINCE_DELETE: [u16; 8] = [204, 404, 403, 404, 403, 403, 403, 403];
+/// A PATCH without If-Match (428) or with a malformed body (400), for the reporters only.
+const REPORTER_PRECONDITION: [u16; 8] = [428, 428, 403, 428, 403, 403, 403, 403];
+const REPORTER_MALFORMED: [u16; 8] = [400, 400, 403, 400, 403, 403, 403, 403];
+/// Approving or returning a report of the province: the admins and YST-PO's supervisor; the
+/// officer never reviews (403 whatever the id).
+const REVIEW: [u16; 8] = [200, 200, 200, 403, 403, 403, 403, 403];
+/// Another province's report: only an admin; province-scoped reviewers do not see it (404).
+const REVIEW_OTHER_PROVINCE: [u16; 8] = [200, 404, 404, 403, 403, 403, 403, 403];
+/// A return with a stale If-Match (412) or a malformed body (400), for the reviewers only.
+const REVIEW_STALE: [u16; 8] = [412, 412, 412, 403, 403, 403, 403, 403];
+const REVIEW_MALFORMED: [u16; 8] = [400, 400, 400, 403, 403, 403, 403, 403];
+
+/// Free (indicator, period) places of one organization, handed out one per new report.
+struct Places {
+    organization: i64,
+    free: Vec<(i64, String)>,
+}
+
+impl Places {
+    fn new(organization: i64, indicators: &[i64], periods: &[String]) -> Self {
+        let free = indicators
+            .iter()
+            .flat_map(|i| periods.iter().map(move |p| (*i, p.clone())))
+            .collect();
+        Self { organization, free }
+    }
+
+    fn body(&mut self, status: &str) -> Value {
+        let (indicator, period) = self.free.pop().expect("a free place");
+        json!({"indicator_id": indicator, "organization_id": self.organization,
+               "period": period, "value": 1000, "status": status})
+    }
+}
+
+/// A report filed by the admin at the next free place; its id.
+async fn file(app: &TestApp, admin: &str, places: &mut Places, status: &str) -> i64 {
+    post(app, admin, "/api/v1/submissions", places.body(status)).await["id"]
+        .as_i64()
+        .expect("report")
+}
+
+/// A fresh report for each role expected to change it (2xx), the shared one for the refused
+/// roles (a refusal changes nothing): each case runs against state no other role touched.
+async fn per_role(
+    app: &TestApp,
+    admin: &str,
+    places: &mut Places,
+    status: &str,
+    expected: [u16; 8],
+    shared: i64,
+) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for code in expected {
+        ids.push(if code < 300 {
+            file(app, admin, places, status).await
+        } else {
+            shared
+        });
+    }
+    ids
+}
+
+/// A new report's body for each role expected to file it; a free place either way.
+fn bodies(places: &mut Places, expected: [u16; 8]) -> Vec<Value> {
+    expected
+        .iter()
+        .map(|code| match code {
+            201 => places.body("draft"),
+            _ => json!({"indicator_id": places.free[0].0, "organization_id": places.organization,
+                        "period": places.free[0].1, "value": 1000}),
+        })
+        .collect()
+}
+
+fn at(ids: Vec<i64>, suffix: &'static str) -> impl Fn(usize) -> String {
+    move |i| format!("/api/v1/submissions/{}{suffix}", ids[i])
+}
+
+fn body_at(bodies: Vec<Value>) -> impl Fn(usize) -> Option<Value> {
+    move |i| Some(bodies[i].clone())
+}
+
+/// An active Samut Prakan evaluation with one monthly indicator hosted by SPK-PO; returns
+/// (evaluation, indicator).
+async fn samut_prakan_active(app: &TestApp, admin: &str) -> (i64, i64) {
+    let (evaluation, component) = samut_prakan_draft(app, admin).await;
+    let criteria = json!([{"value": 60, "score": 50}, {"value": 80, "score": 100}]);
+    let indicator = post(app, admin, "/api/v1/indicators", json!({"evaluation_id": evaluation, "component_id": component, "code": "1.1", "name": "ตัวชี้วัด", "criteria": criteria})).await["id"].as_i64().expect("indicator");
+    let spk = app.org_id("SPK-PO").await;
+    post(
+        app,
+        admin,
+        &format!("/api/v1/indicators/{indicator}/assignments"),
+        json!({"organization_id": spk, "role": "host"}),
+    )
+    .await;
+    let activated = app
+        .patch(&format!("/api/v1/evaluations/{evaluation}"))
+        .bearer(admin)
+        .header("If-Match", "*")
+        .json(&json!({"status": "active"}))
+        .send()
+        .await;
+    activated.assert_status(200);
+    (evaluation, indicator)
+}
+
+/// Every `/submissions…` operation × the 8 roles × a report of the officer's own
+/// organization, of another agency of the province, and of another province.
+async fn report_matrix(app: TestApp) {
+    let tokens = role_tokens(&app);
+    let admin = tokens[0].clone();
+    let y_eval = active_demo(&app, &admin).await;
+    let e1 = indicator_by_code(&app, &admin, y_eval, "E.1").await["id"]
+        .as_i64()
+        .expect("E.1");
+    let e2 = indicator_by_code(&app, &admin, y_eval, "E.2").await["id"]
+        .as_i64()
+        .expect("E.2");
+    let (s_eval, s_indicator) = samut_prakan_active(&app, &admin).await;
+    let (peo, pho, spk) = (
+        app.org_id("YST-PEO").await,
+        app.org_id("YST-PHO").await,
+        app.org_id("SPK-PO").await,
+    );
+    let months = |first: u32, year: u32, count: u32| -> Vec<String> {
+        (0..count)
+            .map(|k| {
+                let m = first - 1 + k;
+                format!("{}-{:02}", year + m / 12, m % 12 + 1)
+            })
+            .collect()
+    };
+    // Yasothon's span is 2021-09 … 2022-09; Samut Prakan's the fiscal year 2021-10 … 2022-09.
+    let mut own = Places::new(peo, &[e1, e2], &months(9, 2021, 13));
+    let mut other = Places::new(pho, &[e1, e2], &months(9, 2021, 13));
+    let mut far = Places::new(spk, &[s_indicator], &months(10, 2021, 12));
+
+    let own_draft = file(&app, &admin, &mut own, "draft").await;
+    let other_draft = file(&app, &admin, &mut other, "draft").await;
+    let far_draft = file(&app, &admin, &mut far, "draft").await;
+
+    const OTHER_PROVINCE: &str = "another province's";
+    let mut cases = vec![
+        case(
+            "list reports",
+            Method::GET,
+            fixed("/api/v1/submissions".into()),
+            none,
+            REPORT_READ,
+        ),
+        case(
+            "file own report",
+            Method::POST,
+            fixed("/api/v1/submissions".into()),
+            body_at(bodies(&mut own, FILE_OWN)),
+            FILE_OWN,
+        ),
+        case(
+            "file another agency's report",
+            Method::POST,
+            fixed("/api/v1/submissions".into()),
+            body_at(bodies(&mut other, FILE_OTHER_AGENCY)),
+            FILE_OTHER_AGENCY,
+        ),
+        case(
+            "file another province's report",
+            Method::POST,
+            fixed("/api/v1/submissions".into()),
+            body_at(bodies(&mut far, FILE_OTHER_PROVINCE)),
+            FILE_OTHER_PROVINCE,
+        ),
+        case(
+            "file own report with a malformed body",
+            Method::POST,
+            fixed("/api/v1/submissions".into()),
+            move |_| Some(json!({"indicator_id": "E.1", "organization_id": peo})),
+            FILE_MALFORMED,
+        ),
+    ];
+    // The same operations on each report; writes that succeed get a fresh report per role.
+    for (whose, shared, places, read, reporter, delete, review) in [
+        (
+            "own",
+            own_draft,
+            &mut own,
+            REPORT_READ,
+            REPORTER_OWN,
+            REPORTER_OWN_DELETE,
+            REVIEW,
+        ),
+        (
+            "another agency's",
+            other_draft,
+            &mut other,
+            REPORT_READ_OTHER_AGENCY,
+            REPORTER_OTHER_AGENCY,
+            REPORTER_OTHER_AGENCY_DELETE,
+            REVIEW,
+        ),
+        (
+            OTHER_PROVINCE,
+            far_draft,
+            &mut far,
+            OTHER_READ,
+            REPORTER_OTHER_PROVINCE,
+            REPORTER_OTHER_PROVINCE_DELETE,
+            REVIEW_OTHER_PROVINCE,
+        ),
+    ] {
+        let what = |operation: &str| -> &'static str {
+            Box::leak(format!("{operation} {whose} report").into_boxed_str())
+        };
+        let deletes = per_role(&app, &admin, places, "draft", delete, shared).await;
+        let submits = per_role(&app, &admin, places, "draft", reporter, shared).await;
+        let approvals = per_role(&app, &admin, places, "submitted", review, shared).await;
+        let returns = per_role(&app, &admin, places, "submitted", review, shared).await;
+        let path = format!("/api/v1/submissions/{shared}");
+        cases.extend([
+            case(what("read"), Method::GET, fixed(path.clone()), none, read),
+            case(
+                what("history of"),
+                Method::GET,
+                fixed(format!("{path}/history")),
+                none,
+                read,
+            ),
+            case(
+                what("edit"),
+                Method::PATCH,
+                fixed(path.clone()),
+                |i| Some(json!({"narrative": format!("แก้ไขครั้งที่ {i}")})),
+                reporter,
+            ),
+            case(
+                what("delete"),
+                Method::DELETE,
+                at(deletes, ""),
+                none,
+                delete,
+            ),
+            case(
+                what("submit"),
+                Method::POST,
+                at(submits, "/submit"),
+                none,
+                reporter,
+            ),
+            case(
+                what("approve"),
+                Method::POST,
+                at(approvals, "/approve"),
+                none,
+                review,
+            ),
+            case(
+                what("return"),
+                Method::POST,
+                at(returns, "/return"),
+                |_| Some(json!({"comment": "โปรดแนบใบแจ้งหนี้ค่าไฟฟ้า"})),
+                review,
+            ),
+        ]);
+    }
+    // Policy before preconditions and the body, on YST-PEO's draft.
+    let own_path = format!("/api/v1/submissions/{own_draft}");
+    cases.extend([
+        case(
+            "edit own report without If-Match",
+            Method::PATCH,
+            fixed(own_path.clone()),
+            |_| Some(json!({"narrative": "ก"})),
+            REPORTER_PRECONDITION,
+        ),
+        case(
+            "edit own report with a malformed body",
+            Method::PATCH,
+            fixed(own_path.clone()),
+            |_| Some(json!({"value": "much"})),
+            REPORTER_MALFORMED,
+        ),
+        case(
+            "return own report with a stale If-Match",
+            Method::POST,
+            fixed(format!("{own_path}/return")),
+            |_| Some(json!({"comment": "โปรดแก้ไข"})),
+            REVIEW_STALE,
+        ),
+        case(
+            "return own report with a malformed body",
+            Method::POST,
+            fixed(format!("{own_path}/return")),
+            |_| Some(json!({"comment": 5})),
+            REVIEW_MALFORMED,
+        ),
+    ]);
+
+    let mut checked = 0;
+    for case in &cases {
+        for (index, token) in tokens.iter().enumerate() {
+            let path = (case.path)(index);
+            let mut request = app.request(case.method.clone(), &path).bearer(token);
+            if case.method == Method::PATCH && !case.what.ends_with("without If-Match") {
+                request = request.header("If-Match", "*");
+            }
+            if case.what.ends_with("with a stale If-Match") {
+                request = request.header("If-Match", "\"99\"");
+            }
+            if let Some(body) = (case.body)(index) {
+                request = request.json(&body);
+            }
+            let response = request.send().await;
+            assert_eq!(
+                response.status.as_u16(),
+                case.expected[index],
+                "{} as {}: {} {path}: {}",
+                case.what,
+                ROLES[index],
+                case.method,
+                String::from_utf8_lossy(&response.body)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 200, "{checked} checks");
+
+    // The list shows each caller its scope: the officer its own organization's reports only,
+    // province-scoped callers nothing of Samut Prakan, national readers everything.
+    for (index, token) in tokens.iter().enumerate() {
+        let listed = get(&app, token, "/api/v1/submissions?limit=500").await;
+        let items = listed["items"].as_array().expect("items");
+        let orgs: Vec<i64> = items
+            .iter()
+            .filter_map(|r| r["organization_id"].as_i64())
+            .collect();
+        let sees_far = items.iter().any(|r| r["evaluation_id"] == s_eval);
+        match ROLES[index] {
+            "agency_officer" => {
+                assert!(
+                    !orgs.is_empty() && orgs.iter().all(|o| *o == peo),
+                    "{orgs:?}"
+                );
+            }
+            "admin" | "viewer_national" | "integration_national" => {
+                assert!(sees_far && orgs.contains(&pho), "{}", ROLES[index]);
+            }
+            role => assert!(!sees_far && orgs.contains(&pho), "{role}"),
+        }
+    }
 }

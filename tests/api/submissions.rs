@@ -21,7 +21,7 @@ both_engines!(
     lists_filter_by_evaluation_indicator_organization_period_and_status,
     an_unreadable_stored_status_is_an_internal_error,
     a_report_waits_for_an_evaluation_being_closed,
-    a_regional_unit_reports_what_it_is_assigned_in_a_province,
+    a_regional_unit_s_officer_files_its_own_report,
 );
 
 /// The demo evaluation (active) and the ids of indicator `code` and organization `org`.
@@ -822,36 +822,71 @@ async fn a_report_waits_for_an_evaluation_being_closed(app: TestApp) {
     assert_eq!(count_reports(&app).await, 0);
 }
 
-/// ศูนย์วิจัยข้าวร้อยเอ็ด (RD-RET, a regional unit with no province above it) hosts Yasothon's
-/// rice indicator 1.1 (seed 002): its officer files and reads its own reports there, though it
-/// sees no province's other data.
-async fn a_regional_unit_reports_what_it_is_assigned_in_a_province(app: TestApp) {
-    let (_, indicator, rice_centre) = report_target(&app, "1.1", "RD-RET").await;
+/// An organization with no province above it serves a province's evaluation (seed 002: the
+/// rice research centre of Roi Et, RD-RET, hosts indicator 1.1 of Yasothon): its officer
+/// files, edits, submits and reads its own reports there, and sees no one else's.
+async fn a_regional_unit_s_officer_files_its_own_report(app: TestApp) {
+    let admin = app.admin();
+    let evaluation = active_demo(&app, &admin).await;
+    let indicator = indicator_by_code(&app, &admin, evaluation, "1.1").await["id"]
+        .as_i64()
+        .expect("1.1");
+    let e1 = indicator_by_code(&app, &admin, evaluation, "E.1").await["id"]
+        .as_i64()
+        .expect("E.1");
+    let ret = app.org_id("RD-RET").await;
     let officer = app.token("agency_officer", Some("RD-RET"));
-    let report = post(
+    let filed = post(
         &app,
         &officer,
         "/api/v1/submissions",
-        json!({"indicator_id": indicator, "organization_id": rice_centre, "period": "2021-12", "value": 72.5, "status": "submitted"}),
+        json!({"indicator_id": indicator, "organization_id": ret, "period": "2021-12",
+               "value": 640}),
     )
     .await;
-    let path = format!("/api/v1/submissions/{}", report["id"]);
-    assert_eq!(
-        get(&app, &officer, &path).await["organization_code"],
-        "RD-RET"
-    );
-    let listed = get(&app, &officer, "/api/v1/submissions").await;
-    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
-    // An indicator it is not assigned to stays out of its sight.
-    let energy = get(&app, &app.yasothon_admin(), "/api/v1/indicators?q=E.1").await["items"][0]
-        ["id"]
-        .clone();
-    let refused = app
-        .post("/api/v1/submissions")
+    let path = format!("/api/v1/submissions/{}", filed["id"]);
+    app.patch(&path)
         .bearer(&officer)
-        .json(&json!({"indicator_id": energy, "organization_id": rice_centre, "period": "2022-01", "value": 1}))
+        .header("If-Match", "*")
+        .json(&json!({"value": 655}))
         .send()
-        .await;
-    refused.assert_problem(422, "validation");
-    assert_eq!(refused.error_fields(), ["indicator_id"]);
+        .await
+        .assert_status(200);
+    app.post(&format!("{path}/submit"))
+        .bearer(&officer)
+        .send()
+        .await
+        .assert_status(200);
+    assert_eq!(get(&app, &officer, &path).await["status"], "submitted");
+    // An indicator it does not report stays out of its reach, like one that does not exist.
+    let peo = app.org_id("YST-PEO").await;
+    app.post("/api/v1/submissions")
+        .bearer(&officer)
+        .json(
+            &json!({"indicator_id": e1, "organization_id": ret, "period": "2022-01",
+                      "value": 1}),
+        )
+        .send()
+        .await
+        .assert_problem(422, "validation");
+    let other = post(
+        &app,
+        &admin,
+        "/api/v1/submissions",
+        json!({"indicator_id": e1, "organization_id": peo, "period": "2022-01", "value": 1}),
+    )
+    .await;
+    app.get(&format!("/api/v1/submissions/{}", other["id"]))
+        .bearer(&officer)
+        .send()
+        .await
+        .assert_status(404);
+    let listed = get(&app, &officer, "/api/v1/submissions").await;
+    let orgs: Vec<i64> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["organization_id"].as_i64())
+        .collect();
+    assert_eq!(orgs, [ret]);
 }

@@ -288,7 +288,8 @@ pub async fn get_assignment(
 ///
 /// A JSON Merge Patch with `If-Match`, while the evaluation is a draft or active (409 once
 /// closed): contacts, baseline, target, role and organization, each change audited, under the
-/// rules of a new assignment.
+/// rules of a new assignment. Once the organization has a report for the indicator (any status,
+/// a draft too), its organization and role are fixed: a 409 naming `organization_id` or `role`.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Assignment id"), ("If-Match" = String, Header, description = "The ETag from the last read")),
@@ -342,7 +343,8 @@ fn update(
 /// Remove an assignment.
 ///
 /// Removes an organization's assignment while the evaluation is a draft or active (409 once
-/// closed). With `If-Match`, only if it is unchanged.
+/// closed), unless the organization has reports for the indicator (409). With `If-Match`, only
+/// if it is unchanged.
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Assignment id"), ("If-Match" = Option<String>, Header, description = "Optional: delete only if unchanged")),

@@ -352,7 +352,8 @@ pub async fn get_indicator(
 ///
 /// A JSON Merge Patch with `If-Match`. While the evaluation is active its component, frequency,
 /// score basis and aggregation are frozen (409 naming them); targets, criteria, weights and
-/// baselines may change, each change audited. A closed evaluation is read-only (409).
+/// baselines may change, each change audited. A closed evaluation is read-only (409). Once any
+/// report names the indicator, its `code` is fixed (409 naming `code`).
 #[utoipa::path(
     tag = "indicators",
     params(("id" = i64, Path, description = "Indicator id"), ("If-Match" = String, Header, description = "The ETag from the last read")),

@@ -241,7 +241,8 @@ pub async fn get_organization(
 /// Change an organization with a JSON Merge Patch.
 ///
 /// `If-Match` must carry its current `ETag` (428 without it, 412 when stale). The merged
-/// organization is validated like a new one; `null` clears an optional field.
+/// organization is validated like a new one; `null` clears an optional field. Once the
+/// organization has a report, its `code` is fixed (409 naming `code`).
 #[utoipa::path(
     tag = "organizations",
     params(
@@ -285,8 +286,8 @@ pub async fn patch_organization(
 
 /// Delete an organization nothing refers to any more.
 ///
-/// Units under it, accounts or assignments that still refer to it make it a 409 naming what
-/// to move or delete first. `If-Match` is checked when given.
+/// Reports it has filed (it is then kept with them), units under it, accounts or assignments
+/// that still refer to it make it a 409 naming what refers to it. `If-Match` is checked when given.
 #[utoipa::path(
     tag = "organizations",
     params(
