@@ -1,6 +1,11 @@
 //! Demo data from the seed documents: Yasothon (TH-35) and the agencies its FY 2565
 //! framework names (seed 002), its districts, a regional unit with no province (the rice
-//! research centre in Roi Et), a neighbouring province to show scopes, and one account per role.
+//! research centre in Roi Et), a neighbouring province to show scopes, one account per role,
+//! and a year of reports up to `DEMO_AS_OF` (`reports`).
+
+mod reports;
+
+pub use reports::{demo_as_of, seed_reports, DEMO_AS_OF};
 
 use crate::auth::passwords;
 use crate::domain::account::{self, AccountSpec};
@@ -237,15 +242,33 @@ pub const ACCOUNTS: &[(&str, &str, Role, Option<&str>)] = &[
 /// An account the demo made: (username, role, organization code).
 pub type DemoAccount = (String, String, Option<String>);
 
-/// Fills an empty database; returns the accounts made, or None when data was already there.
-pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Vec<DemoAccount>>> {
+/// What `seed_if_empty` made.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub accounts: Vec<DemoAccount>,
+    /// The reports filed up to `DEMO_AS_OF`.
+    pub reports: usize,
+    /// The energy office (YST-PEO), whose work list the start-up message points to.
+    pub energy_office_id: i64,
+}
+
+/// Fills an empty database (in the caller's transaction); None when data was already there.
+pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Seeded>> {
     let existing: i64 = organizations_table::table.count().get_result(conn)?;
     if existing > 0 {
         return Ok(None);
     }
     let accounts = seed_organizations_and_accounts(conn)?;
-    seed_framework(conn)?;
-    Ok(Some(accounts))
+    let evaluation_id = seed_framework(conn)?;
+    let reports = seed_reports(conn, evaluation_id)?;
+    let energy_office_id = organizations::find_by_code(conn, "YST-PEO")?
+        .ok_or_else(|| Error::Internal("the demo energy office is missing".into()))?
+        .id;
+    Ok(Some(Seeded {
+        accounts,
+        reports,
+        energy_office_id,
+    }))
 }
 
 /// The organizations and accounts alone (also the test fixture of every API test).
