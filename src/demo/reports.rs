@@ -203,15 +203,13 @@ fn step(at: NaiveDateTime, who: Who, action: Action) -> Step {
 fn scripted(
     indicator: &str,
     organization: &str,
-    period: &str,
+    period: Period,
     dice: &mut Dice,
 ) -> Option<Vec<Step>> {
     use Transition::{Approve, Return, Submit};
     use Who::{ProvinceAdmin, Reporter, Supervisor};
-    let of = |text: &str| text.parse::<Period>().ok();
-    let period_value = of(period)?;
-    let filed = content(indicator, organization, period_value, dice);
-    Some(match (indicator, organization, period) {
+    let filed = content(indicator, organization, period, dice);
+    Some(match (indicator, organization, period.to_string().as_str()) {
         ("E.1", "YST-PEO", "2022-06") => vec![
             step(
                 bangkok(2022, 7, 1, 10, 15),
@@ -441,7 +439,7 @@ pub fn seed_reports(conn: &mut DbConnection, evaluation_id: i64) -> Result<usize
                 let organization_id = reporter_org_id(conn, org)?;
                 for &period in &months {
                     let mut dice = Dice::for_place(&indicator.code, org, period);
-                    let steps = scripted(&indicator.code, org, &period.to_string(), &mut dice)
+                    let steps = scripted(&indicator.code, org, period, &mut dice)
                         .unwrap_or_else(|| story(&indicator.code, org, period, &mut dice));
                     let mut id = None;
                     for Step { at, who, action } in steps.into_iter().take_while(|s| s.at <= as_of)
