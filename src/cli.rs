@@ -247,7 +247,8 @@ pub async fn seed_demo(db: &Database, address: std::net::SocketAddr) -> anyhow::
                 "Listening on http://{address}/ (Swagger UI at http://{address}/swagger-ui/)"
             );
         }
-        Some(accounts) => {
+        Some(seeded) => {
+            let accounts = &seeded.accounts;
             eprintln!("\nDemo data loaded (Yasothon, FY 2565). Log in with POST /api/v1/auth/token, e.g.:");
             eprintln!(
                 "  curl -s -X POST http://{address}/api/v1/auth/token -H 'Content-Type: application/json' -d '{{\"username\":\"{}\",\"password\":\"{}\"}}'",
@@ -258,12 +259,19 @@ pub async fn seed_demo(db: &Database, address: std::net::SocketAddr) -> anyhow::
                 "Accounts (password `{}` for all):",
                 crate::demo::DEMO_PASSWORD
             );
-            for (username, role, org) in &accounts {
+            for (username, role, org) in accounts {
                 eprintln!(
                     "  {username:<22} {role:<15} {}",
                     org.as_deref().unwrap_or("(national)")
                 );
             }
+            let as_of = crate::demo::DEMO_AS_OF;
+            eprintln!(
+                "{} reports of the year up to {as_of}: see the year as it was then with ?as_of={as_of}, \
+                 e.g. the energy office's work list (as energy.officer): \
+                 GET http://{address}/api/v1/organizations/{}/due?as_of={as_of}",
+                seeded.reports, seeded.energy_office_id
+            );
             eprintln!("Swagger UI: http://{address}/swagger-ui/");
             eprintln!();
         }

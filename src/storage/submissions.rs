@@ -13,7 +13,7 @@ use super::organizations::{self, OrganizationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, indicators as indicator_table, organizations as org_table};
 use super::schema::{submission_events, submissions};
-use super::{decode, decode_json, now, to_utc, written, Access, DbConnection};
+use super::{decode, decode_json, to_utc, written, Access, DbConnection};
 use crate::domain::framework::AssignmentRole;
 use crate::domain::period::Period;
 use crate::domain::submission::{
@@ -379,14 +379,16 @@ pub fn find_by_place(
         .optional()?)
 }
 
-/// Files a report, in this order: the indicator and the organization in view (422), who may
-/// (403), the evaluation accepting reports (409), where it is filed and what it holds (one 422
-/// listing all), one report per (indicator, organization, period) (409 naming `period`).
+/// Files a report at `at` (a handler's `storage::now()`; the demo's past instants), in this
+/// order: the indicator and the organization in view (422), who may (403), the evaluation
+/// accepting reports (409), where it is filed and what it holds (one 422 listing all), one
+/// report per (indicator, organization, period) (409 naming `period`).
 pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
     actor: &Actor,
     new: NewReport,
+    at: NaiveDateTime,
 ) -> Result<SubmissionView> {
     let (indicator, evaluation) = reported_indicator(conn, caller, new.indicator_id)?;
     let organization = reporting_organization(conn, caller, new.organization_id)?;
@@ -413,7 +415,6 @@ pub fn create(
             ),
         ));
     }
-    let at = now();
     let state = ReportState::filed(new.content, new.status, to_utc(at))?;
     let due = new.period.due_at(evaluation.deadline_day as u32);
     let id: i64 = diesel::insert_into(submissions::table)
@@ -443,8 +444,8 @@ pub fn create(
     Ok(created)
 }
 
-/// Writes `state` over the held report (conditional on the version read), then its history
-/// entry and audit event.
+/// Writes `state` over the held report at `at` (conditional on the version read), then its
+/// history entry and audit event.
 fn write_state(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -452,9 +453,9 @@ fn write_state(
     action: HistoryAction,
     comment: Option<&str>,
     state: &ReportState,
+    at: NaiveDateTime,
 ) -> Result<SubmissionView> {
     let current = &held.view.submission;
-    let at = now();
     let values = StateRecord::new(state, current.due_at, at)?;
     update_versioned!(conn, submissions, current.id, current.version, values)?;
     let changed = written(find(conn, current.id)?, ENTITY, current.id)?;
@@ -471,35 +472,37 @@ fn write_state(
     Ok(changed)
 }
 
-/// Edits a held report's content (`domain::submission::ReportState::edited`).
+/// Edits a held report's content at `at` (`domain::submission::ReportState::edited`).
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,
     held: &Held,
     content: ReportContent,
+    at: NaiveDateTime,
 ) -> Result<SubmissionView> {
     let current = &held.view.submission.state;
     let next = current.edited(content, held.capacity)?;
     require_accepting_reports(held.evaluation.status(), held.evaluation.id)?;
-    write_state(conn, actor, held, HistoryAction::Update, None, &next)
+    write_state(conn, actor, held, HistoryAction::Update, None, &next, at)
 }
 
-/// Moves a held report through the workflow (`ReportState::transitioned`).
+/// Moves a held report through the workflow at `at` (`ReportState::transitioned`).
 pub fn transition(
     conn: &mut DbConnection,
     actor: &Actor,
     held: &Held,
     transition: Transition,
     comment: Option<&str>,
+    at: NaiveDateTime,
 ) -> Result<SubmissionView> {
     let current = &held.view.submission.state;
-    let next = current.transitioned(transition, held.capacity, comment, to_utc(now()))?;
+    let next = current.transitioned(transition, held.capacity, comment, to_utc(at))?;
     require_accepting_reports(held.evaluation.status(), held.evaluation.id)?;
     let comment = next
         .review_comment
         .as_deref()
         .filter(|_| transition == Transition::Return);
-    write_state(conn, actor, held, transition.into(), comment, &next)
+    write_state(conn, actor, held, transition.into(), comment, &next, at)
 }
 
 /// Deletes a held draft with its history (the audit trail keeps the deletion): by its

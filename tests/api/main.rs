@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod components;
 mod contract;
+mod demo;
 mod evaluations;
 mod fixtures;
 mod framework_document;

@@ -26,7 +26,7 @@ use crate::storage::pagination::PageRequest;
 use crate::storage::submissions::{
     self, HistoryEntry, NewReport, SubmissionFilter, SubmissionView,
 };
-use crate::storage::Access;
+use crate::storage::{self, Access};
 
 /// One organization's report of one indicator for one month.
 #[derive(Debug, Serialize, ToSchema)]
@@ -358,7 +358,7 @@ pub async fn create_submission(
         Caller::files_reports,
         move |conn, caller, actor| {
             let report = NewReport::from(body.parse()?);
-            let created = submissions::create(conn, caller, actor, report)?;
+            let created = submissions::create(conn, caller, actor, report, storage::now())?;
             Ok(Created {
                 location: format!("/api/v1/submissions/{}", created.submission.id),
                 version: created.submission.version,
@@ -454,7 +454,7 @@ pub async fn patch_submission(
             let resource = Submission::from(held.view.clone());
             let merged: ContentFields =
                 merge_patch::apply_to(&resource, COMPUTED, &[], &patch.merge_patch()?)?;
-            submissions::update(conn, actor, &held, merged.into())
+            submissions::update(conn, actor, &held, merged.into(), storage::now())
         })
         .await?;
     let version = view.submission.version;
@@ -521,7 +521,14 @@ async fn run_transition(
                 .map(|body| body.parse())
                 .transpose()?
                 .map(|r| r.comment);
-            submissions::transition(conn, actor, &held, transition, comment.as_deref())
+            submissions::transition(
+                conn,
+                actor,
+                &held,
+                transition,
+                comment.as_deref(),
+                storage::now(),
+            )
         })
         .await?;
     let version = view.submission.version;
