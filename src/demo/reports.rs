@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use super::{framework_document, ACCOUNTS, ENERGY_BASELINES};
 use crate::domain::framework::AssignmentRole;
 use crate::domain::period::Period;
-use crate::domain::submission::{ReportContent, SubmissionStatus, Transition};
+use crate::domain::submission::{InitialStatus, ReportContent, Transition};
 use crate::error::{Error, Result};
 use crate::policy::{Caller, CallerOrganization, Role};
 use crate::storage::audit::Actor;
@@ -180,7 +180,7 @@ enum Who {
 
 #[derive(Debug, Clone)]
 enum Action {
-    File(ReportContent, SubmissionStatus),
+    File(ReportContent, InitialStatus),
     Edit(ReportContent),
     Move(Transition, Option<&'static str>),
 }
@@ -214,7 +214,7 @@ fn scripted(
             step(
                 bangkok(2022, 7, 1, 10, 15),
                 Reporter,
-                Action::File(filed, SubmissionStatus::Submitted),
+                Action::File(filed, InitialStatus::Submitted),
             ),
             step(
                 bangkok(2022, 7, 5, 14, 0),
@@ -228,7 +228,7 @@ fn scripted(
         ("E.1", "YST-PEO", "2022-07") => vec![step(
             bangkok(2022, 8, 2, 15, 40),
             Reporter,
-            Action::File(filed, SubmissionStatus::Draft),
+            Action::File(filed, InitialStatus::Draft),
         )],
         ("E.2", "YST-PEO", "2022-07") => Vec::new(),
         ("1.2", "YST-PHO", "2022-04") => {
@@ -237,7 +237,7 @@ fn scripted(
                 step(
                     bangkok(2022, 5, 2, 9, 40),
                     Reporter,
-                    Action::File(filed, SubmissionStatus::Submitted),
+                    Action::File(filed, InitialStatus::Submitted),
                 ),
                 step(bangkok(2022, 5, 6, 11, 0), Supervisor, Action::Move(Approve, None)),
                 step(
@@ -281,7 +281,7 @@ fn story(indicator: &str, organization: &str, period: Period, dice: &mut Dice) -
         steps.push(step(
             at,
             Reporter,
-            Action::File(filed.clone(), SubmissionStatus::Submitted),
+            Action::File(filed.clone(), InitialStatus::Submitted),
         ));
         at
     } else {
@@ -291,14 +291,14 @@ fn story(indicator: &str, organization: &str, period: Period, dice: &mut Dice) -
             steps.push(step(
                 drafted,
                 Reporter,
-                Action::File(filed.clone(), SubmissionStatus::Draft),
+                Action::File(filed.clone(), InitialStatus::Draft),
             ));
             steps.push(step(at, Reporter, Action::Move(Submit, None)));
         } else {
             steps.push(step(
                 at,
                 Reporter,
-                Action::File(filed.clone(), SubmissionStatus::Submitted),
+                Action::File(filed.clone(), InitialStatus::Submitted),
             ));
         }
         at
