@@ -28,6 +28,7 @@ macro_rules! text_enum {
 pub mod account;
 pub mod activation;
 pub mod assignment;
+pub mod batch;
 pub mod component;
 pub mod criteria;
 pub mod evaluation;

@@ -1,0 +1,909 @@
+//! Batch intake (docs/DOMAIN.md, "Batch intake"): items that name an indicator and an
+//! organization by code, read from JSON or CSV, each classified as created, updated, unchanged
+//! or rejected by the same rules as a single report (`domain::submission`). Pure: storage
+//! fetches the facts once per batch, `classify` decides every item, storage writes the result.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::framework::{check_figure, AssignmentRole};
+use super::organization::code_key;
+use super::period::{FiscalYear, Frequency, Period};
+use super::submission::{
+    placement_problems, InitialStatus, Placement, ReportContent, ReportState, SubmissionStatus,
+    MAX_TEXT,
+};
+use super::text::forbidden_character_message;
+use crate::error::FieldError;
+
+/// The most items one batch may hold.
+pub const MAX_ITEMS: usize = 100_000;
+
+/// The fields an item may have, in the order a CSV header lists them.
+pub const FIELDS: [&str; 7] = [
+    "indicator_code",
+    "organization_code",
+    "period",
+    "value",
+    "narrative",
+    "status",
+    "submitted_at",
+];
+
+/// The language of the messages a person reads (`Accept-Language: th`, `--lang th`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Lang {
+    #[default]
+    English,
+    Thai,
+}
+
+/// One field of an item as it was sent: JSON has numbers, strings and nulls (anything else is
+/// `Other`); CSV has text, and an empty cell is `Absent`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    Absent,
+    Null,
+    Text(String),
+    Number(f64),
+    Other,
+}
+
+/// An item as sent, before any rule: its position and its fields by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawItem {
+    /// 0-based position among the items (for CSV: the data row).
+    pub index: usize,
+    /// The CSV line it starts on (1-based, the header is line 1).
+    pub line: Option<u64>,
+    pub fields: BTreeMap<String, Raw>,
+}
+
+/// An item whose fields all read: what it asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemSpec {
+    pub indicator_code: String,
+    pub organization_code: String,
+    pub period: Period,
+    pub value: Option<f64>,
+    pub narrative: Option<String>,
+    pub status: InitialStatus,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+/// Why an item is rejected: each names its field and reads in English or Thai.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    UnknownField(String),
+    Missing(&'static str),
+    NotText(&'static str),
+    TooLong(&'static str, usize),
+    ForbiddenCharacter(&'static str, String),
+    BadPeriod(String),
+    NotANumber(String),
+    BadValue(f64),
+    BadStatus(String),
+    BadInstant(String),
+    BackfillNotAllowed,
+    DraftWithSubmittedAt,
+    UnknownIndicator(String),
+    UnknownOrganization(String),
+    OutOfScope(String),
+    /// A rule of a single report (`domain::submission::placement_problems`): span, reporting
+    /// month, assignment. Its English message is the single report's; `thai` is its Thai.
+    Placement {
+        field: String,
+        english: String,
+        thai: String,
+    },
+    DuplicateInBatch {
+        first_index: usize,
+    },
+    ApprovedDiffers,
+    WithdrawSubmitted,
+}
+
+impl Reason {
+    pub fn field(&self) -> String {
+        match self {
+            Reason::UnknownField(name) => name.clone(),
+            Reason::Missing(field)
+            | Reason::NotText(field)
+            | Reason::TooLong(field, _)
+            | Reason::ForbiddenCharacter(field, _) => (*field).to_owned(),
+            Reason::BadPeriod(_) | Reason::DuplicateInBatch { .. } => "period".into(),
+            Reason::NotANumber(_) | Reason::BadValue(_) | Reason::ApprovedDiffers => "value".into(),
+            Reason::BadStatus(_) | Reason::WithdrawSubmitted => "status".into(),
+            Reason::BadInstant(_) | Reason::BackfillNotAllowed | Reason::DraftWithSubmittedAt => {
+                "submitted_at".into()
+            }
+            Reason::UnknownIndicator(_) => "indicator_code".into(),
+            Reason::UnknownOrganization(_) | Reason::OutOfScope(_) => "organization_code".into(),
+            Reason::Placement { field, .. } => field.clone(),
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        let th = lang == Lang::Thai;
+        match self {
+            Reason::UnknownField(_) if th => format!("ไม่รู้จักคอลัมน์นี้ ใช้ได้เฉพาะ {}", FIELDS.join(", ")),
+            Reason::UnknownField(_) => format!("unknown field; the fields are {}", FIELDS.join(", ")),
+            Reason::Missing(_) if th => "ต้องระบุ".into(),
+            Reason::Missing(_) => "is required".into(),
+            Reason::NotText(_) if th => "ต้องเป็นข้อความ".into(),
+            Reason::NotText(_) => "must be a string".into(),
+            Reason::TooLong(_, max) if th => format!("ยาวได้ไม่เกิน {max} ตัวอักษร"),
+            Reason::TooLong(_, max) => format!("must be at most {max} characters"),
+            Reason::ForbiddenCharacter(_, english) if th => {
+                format!("มีอักขระควบคุมที่ไม่อนุญาต ({english})")
+            }
+            Reason::ForbiddenCharacter(_, english) => english.clone(),
+            Reason::BadPeriod(text) if th => {
+                format!("`{text}` ไม่ใช่เดือนในรูปแบบ YYYY-MM (ค.ศ.) เช่น 2022-01")
+            }
+            Reason::BadPeriod(text) => format!("`{text}` must be a month written YYYY-MM, e.g. 2022-01"),
+            Reason::NotANumber(text) if th => format!("`{text}` ไม่ใช่ตัวเลข"),
+            Reason::NotANumber(text) => format!("`{text}` is not a number"),
+            Reason::BadValue(_) if th => "ต้องเป็นตัวเลขจำกัดค่า ขนาดไม่เกิน 1e15".into(),
+            Reason::BadValue(_) => "must be a finite number no larger than 1e15".into(),
+            Reason::BadStatus(text) if th => {
+                format!("`{text}` ใช้ไม่ได้ สถานะต้องเป็น submitted (ค่าเริ่มต้น) หรือ draft")
+            }
+            Reason::BadStatus(text) => {
+                format!("`{text}` is not a status here: submitted (the default) or draft")
+            }
+            Reason::BadInstant(text) if th => format!(
+                "`{text}` ไม่ใช่เวลาแบบ RFC 3339 เช่น 2022-02-01T09:30:00+07:00"
+            ),
+            Reason::BadInstant(text) => format!(
+                "`{text}` must be an RFC 3339 instant such as 2022-02-01T09:30:00+07:00"
+            ),
+            Reason::BackfillNotAllowed if th => {
+                "เฉพาะบัญชีผู้ดูแลระบบและระบบเชื่อมโยงข้อมูลเท่านั้นที่ระบุวันส่งย้อนหลังได้".into()
+            }
+            Reason::BackfillNotAllowed => {
+                "only admin and integration accounts backfill submitted_at".into()
+            }
+            Reason::DraftWithSubmittedAt if th => "ร่างที่ยังไม่ส่งไม่มีวันส่ง".into(),
+            Reason::DraftWithSubmittedAt => "a draft has not been submitted: leave submitted_at empty".into(),
+            Reason::UnknownIndicator(code) if th => format!("ไม่พบตัวชี้วัดรหัส {code} ในการประเมินนี้"),
+            Reason::UnknownIndicator(code) => format!("no indicator {code} in this evaluation"),
+            Reason::UnknownOrganization(code) if th => format!("ไม่พบหน่วยงานรหัส {code}"),
+            Reason::UnknownOrganization(code) => format!("no organization {code}"),
+            Reason::OutOfScope(code) if th => format!("ไม่มีสิทธิ์ส่งผลแทนหน่วยงาน {code}"),
+            Reason::OutOfScope(code) => {
+                format!("organization {code} is outside what this account reports for")
+            }
+            Reason::Placement { thai, .. } if th => thai.clone(),
+            Reason::Placement { english, .. } => english.clone(),
+            Reason::DuplicateInBatch { first_index } if th => format!(
+                "ซ้ำกับรายการที่ {first_index}: ตัวชี้วัด หน่วยงาน และเดือนเดียวกันส่งได้ครั้งเดียวต่อชุด"
+            ),
+            Reason::DuplicateInBatch { first_index } => format!(
+                "repeats item {first_index}: one item per indicator, organization and month in a batch"
+            ),
+            Reason::ApprovedDiffers if th => {
+                "รายงานนี้ได้รับอนุมัติแล้วและล็อกไว้ ขอให้ผู้ดูแลระดับจังหวัดตีกลับก่อนแก้ไข".into()
+            }
+            Reason::ApprovedDiffers => {
+                "the report is approved and locked with other figures; a province admin returns it before it changes".into()
+            }
+            Reason::WithdrawSubmitted if th => {
+                "รายงานส่งแล้ว ถอนกลับเป็นร่างไม่ได้ (ผู้กำกับตีกลับได้)".into()
+            }
+            Reason::WithdrawSubmitted => {
+                "the report is submitted: it cannot go back to draft (a reviewer returns it)".into()
+            }
+        }
+    }
+
+    pub fn to_field_error(&self, lang: Lang) -> FieldError {
+        FieldError::new(self.field(), self.message(lang))
+    }
+}
+
+/// Reads an item's fields (docs/DOMAIN.md, "Batch intake"): every problem at once.
+/// `may_backfill`: the caller may send `submitted_at` (admin, integration).
+pub fn read_item(item: &RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Reason>> {
+    let mut reasons: Vec<Reason> = item
+        .fields
+        .keys()
+        .filter(|name| !FIELDS.contains(&name.as_str()))
+        .map(|name| Reason::UnknownField(name.clone()))
+        .collect();
+    let raw = |name: &str| item.fields.get(name).cloned().unwrap_or(Raw::Absent);
+    let text = |name: &'static str, max: usize, reasons: &mut Vec<Reason>| match raw(name) {
+        Raw::Absent | Raw::Null => None,
+        Raw::Text(t) if t.chars().count() > max => {
+            reasons.push(Reason::TooLong(name, max));
+            None
+        }
+        Raw::Text(t) => match forbidden_character_message(&t) {
+            Some(message) => {
+                reasons.push(Reason::ForbiddenCharacter(name, message));
+                None
+            }
+            None => Some(t),
+        },
+        Raw::Number(_) | Raw::Other => {
+            reasons.push(Reason::NotText(name));
+            None
+        }
+    };
+    let indicator_code = text("indicator_code", 40, &mut reasons);
+    let organization_code = text("organization_code", 40, &mut reasons);
+    let period_text = text("period", 7, &mut reasons);
+    let narrative = text("narrative", MAX_TEXT, &mut reasons);
+    let status_text = text("status", 20, &mut reasons);
+    let submitted_text = text("submitted_at", 40, &mut reasons);
+    for (name, value) in [
+        ("indicator_code", &indicator_code),
+        ("organization_code", &organization_code),
+        ("period", &period_text),
+    ] {
+        if value.is_none() && matches!(raw(name), Raw::Absent | Raw::Null) {
+            reasons.push(Reason::Missing(match name {
+                "indicator_code" => "indicator_code",
+                "organization_code" => "organization_code",
+                _ => "period",
+            }));
+        }
+    }
+    let period = period_text
+        .as_ref()
+        .and_then(|t| match t.parse::<Period>() {
+            Ok(period) => Some(period),
+            Err(_) => {
+                reasons.push(Reason::BadPeriod(t.clone()));
+                None
+            }
+        });
+    let value = match raw("value") {
+        Raw::Absent | Raw::Null => None,
+        Raw::Number(v) => Some(v),
+        Raw::Text(t) => match t.trim().parse::<f64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                reasons.push(Reason::NotANumber(t));
+                None
+            }
+        },
+        Raw::Other => {
+            reasons.push(Reason::NotANumber("…".into()));
+            None
+        }
+    };
+    if let Some(v) = value.filter(|v| check_figure(*v).is_err()) {
+        reasons.push(Reason::BadValue(v));
+    }
+    let status = match status_text.as_deref() {
+        None => Some(InitialStatus::Submitted),
+        Some(t) => InitialStatus::parse(t).or_else(|| {
+            reasons.push(Reason::BadStatus(t.to_owned()));
+            None
+        }),
+    };
+    let submitted_at = match submitted_text {
+        None => None,
+        Some(_) if !may_backfill => {
+            reasons.push(Reason::BackfillNotAllowed);
+            None
+        }
+        Some(t) => match DateTime::parse_from_rfc3339(t.trim()) {
+            Ok(instant) => Some(instant.with_timezone(&Utc)),
+            Err(_) => {
+                reasons.push(Reason::BadInstant(t));
+                None
+            }
+        },
+    };
+    if submitted_at.is_some() && status == Some(InitialStatus::Draft) {
+        reasons.push(Reason::DraftWithSubmittedAt);
+    }
+    match (indicator_code, organization_code, period, status) {
+        (Some(indicator_code), Some(organization_code), Some(period), Some(status))
+            if reasons.is_empty() =>
+        {
+            Ok(ItemSpec {
+                indicator_code,
+                organization_code,
+                period,
+                value,
+                narrative,
+                status,
+                submitted_at,
+            })
+        }
+        _ => Err(reasons),
+    }
+}
+
+/// An indicator of the batch's evaluation, as the rules read it.
+#[derive(Debug, Clone)]
+pub struct IndicatorFacts {
+    pub id: i64,
+    pub code: String,
+    pub frequency: Frequency,
+}
+
+/// An organization a batch names.
+#[derive(Debug, Clone)]
+pub struct OrganizationFacts {
+    pub id: i64,
+    pub code: String,
+    /// The caller reports for it (`policy::Caller::batch_scope`).
+    pub in_scope: bool,
+}
+
+/// A stored report a batch item meets.
+#[derive(Debug, Clone)]
+pub struct ExistingReport {
+    pub id: i64,
+    pub version: i64,
+    pub state: ReportState,
+}
+
+/// Everything `classify` decides on, fetched once per batch.
+#[derive(Debug)]
+pub struct BatchFacts {
+    pub fiscal_year: FiscalYear,
+    pub span: (Period, Period),
+    /// By `code_key`.
+    pub indicators: HashMap<String, IndicatorFacts>,
+    /// By `code_key`.
+    pub organizations: HashMap<String, OrganizationFacts>,
+    /// (indicator id, organization id) → role.
+    pub roles: HashMap<(i64, i64), AssignmentRole>,
+    /// (indicator id, organization id, period) → the report.
+    pub existing: HashMap<(i64, i64, Period), ExistingReport>,
+}
+
+/// What becomes of one item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Created {
+        indicator_id: i64,
+        organization_id: i64,
+        period: Period,
+        state: ReportState,
+    },
+    Updated {
+        id: i64,
+        version: i64,
+        before: ReportState,
+        after: ReportState,
+    },
+    Unchanged {
+        id: i64,
+    },
+    Rejected(Vec<Reason>),
+}
+
+/// Classifies every item of a batch at `at` (docs/DOMAIN.md, "Batch intake"). An item is
+/// rejected for unreadable fields, unknown codes, an organization out of the caller's scope,
+/// a place no single report may be filed in, or a second item for the same (indicator,
+/// organization, period); else created when no report exists, unchanged when value, narrative
+/// and status are the report's, updated when a draft, returned or submitted report differs, and
+/// rejected when an approved one does (or a submitted one would go back to draft).
+pub fn classify(
+    items: &[Result<ItemSpec, Vec<Reason>>],
+    facts: &BatchFacts,
+    at: DateTime<Utc>,
+) -> Vec<Outcome> {
+    let mut first_of: HashMap<(i64, i64, Period), usize> = HashMap::new();
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let spec = match item {
+                Ok(spec) => spec,
+                Err(reasons) => return Outcome::Rejected(reasons.clone()),
+            };
+            let (indicator, organization) = match resolve(spec, facts) {
+                Ok(found) => found,
+                Err(reasons) => return Outcome::Rejected(reasons),
+            };
+            let placement = Placement {
+                fiscal_year: facts.fiscal_year,
+                span: facts.span,
+                frequency: indicator.frequency,
+                indicator_code: &indicator.code,
+                organization_code: &organization.code,
+                role: facts.roles.get(&(indicator.id, organization.id)).copied(),
+            };
+            let placed: Vec<Reason> = placement_problems(&placement, spec.period)
+                .into_iter()
+                .map(|problem| placement_reason(problem, &placement, spec.period))
+                .collect();
+            if !placed.is_empty() {
+                return Outcome::Rejected(placed);
+            }
+            let key = (indicator.id, organization.id, spec.period);
+            if let Some(first_index) = first_of.get(&key) {
+                return Outcome::Rejected(vec![Reason::DuplicateInBatch {
+                    first_index: *first_index,
+                }]);
+            }
+            first_of.insert(key, index);
+            decide(spec, facts.existing.get(&key), key, at)
+        })
+        .collect()
+}
+
+fn resolve<'f>(
+    spec: &ItemSpec,
+    facts: &'f BatchFacts,
+) -> Result<(&'f IndicatorFacts, &'f OrganizationFacts), Vec<Reason>> {
+    let indicator = facts.indicators.get(&code_key(&spec.indicator_code));
+    let organization = facts.organizations.get(&code_key(&spec.organization_code));
+    let mut reasons = Vec::new();
+    if indicator.is_none() {
+        reasons.push(Reason::UnknownIndicator(spec.indicator_code.clone()));
+    }
+    match organization {
+        None => reasons.push(Reason::UnknownOrganization(spec.organization_code.clone())),
+        Some(org) if !org.in_scope => reasons.push(Reason::OutOfScope(org.code.clone())),
+        Some(_) => {}
+    }
+    match (indicator, organization) {
+        (Some(indicator), Some(organization)) if reasons.is_empty() => {
+            Ok((indicator, organization))
+        }
+        _ => Err(reasons),
+    }
+}
+
+/// The single report's rule, with its message in Thai beside the English.
+fn placement_reason(problem: FieldError, placement: &Placement<'_>, period: Period) -> Reason {
+    let (start, end) = placement.span;
+    let thai = match problem.field.as_str() {
+        "period" if period < start || period > end => format!(
+            "เดือน {} อยู่นอกช่วงการประเมิน {} – {}",
+            period.thai_label(),
+            start.thai_label(),
+            end.thai_label()
+        ),
+        "period" => format!(
+            "เดือน {} ไม่ใช่เดือนที่ต้องรายงานของตัวชี้วัด {}",
+            period.thai_label(),
+            placement.indicator_code
+        ),
+        _ => format!(
+            "หน่วยงาน {} ไม่ได้รับมอบหมายให้รายงานตัวชี้วัด {} (เจ้าภาพหลักหรือเจ้าภาพร่วม)",
+            placement.organization_code, placement.indicator_code
+        ),
+    };
+    Reason::Placement {
+        field: problem.field,
+        english: problem.message,
+        thai,
+    }
+}
+
+/// Created, unchanged, updated or rejected against the stored report.
+fn decide(
+    spec: &ItemSpec,
+    existing: Option<&ExistingReport>,
+    (indicator_id, organization_id, period): (i64, i64, Period),
+    at: DateTime<Utc>,
+) -> Outcome {
+    let Some(existing) = existing else {
+        let content = ReportContent {
+            value: spec.value,
+            narrative: spec.narrative.clone(),
+            ..ReportContent::default()
+        };
+        return match ReportState::filed(content, spec.status, spec.submitted_at.unwrap_or(at)) {
+            Ok(state) => Outcome::Created {
+                indicator_id,
+                organization_id,
+                period,
+                state,
+            },
+            Err(_) => Outcome::Rejected(vec![Reason::Missing("value")]),
+        };
+    };
+    let before = &existing.state;
+    let same_figures =
+        before.content.value == spec.value && before.content.narrative == spec.narrative;
+    let wanted = match (spec.status, before.status) {
+        // Saving a draft over a returned report keeps it returned: both wait for their reporter.
+        (InitialStatus::Draft, SubmissionStatus::Returned) => SubmissionStatus::Returned,
+        (InitialStatus::Draft, _) => SubmissionStatus::Draft,
+        (InitialStatus::Submitted, _) => SubmissionStatus::Submitted,
+    };
+    match before.status {
+        // The e-report resends last month's figures after approval: nothing to do.
+        SubmissionStatus::Approved if same_figures => {
+            return Outcome::Unchanged { id: existing.id }
+        }
+        SubmissionStatus::Approved => return Outcome::Rejected(vec![Reason::ApprovedDiffers]),
+        SubmissionStatus::Submitted if wanted == SubmissionStatus::Draft => {
+            return Outcome::Rejected(vec![Reason::WithdrawSubmitted])
+        }
+        _ => {}
+    }
+    if same_figures && wanted == before.status {
+        return Outcome::Unchanged { id: existing.id };
+    }
+    let mut after = before.clone();
+    after.content.value = spec.value;
+    after.content.narrative = spec.narrative.clone();
+    if wanted == SubmissionStatus::Submitted && before.status != SubmissionStatus::Submitted {
+        after.status = SubmissionStatus::Submitted;
+        after.first_submitted_at = before.first_submitted_at.or(spec.submitted_at).or(Some(at));
+    }
+    if after.status.is_counted() && after.content.value.is_none() {
+        return Outcome::Rejected(vec![Reason::Missing("value")]);
+    }
+    Outcome::Updated {
+        id: existing.id,
+        version: existing.version,
+        before: before.clone(),
+        after,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Period {
+        text.parse().expect("period")
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .expect("instant")
+            .with_timezone(&Utc)
+    }
+
+    fn raw(index: usize, fields: &[(&str, Raw)]) -> RawItem {
+        RawItem {
+            index,
+            line: Some(index as u64 + 2),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+
+    fn text(value: &str) -> Raw {
+        Raw::Text(value.to_owned())
+    }
+
+    fn item(indicator: &str, org: &str, period: &str, value: f64) -> ItemSpec {
+        ItemSpec {
+            indicator_code: indicator.into(),
+            organization_code: org.into(),
+            period: p(period),
+            value: Some(value),
+            narrative: None,
+            status: InitialStatus::Submitted,
+            submitted_at: None,
+        }
+    }
+
+    /// Yasothon FY 2565 over Sep 2564 – Sep 2565: E.1 monthly and 1.1 quarterly; YST-PEO hosts
+    /// E.1, YST-PO supervises it; SPK-PO is out of the caller's scope.
+    fn facts() -> BatchFacts {
+        let indicators = [
+            (7, "E.1", Frequency::Monthly),
+            (1, "1.1", Frequency::Quarterly),
+        ]
+        .into_iter()
+        .map(|(id, code, frequency)| {
+            (
+                code_key(code),
+                IndicatorFacts {
+                    id,
+                    code: code.into(),
+                    frequency,
+                },
+            )
+        })
+        .collect();
+        let organizations = [
+            (11, "YST-PEO", true),
+            (3, "YST-PO", true),
+            (40, "SPK-PO", false),
+        ]
+        .into_iter()
+        .map(|(id, code, in_scope)| {
+            (
+                code_key(code),
+                OrganizationFacts {
+                    id,
+                    code: code.into(),
+                    in_scope,
+                },
+            )
+        })
+        .collect();
+        BatchFacts {
+            fiscal_year: FiscalYear(2565),
+            span: (p("2021-09"), p("2022-09")),
+            indicators,
+            organizations,
+            roles: HashMap::from([
+                ((7, 11), AssignmentRole::Host),
+                ((7, 3), AssignmentRole::Supervisor),
+                ((7, 40), AssignmentRole::Host),
+            ]),
+            existing: HashMap::new(),
+        }
+    }
+
+    fn existing(id: i64, status: SubmissionStatus, value: f64) -> ExistingReport {
+        ExistingReport {
+            id,
+            version: 3,
+            state: ReportState {
+                content: ReportContent {
+                    value: Some(value),
+                    ..ReportContent::default()
+                },
+                status,
+                review_comment: None,
+                first_submitted_at: (status != SubmissionStatus::Draft)
+                    .then(|| at("2022-02-01T03:00:00Z")),
+            },
+        }
+    }
+
+    fn fields_of(outcome: &Outcome) -> Vec<String> {
+        match outcome {
+            Outcome::Rejected(reasons) => reasons.iter().map(Reason::field).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fields_read_from_json_and_csv_alike() {
+        let csv = raw(
+            0,
+            &[
+                ("indicator_code", text("E.1")),
+                ("organization_code", text("yst-peo")),
+                ("period", text("2022-01")),
+                ("value", text(" 1180.5 ")),
+                ("narrative", text("ปิดไฟช่วงพักเที่ยง")),
+            ],
+        );
+        let json = raw(
+            0,
+            &[
+                ("indicator_code", text("E.1")),
+                ("organization_code", text("yst-peo")),
+                ("period", text("2022-01")),
+                ("value", Raw::Number(1180.5)),
+                ("narrative", text("ปิดไฟช่วงพักเที่ยง")),
+                ("status", Raw::Null),
+            ],
+        );
+        let read = read_item(&csv, false).expect("csv");
+        assert_eq!(read, read_item(&json, false).expect("json"));
+        assert_eq!(read.status, InitialStatus::Submitted);
+        assert_eq!(read.value, Some(1180.5));
+    }
+
+    #[test]
+    fn every_unreadable_field_is_named_at_once() {
+        let item = raw(
+            3,
+            &[
+                ("indicator_code", Raw::Number(1.0)),
+                ("period", text("2022-13")),
+                ("value", text("NaN")),
+                ("status", text("approved")),
+                ("submitted_at", text("2022-02-01")),
+                ("colour", text("red")),
+                ("narrative", text("a\u{202E}b")),
+            ],
+        );
+        let reasons = read_item(&item, true).expect_err("refused");
+        let mut fields: Vec<String> = reasons.iter().map(Reason::field).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "colour",
+                "indicator_code",
+                "narrative",
+                "organization_code",
+                "period",
+                "status",
+                "submitted_at",
+                "value"
+            ]
+        );
+        for value in ["inf", "-1e16", "1e400"] {
+            let item = raw(
+                0,
+                &[
+                    ("indicator_code", text("E.1")),
+                    ("organization_code", text("X")),
+                    ("period", text("2022-01")),
+                    ("value", text(value)),
+                ],
+            );
+            let reasons = read_item(&item, false).expect_err(value);
+            assert_eq!(reasons[0].field(), "value", "{value}");
+        }
+    }
+
+    #[test]
+    fn only_admin_and_integration_backfill_and_never_a_draft() {
+        let base = [
+            ("indicator_code", text("E.1")),
+            ("organization_code", text("YST-PEO")),
+            ("period", text("2022-01")),
+            ("value", text("1")),
+            ("submitted_at", text("2022-02-01T09:30:00+07:00")),
+        ];
+        let item = raw(0, &base);
+        assert_eq!(
+            read_item(&item, false).expect_err("refused"),
+            [Reason::BackfillNotAllowed]
+        );
+        assert_eq!(
+            read_item(&item, true).expect("backfill").submitted_at,
+            Some(at("2022-02-01T02:30:00Z"))
+        );
+        let mut draft = item.clone();
+        draft.fields.insert("status".into(), text("draft"));
+        assert_eq!(
+            read_item(&draft, true).expect_err("refused"),
+            [Reason::DraftWithSubmittedAt]
+        );
+    }
+
+    #[test]
+    fn a_mixed_batch_is_classified_item_by_item() {
+        let mut facts = facts();
+        facts.existing.insert(
+            (7, 11, p("2022-02")),
+            existing(50, SubmissionStatus::Approved, 900.0),
+        );
+        facts.existing.insert(
+            (7, 11, p("2022-03")),
+            existing(51, SubmissionStatus::Submitted, 950.0),
+        );
+        facts.existing.insert(
+            (7, 11, p("2022-04")),
+            existing(52, SubmissionStatus::Returned, 990.0),
+        );
+        let now = at("2026-11-25T03:00:00Z");
+        let items = vec![
+            Ok(item("E.1", "YST-PEO", "2022-01", 1000.0)), // 0 created
+            Ok(item("e.1", "yst-peo", "2022-01", 1001.0)), // 1 second in batch
+            Ok(item("E.9", "YST-PEO", "2022-01", 1.0)),    // 2 unknown indicator
+            Ok(item("E.1", "YST-XXX", "2022-01", 1.0)),    // 3 unknown organization
+            Ok(item("E.1", "SPK-PO", "2022-01", 1.0)),     // 4 out of scope
+            Ok(item("E.1", "YST-PEO", "2022-10", 1.0)),    // 5 outside the span
+            Ok(item("1.1", "YST-PEO", "2022-01", 1.0)),    // 6 not a reporting month, no assignment
+            Ok(item("E.1", "YST-PO", "2022-01", 1.0)),     // 7 a supervisor reports nothing
+            Ok(item("E.1", "YST-PEO", "2022-02", 900.0)),  // 8 approved, same figures
+            Ok(item("E.1", "YST-PEO", "2022-02", 901.0)), // 9 approved, other figures (second in batch)
+            Ok(item("E.1", "YST-PEO", "2022-03", 950.0)), // 10 submitted, same
+            Ok(item("E.1", "YST-PEO", "2022-04", 990.0)), // 11 returned → submitted
+            Err(vec![Reason::BadValue(f64::INFINITY)]),   // 12 unreadable
+        ];
+        let outcomes = classify(&items, &facts, now);
+        assert!(matches!(outcomes[0], Outcome::Created { .. }));
+        assert_eq!(
+            outcomes[1],
+            Outcome::Rejected(vec![Reason::DuplicateInBatch { first_index: 0 }])
+        );
+        assert_eq!(fields_of(&outcomes[2]), ["indicator_code"]);
+        assert_eq!(fields_of(&outcomes[3]), ["organization_code"]);
+        assert_eq!(
+            outcomes[4],
+            Outcome::Rejected(vec![Reason::OutOfScope("SPK-PO".into())])
+        );
+        assert_eq!(fields_of(&outcomes[5]), ["period"]);
+        assert_eq!(fields_of(&outcomes[6]), ["period", "organization_id"]);
+        assert_eq!(fields_of(&outcomes[7]), ["organization_id"]);
+        assert_eq!(outcomes[8], Outcome::Unchanged { id: 50 });
+        assert_eq!(fields_of(&outcomes[9]), ["period"]);
+        assert_eq!(outcomes[10], Outcome::Unchanged { id: 51 });
+        match &outcomes[11] {
+            Outcome::Updated {
+                id,
+                version,
+                before,
+                after,
+            } => {
+                assert_eq!((*id, *version), (52, 3));
+                assert_eq!(before.status, SubmissionStatus::Returned);
+                assert_eq!(after.status, SubmissionStatus::Submitted);
+                // Resubmitted: the first submission stays.
+                assert_eq!(after.first_submitted_at, before.first_submitted_at);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fields_of(&outcomes[12]), ["value"]);
+        // The messages read in Thai for the people who fix the rows.
+        let Outcome::Rejected(reasons) = &outcomes[5] else {
+            panic!()
+        };
+        assert!(
+            reasons[0].message(Lang::Thai).contains("ต.ค. 2565"),
+            "{}",
+            reasons[0].message(Lang::Thai)
+        );
+        assert!(reasons[0]
+            .message(Lang::English)
+            .contains("outside the evaluation's span"));
+    }
+
+    #[test]
+    fn updates_and_refusals_against_the_stored_report() {
+        let now = at("2026-11-25T03:00:00Z");
+        let decide_on = |status, item_status, value| {
+            let mut facts = facts();
+            facts
+                .existing
+                .insert((7, 11, p("2022-05")), existing(60, status, 100.0));
+            let mut spec = item("E.1", "YST-PEO", "2022-05", value);
+            spec.status = item_status;
+            classify(&[Ok(spec)], &facts, now).remove(0)
+        };
+        use InitialStatus as I;
+        use SubmissionStatus as S;
+        assert!(
+            matches!(decide_on(S::Approved, I::Submitted, 101.0), Outcome::Rejected(r) if r == [Reason::ApprovedDiffers])
+        );
+        assert!(
+            matches!(decide_on(S::Submitted, I::Draft, 100.0), Outcome::Rejected(r) if r == [Reason::WithdrawSubmitted])
+        );
+        assert!(matches!(
+            decide_on(S::Submitted, I::Submitted, 101.0),
+            Outcome::Updated { .. }
+        ));
+        assert!(matches!(
+            decide_on(S::Draft, I::Draft, 100.0),
+            Outcome::Unchanged { id: 60 }
+        ));
+        assert!(matches!(
+            decide_on(S::Draft, I::Draft, 101.0),
+            Outcome::Updated { .. }
+        ));
+        assert!(matches!(
+            decide_on(S::Returned, I::Draft, 100.0),
+            Outcome::Unchanged { id: 60 }
+        ));
+        match decide_on(S::Draft, I::Submitted, 100.0) {
+            Outcome::Updated { after, .. } => {
+                assert_eq!(after.status, S::Submitted);
+                assert_eq!(after.first_submitted_at, Some(now));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_backfilled_item_sets_the_first_submission_only_where_unset() {
+        let now = at("2026-11-25T03:00:00Z");
+        let backfill = at("2022-02-02T10:00:00Z");
+        let mut spec = item("E.1", "YST-PEO", "2022-01", 1000.0);
+        spec.submitted_at = Some(backfill);
+        let mut facts = facts();
+        match &classify(&[Ok(spec.clone())], &facts, now)[0] {
+            Outcome::Created { state, .. } => assert_eq!(state.first_submitted_at, Some(backfill)),
+            other => panic!("{other:?}"),
+        }
+        facts.existing.insert(
+            (7, 11, p("2022-01")),
+            existing(70, SubmissionStatus::Returned, 1.0),
+        );
+        match &classify(&[Ok(spec)], &facts, now)[0] {
+            Outcome::Updated { after, .. } => {
+                assert_eq!(after.first_submitted_at, Some(at("2022-02-01T03:00:00Z")))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
