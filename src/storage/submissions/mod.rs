@@ -2,9 +2,8 @@
 //! policy decide on. The rules are the domain's (`domain::submission`); who may is the
 //! policy's (`Caller::report_capacity`).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::audit::{self, Actor};
 use super::evaluations::{self, EvaluationRow};
@@ -13,7 +12,7 @@ use super::organizations::{self, OrganizationRow};
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, indicators as indicator_table, organizations as org_table};
 use super::schema::{submission_events, submissions};
-use super::{decode, decode_json, to_utc, written, Access, DbConnection};
+use super::{decode, to_utc, written, Access, DbConnection};
 use crate::domain::framework::AssignmentRole;
 use crate::domain::period::Period;
 use crate::domain::submission::{
@@ -23,117 +22,16 @@ use crate::domain::submission::{
 use crate::error::{ConflictKind, Error, Result};
 use crate::policy::{Caller, ReportFacts, ReportScope, Visibility};
 
+mod history;
+mod rows;
+
+use history::record;
+pub use history::{history, HistoryEntry};
+pub(crate) use rows::StateRecord;
+pub use rows::StoredSubmission;
+use rows::SubmissionRow;
+
 pub const ENTITY: &str = "submission";
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = submissions)]
-struct SubmissionRow {
-    id: i64,
-    evaluation_id: i64,
-    indicator_id: i64,
-    organization_id: i64,
-    period: String,
-    value: Option<f64>,
-    narrative: Option<String>,
-    obstacles: Option<String>,
-    suggestions: Option<String>,
-    evidence_urls: String,
-    status: String,
-    review_comment: Option<String>,
-    first_submitted_at: Option<NaiveDateTime>,
-    due_at: NaiveDateTime,
-    on_time: Option<bool>,
-    created_by: String,
-    version: i64,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-/// A stored report. Serialized, it is the audit trail's record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredSubmission {
-    pub id: i64,
-    pub evaluation_id: i64,
-    pub indicator_id: i64,
-    pub organization_id: i64,
-    pub period: Period,
-    #[serde(flatten)]
-    pub state: ReportState,
-    pub due_at: DateTime<Utc>,
-    pub on_time: Option<bool>,
-    pub created_by: String,
-    pub version: i64,
-    #[serde(skip)]
-    pub created_at: NaiveDateTime,
-    #[serde(skip)]
-    pub updated_at: NaiveDateTime,
-}
-
-impl SubmissionRow {
-    fn decode(self) -> Result<StoredSubmission> {
-        let id = self.id;
-        Ok(StoredSubmission {
-            period: decode(ENTITY, id, "period", &self.period, |t| t.parse().ok())?,
-            state: ReportState {
-                content: ReportContent {
-                    value: self.value,
-                    narrative: self.narrative,
-                    obstacles: self.obstacles,
-                    suggestions: self.suggestions,
-                    evidence_urls: decode_json(ENTITY, id, "evidence_urls", &self.evidence_urls)?,
-                },
-                status: decode(ENTITY, id, "status", &self.status, SubmissionStatus::parse)?,
-                review_comment: self.review_comment,
-                first_submitted_at: self.first_submitted_at.map(to_utc),
-            },
-            id,
-            evaluation_id: self.evaluation_id,
-            indicator_id: self.indicator_id,
-            organization_id: self.organization_id,
-            due_at: to_utc(self.due_at),
-            on_time: self.on_time,
-            created_by: self.created_by,
-            version: self.version,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
-
-/// The columns a report's state fills: one type for inserts and updates.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = submissions, treat_none_as_null = true)]
-struct StateRecord<'a> {
-    value: Option<f64>,
-    narrative: Option<&'a str>,
-    obstacles: Option<&'a str>,
-    suggestions: Option<&'a str>,
-    evidence_urls: String,
-    status: &'static str,
-    review_comment: Option<&'a str>,
-    first_submitted_at: Option<NaiveDateTime>,
-    on_time: Option<bool>,
-    updated_at: NaiveDateTime,
-}
-
-impl<'a> StateRecord<'a> {
-    fn new(state: &'a ReportState, due: DateTime<Utc>, at: NaiveDateTime) -> Result<Self> {
-        let content = &state.content;
-        Ok(Self {
-            value: content.value,
-            narrative: content.narrative.as_deref(),
-            obstacles: content.obstacles.as_deref(),
-            suggestions: content.suggestions.as_deref(),
-            evidence_urls: serde_json::to_string(&content.evidence_urls)
-                .map_err(|e| Error::Internal(format!("evidence_urls: {e}")))?,
-            status: state.status.as_str(),
-            review_comment: state.review_comment.as_deref(),
-            first_submitted_at: state.first_submitted_at.map(|t| t.naive_utc()),
-            on_time: state.on_time(due),
-            updated_at: at,
-        })
-    }
-}
 
 /// A report with the codes a person reads it by.
 #[derive(Debug, Clone)]
@@ -533,106 +431,6 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, held: &Held) -> Result<()>
         .evaluation
         .change("delete", ENTITY, current.id, audit::fields(current)?);
     audit::record(conn, actor, change)
-}
-
-/// One history entry and one audit event, in the transaction of the change.
-#[allow(clippy::too_many_arguments)]
-fn record(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    evaluation: &EvaluationRow,
-    action: HistoryAction,
-    comment: Option<&str>,
-    before: Option<&StoredSubmission>,
-    after: &StoredSubmission,
-    at: NaiveDateTime,
-) -> Result<()> {
-    let json = |state: &ReportState| {
-        serde_json::to_string(state).map_err(|e| Error::Internal(format!("history: {e}")))
-    };
-    diesel::insert_into(submission_events::table)
-        .values((
-            submission_events::submission_id.eq(after.id),
-            submission_events::occurred_at.eq(at),
-            submission_events::actor.eq(&actor.subject),
-            submission_events::actor_role.eq(&actor.role),
-            submission_events::action.eq(action.as_str()),
-            submission_events::comment.eq(comment),
-            submission_events::before.eq(before.map(|b| json(&b.state)).transpose()?),
-            submission_events::after.eq(json(&after.state)?),
-        ))
-        .execute(conn)?;
-    let details = match before {
-        Some(before) => audit::before_after(before, after)?,
-        None => audit::fields(after)?,
-    };
-    let change = evaluation.change(action.as_str(), ENTITY, after.id, details);
-    audit::record(conn, actor, change)
-}
-
-/// One entry of a report's history.
-#[derive(Debug, Clone)]
-pub struct HistoryEntry {
-    pub id: i64,
-    pub occurred_at: NaiveDateTime,
-    pub actor: String,
-    pub actor_role: String,
-    pub action: HistoryAction,
-    pub comment: Option<String>,
-    pub before: Option<ReportState>,
-    pub after: ReportState,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = submission_events)]
-struct EventRow {
-    id: i64,
-    occurred_at: NaiveDateTime,
-    actor: String,
-    actor_role: String,
-    action: String,
-    comment: Option<String>,
-    before: Option<String>,
-    after: String,
-}
-
-const HISTORY: &str = "submission_event";
-
-/// A report's history, oldest first.
-pub fn history(
-    conn: &mut DbConnection,
-    submission_id: i64,
-    page: PageRequest,
-) -> Result<Page<HistoryEntry>> {
-    let rows: Vec<EventRow> = page
-        .keyset(
-            submission_events::table
-                .filter(submission_events::submission_id.eq(submission_id))
-                .select(EventRow::as_select())
-                .into_boxed(),
-            submission_events::id,
-        )
-        .load(conn)?;
-    let entries = rows
-        .into_iter()
-        .map(|row| {
-            Ok(HistoryEntry {
-                action: decode(HISTORY, row.id, "action", &row.action, HistoryAction::parse)?,
-                before: row
-                    .before
-                    .as_deref()
-                    .map(|text| decode_json(HISTORY, row.id, "before", text))
-                    .transpose()?,
-                after: decode_json(HISTORY, row.id, "after", &row.after)?,
-                id: row.id,
-                occurred_at: row.occurred_at,
-                actor: row.actor,
-                actor_role: row.actor_role,
-                comment: row.comment,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(page.finish(entries, |entry| entry.id))
 }
 
 /// Whether any report exists for (indicator, organization): its assignment and both codes are
