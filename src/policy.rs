@@ -279,6 +279,37 @@ impl Caller {
         }
     }
 
+    /// Roles that send batches (docs/DOMAIN.md, "Batch intake"): checked before the body is
+    /// read, so a role that never imports gets a 403 whatever it sends.
+    pub fn imports_batches(&self) -> Result<()> {
+        match self.role {
+            Role::Admin | Role::ProvinceAdmin | Role::AgencyOfficer | Role::Integration => Ok(()),
+            _ => Err(self.forbidden("import batches")),
+        }
+    }
+
+    /// Whether the caller backfills `submitted_at`: admins and integrations only.
+    pub fn may_backfill(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Integration)
+    }
+
+    /// Whether a batch of this caller may write reports of `organization_id` into an evaluation
+    /// of `province_id`: an integration for any organization of an evaluation it sees, everyone
+    /// else as it files single reports (`report_capacity`).
+    pub fn imports_for(&self, province_id: i64, organization_id: i64) -> bool {
+        match self.role {
+            Role::Integration => self.visibility().includes(Some(province_id)),
+            _ => {
+                let facts = ReportFacts {
+                    province_id,
+                    organization_id,
+                    caller_supervises: false,
+                };
+                self.report_capacity(&facts).reports
+            }
+        }
+    }
+
     /// Reading the audit trail.
     pub fn audit_visibility(&self) -> Result<Visibility> {
         match self.role {

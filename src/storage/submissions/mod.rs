@@ -27,9 +27,9 @@ mod rows;
 
 use history::record;
 pub use history::{history, HistoryEntry};
-pub(crate) use rows::StateRecord;
 pub use rows::StoredSubmission;
 use rows::SubmissionRow;
+pub(crate) use rows::{json_state, StateRecord};
 
 pub const ENTITY: &str = "submission";
 

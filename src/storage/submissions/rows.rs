@@ -96,7 +96,7 @@ pub(crate) struct StateRecord<'a> {
     obstacles: Option<&'a str>,
     suggestions: Option<&'a str>,
     evidence_urls: String,
-    status: &'static str,
+    status: &'a str,
     review_comment: Option<&'a str>,
     first_submitted_at: Option<NaiveDateTime>,
     on_time: Option<bool>,

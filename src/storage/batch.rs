@@ -1,0 +1,469 @@
+//! Batch intake (docs/DOMAIN.md, "Batch intake"), set-based: the facts a batch needs are read
+//! once (one query per table), the domain classifies every item (`domain::batch::classify`),
+//! and the result is written in chunks of multi-row statements, with one history entry per
+//! created or changed report and one audit event for the batch.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Actor, Change};
+use super::evaluations::{self, EvaluationRow};
+use super::schema::{assignments, indicators, organizations, submission_events, submissions};
+use super::submissions::{json_state, StateRecord, ENTITY as SUBMISSION};
+use super::{decode, decode_json, lower, to_utc, DbConnection};
+use crate::domain::batch::{
+    classify, read_item, BatchFacts, ExistingReport, IndicatorFacts, ItemSpec, Lang,
+    OrganizationFacts, Outcome, RawItem, Reason,
+};
+use crate::domain::framework::AssignmentRole;
+use crate::domain::organization::code_key;
+use crate::domain::period::{Frequency, Period};
+use crate::domain::submission::{
+    require_accepting_reports, HistoryAction, ReportContent, ReportState, SubmissionStatus,
+};
+use crate::error::{Error, Result};
+use crate::policy::Caller;
+
+/// Rows per multi-row statement: under SQLite's 32,766 and PostgreSQL's 65,535 bind
+/// parameters with every column of a report.
+const CHUNK: usize = 1000;
+
+/// A batch as a request or the `import` command sends it.
+#[derive(Debug)]
+pub struct Batch {
+    pub evaluation_id: i64,
+    pub atomic: bool,
+    pub dry_run: bool,
+    pub items: Vec<RawItem>,
+}
+
+/// One problem of one rejected item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemError {
+    pub index: usize,
+    pub line: Option<u64>,
+    pub field: String,
+    pub message: String,
+}
+
+/// What became of a batch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BatchReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    pub errors: Vec<ItemError>,
+}
+
+/// The evaluation a batch goes into, for a caller who imports at all (403 first): 404 when
+/// out of view, share-locked (a batch waits for a closing), 409 unless active.
+pub fn target(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    evaluation_id: i64,
+) -> Result<EvaluationRow> {
+    caller.imports_batches()?;
+    let not_found = || Error::not_found(evaluations::ENTITY, evaluation_id);
+    let found = evaluations::find(conn, evaluation_id)?;
+    let in_view = match &found {
+        Some(e) => {
+            caller.visibility().includes(Some(e.province_id)) || assigned_in(conn, caller, e.id)?
+        }
+        None => false,
+    };
+    let evaluation = found.filter(|_| in_view).ok_or_else(not_found)?;
+    let evaluation = evaluations::find_for_share(conn, evaluation.id)?.ok_or_else(not_found)?;
+    require_accepting_reports(evaluation.status(), evaluation.id)?;
+    Ok(evaluation)
+}
+
+/// Whether the caller's organization is assigned in the evaluation: a national or regional
+/// unit (no province above it) reports into a province's evaluation it serves.
+fn assigned_in(conn: &mut DbConnection, caller: &Caller, evaluation_id: i64) -> Result<bool> {
+    let Some(own) = caller.organization_id() else {
+        return Ok(false);
+    };
+    let found: Option<i64> = assignments::table
+        .inner_join(indicators::table)
+        .filter(indicators::evaluation_id.eq(evaluation_id))
+        .filter(assignments::organization_id.eq(own))
+        .select(assignments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Runs a batch into `evaluation` (from `target`) at `at`: classifies every item and, unless
+/// it is a dry run or an atomic batch with a rejected item, writes the result.
+pub fn intake(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    actor: &Actor,
+    evaluation: &EvaluationRow,
+    batch: &Batch,
+    lang: Lang,
+    at: NaiveDateTime,
+) -> Result<BatchReport> {
+    let may_backfill = caller.may_backfill();
+    let specs: Vec<Result<ItemSpec, Vec<Reason>>> = batch
+        .items
+        .iter()
+        .map(|item| read_item(item, may_backfill))
+        .collect();
+    let (facts, dues) = facts(conn, caller, evaluation, &specs)?;
+    let outcomes = classify(&specs, &facts, to_utc(at));
+    drop(facts);
+    let report = tally(&batch.items, &outcomes, lang);
+    if batch.dry_run || (batch.atomic && report.rejected > 0) {
+        return Ok(report);
+    }
+    write(conn, actor, evaluation, &outcomes, &dues, at)?;
+    let details = serde_json::json!({
+        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+        "rejected": report.rejected, "items": batch.items.len(), "atomic": batch.atomic,
+    });
+    audit::record(
+        conn,
+        actor,
+        Change::new(
+            "batch",
+            evaluations::ENTITY,
+            evaluation.id,
+            Some(evaluation.province_id),
+            details,
+        ),
+    )?;
+    Ok(report)
+}
+
+fn tally(items: &[RawItem], outcomes: &[Outcome], lang: Lang) -> BatchReport {
+    let mut report = BatchReport::default();
+    for (item, outcome) in items.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Created { .. } => report.created += 1,
+            Outcome::Updated { .. } => report.updated += 1,
+            Outcome::Unchanged { .. } => report.unchanged += 1,
+            Outcome::Rejected(reasons) => {
+                report.rejected += 1;
+                report.errors.extend(reasons.iter().map(|reason| ItemError {
+                    index: item.index,
+                    line: item.line,
+                    field: reason.field(),
+                    message: reason.message(lang),
+                }));
+            }
+        }
+    }
+    report
+}
+
+/// Due instants of stored reports, by id (an update rewrites `on_time` from it).
+type Dues = HashMap<i64, NaiveDateTime>;
+
+/// Everything the classification reads, in one query per table.
+fn facts(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    evaluation: &EvaluationRow,
+    specs: &[Result<ItemSpec, Vec<Reason>>],
+) -> Result<(BatchFacts, Dues)> {
+    let named: Vec<&ItemSpec> = specs.iter().filter_map(|s| s.as_ref().ok()).collect();
+    let indicator_rows: Vec<(i64, String, String)> = indicators::table
+        .filter(indicators::evaluation_id.eq(evaluation.id))
+        .select((indicators::id, indicators::code, indicators::frequency))
+        .load(conn)?;
+    let mut indicator_facts = HashMap::new();
+    for (id, code, frequency) in indicator_rows {
+        let frequency = decode("indicator", id, "frequency", &frequency, Frequency::parse)?;
+        indicator_facts.insert(
+            code_key(&code),
+            IndicatorFacts {
+                id,
+                code,
+                frequency,
+            },
+        );
+    }
+    let codes: BTreeSet<String> = named
+        .iter()
+        .map(|s| code_key(&s.organization_code))
+        .collect();
+    let mut organization_facts = HashMap::new();
+    for chunk in codes.into_iter().collect::<Vec<_>>().chunks(CHUNK) {
+        let rows: Vec<(i64, String)> = organizations::table
+            .filter(lower(organizations::code).eq_any(chunk))
+            .select((organizations::id, organizations::code))
+            .load(conn)?;
+        for (id, code) in rows {
+            let in_scope = caller.imports_for(evaluation.province_id, id);
+            organization_facts.insert(code_key(&code), OrganizationFacts { id, code, in_scope });
+        }
+    }
+    let role_rows: Vec<(i64, i64, i64, String)> = assignments::table
+        .inner_join(indicators::table)
+        .filter(indicators::evaluation_id.eq(evaluation.id))
+        .select((
+            assignments::id,
+            assignments::indicator_id,
+            assignments::organization_id,
+            assignments::role,
+        ))
+        .load(conn)?;
+    let mut roles = HashMap::new();
+    for (id, indicator_id, organization_id, role) in role_rows {
+        let role = decode("assignment", id, "role", &role, AssignmentRole::parse)?;
+        roles.insert((indicator_id, organization_id), role);
+    }
+    let periods: BTreeSet<String> = named.iter().map(|s| s.period.to_string()).collect();
+    let mut existing = HashMap::new();
+    let mut dues = HashMap::new();
+    for chunk in periods.into_iter().collect::<Vec<_>>().chunks(CHUNK) {
+        let rows: Vec<ExistingRow> = submissions::table
+            .filter(submissions::evaluation_id.eq(evaluation.id))
+            .filter(submissions::period.eq_any(chunk))
+            .select(ExistingRow::as_select())
+            .load(conn)?;
+        for row in rows {
+            dues.insert(row.id, row.due_at);
+            let (key, report) = row.decode()?;
+            existing.insert(key, report);
+        }
+    }
+    let facts = BatchFacts {
+        fiscal_year: evaluation.fiscal_year(),
+        span: evaluation.span(),
+        indicators: indicator_facts,
+        organizations: organization_facts,
+        roles,
+        existing,
+    };
+    Ok((facts, dues))
+}
+
+/// The columns of a stored report a batch item is compared with and keeps.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = submissions)]
+struct ExistingRow {
+    id: i64,
+    indicator_id: i64,
+    organization_id: i64,
+    period: String,
+    value: Option<f64>,
+    narrative: Option<String>,
+    obstacles: Option<String>,
+    suggestions: Option<String>,
+    evidence_urls: String,
+    status: String,
+    review_comment: Option<String>,
+    first_submitted_at: Option<NaiveDateTime>,
+    due_at: NaiveDateTime,
+    version: i64,
+}
+
+impl ExistingRow {
+    fn decode(self) -> Result<((i64, i64, Period), ExistingReport)> {
+        let id = self.id;
+        let period = decode(SUBMISSION, id, "period", &self.period, |t| t.parse().ok())?;
+        let state = ReportState {
+            content: ReportContent {
+                value: self.value,
+                narrative: self.narrative,
+                obstacles: self.obstacles,
+                suggestions: self.suggestions,
+                evidence_urls: decode_json(SUBMISSION, id, "evidence_urls", &self.evidence_urls)?,
+            },
+            status: decode(
+                SUBMISSION,
+                id,
+                "status",
+                &self.status,
+                SubmissionStatus::parse,
+            )?,
+            review_comment: self.review_comment,
+            first_submitted_at: self.first_submitted_at.map(to_utc),
+        };
+        Ok((
+            (self.indicator_id, self.organization_id, period),
+            ExistingReport {
+                id,
+                version: self.version,
+                state,
+            },
+        ))
+    }
+}
+
+/// A new report's row.
+#[derive(Insertable)]
+#[diesel(table_name = submissions)]
+struct NewRow<'a> {
+    #[diesel(embed)]
+    state: StateRecord<'a>,
+    evaluation_id: i64,
+    indicator_id: i64,
+    organization_id: i64,
+    period: String,
+    due_at: NaiveDateTime,
+    created_by: &'a str,
+    created_at: NaiveDateTime,
+}
+
+/// A history entry's row.
+#[derive(Insertable)]
+#[diesel(table_name = submission_events)]
+struct EventRow<'a> {
+    submission_id: i64,
+    occurred_at: NaiveDateTime,
+    actor: &'a str,
+    actor_role: &'a str,
+    action: &'static str,
+    before: Option<String>,
+    after: String,
+}
+
+/// Writes what the classification decided: new reports in multi-row inserts, changed ones
+/// each conditional on the version read, and their history entries in multi-row inserts.
+fn write(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    evaluation: &EvaluationRow,
+    outcomes: &[Outcome],
+    dues: &Dues,
+    at: NaiveDateTime,
+) -> Result<()> {
+    let deadline_day = evaluation.deadline_day as u32;
+    let created: Vec<(i64, i64, Period, &ReportState)> = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Outcome::Created {
+                indicator_id,
+                organization_id,
+                period,
+                state,
+            } => Some((*indicator_id, *organization_id, *period, state)),
+            _ => None,
+        })
+        .collect();
+    for chunk in created.chunks(CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|(indicator_id, organization_id, period, state)| {
+                let due = period.due_at(deadline_day);
+                Ok(NewRow {
+                    state: StateRecord::new(state, due, at)?,
+                    evaluation_id: evaluation.id,
+                    indicator_id: *indicator_id,
+                    organization_id: *organization_id,
+                    period: period.to_string(),
+                    due_at: due.naive_utc(),
+                    created_by: &actor.subject,
+                    created_at: at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let keys: Vec<(i64, i64, i64, String)> = insert_reports(conn, &rows)?;
+        let ids: HashMap<(i64, i64, String), i64> = keys
+            .into_iter()
+            .map(|(id, indicator, organization, period)| ((indicator, organization, period), id))
+            .collect();
+        let events = chunk
+            .iter()
+            .map(|(indicator_id, organization_id, period, state)| {
+                let id = ids
+                    .get(&(*indicator_id, *organization_id, period.to_string()))
+                    .copied()
+                    .ok_or_else(|| Error::Internal("a batch insert lost a row".into()))?;
+                Ok(EventRow {
+                    submission_id: id,
+                    occurred_at: at,
+                    actor: &actor.subject,
+                    actor_role: &actor.role,
+                    action: HistoryAction::Create.as_str(),
+                    before: None,
+                    after: json_state(state)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        insert_events(conn, &events)?;
+    }
+    let mut events = Vec::new();
+    for outcome in outcomes {
+        let Outcome::Updated {
+            id,
+            version,
+            before,
+            after,
+        } = outcome
+        else {
+            continue;
+        };
+        let due = *dues
+            .get(id)
+            .ok_or_else(|| Error::Internal(format!("submission {id}: no due instant read")))?;
+        let values = StateRecord::new(after, to_utc(due), at)?;
+        update_versioned!(conn, submissions, *id, *version, values)?;
+        let action = if after.status == SubmissionStatus::Submitted
+            && before.status != SubmissionStatus::Submitted
+        {
+            HistoryAction::Submit
+        } else {
+            HistoryAction::Update
+        };
+        events.push(EventRow {
+            submission_id: *id,
+            occurred_at: at,
+            actor: &actor.subject,
+            actor_role: &actor.role,
+            action: action.as_str(),
+            before: Some(json_state(before)?),
+            after: json_state(after)?,
+        });
+        if events.len() == CHUNK {
+            insert_events(conn, &std::mem::take(&mut events))?;
+        }
+    }
+    insert_events(conn, &events)?;
+    Ok(())
+}
+
+/// One multi-row INSERT … RETURNING per engine (`MultiConnection` has no batch insert).
+fn insert_reports(
+    conn: &mut DbConnection,
+    rows: &[NewRow<'_>],
+) -> Result<Vec<(i64, i64, i64, String)>> {
+    let returning = (
+        submissions::id,
+        submissions::indicator_id,
+        submissions::organization_id,
+        submissions::period,
+    );
+    Ok(match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(submissions::table)
+            .values(rows)
+            .returning(returning)
+            .get_results(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(submissions::table)
+            .values(rows)
+            .returning(returning)
+            .get_results(c)?,
+    })
+}
+
+fn insert_events(conn: &mut DbConnection, rows: &[EventRow<'_>]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(submission_events::table)
+            .values(rows)
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(submission_events::table)
+            .values(rows)
+            .execute(c)?,
+    };
+    Ok(())
+}
