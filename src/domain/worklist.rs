@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::period::Period;
 use super::scoring::{expected_periods, receipt, Receipt, SubmissionFacts, SubmissionStatus};
+use crate::error::{Error, Result};
 
 text_enum!(
     /// Where one (indicator, period) of a work list stands.
@@ -199,6 +200,18 @@ pub fn work_list<K: Ord + Clone>(
             .then_with(|| a.period.cmp(&b.period))
     });
     items
+}
+
+/// The overdue list of one month: the month must lie inside the evaluation's span (422 naming
+/// `period`; nothing is clipped).
+pub fn check_period_in_span(period: Period, (start, end): (Period, Period)) -> Result<()> {
+    if period < start || period > end {
+        return Err(Error::invalid_field(
+            "period",
+            format!("{period} is outside the evaluation's span {start} … {end}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Every expected pair (`scoring::expected_periods` over the reporting months, or only `only`)
@@ -459,6 +472,15 @@ mod tests {
         // Not a reporting month of a quarterly indicator, or not yet due: nothing.
         assert!(overdue_list(&duties, Some(p("2022-02")), |_, _| None, as_of).is_empty());
         assert!(overdue_list(&duties, Some(p("2022-06")), |_, _| None, as_of).is_empty());
+    }
+
+    #[test]
+    fn a_period_outside_the_span_is_refused() {
+        let span = (p("2021-09"), p("2022-09"));
+        assert!(check_period_in_span(p("2021-09"), span).is_ok());
+        assert!(check_period_in_span(p("2022-09"), span).is_ok());
+        assert!(check_period_in_span(p("2021-08"), span).is_err());
+        assert!(check_period_in_span(p("2022-10"), span).is_err());
     }
 
     fn status() -> impl Strategy<Value = SubmissionStatus> {
