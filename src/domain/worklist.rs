@@ -396,14 +396,15 @@ mod tests {
             report(11, SubmissionStatus::Draft, None),
         );
         let list = work_list(&duties, |k, p| reports.get(&(*k, p)).copied(), as_of);
-        let seen: Vec<(
-            &str,
+        type Seen = (
+            &'static str,
             String,
             WorkState,
             Option<i64>,
             Option<i64>,
             Option<NextAction>,
-        )> = list
+        );
+        let seen: Vec<Seen> = list
             .iter()
             .map(|i| {
                 (

@@ -16,3 +16,4 @@ mod organizations;
 mod problems;
 mod submissions;
 mod users;
+mod worklist;
