@@ -616,6 +616,11 @@ async fn bad_parameters_are_named(app: TestApp) {
     )
     .await;
     assert_eq!(encoded["as_of"], MARCH_2);
+    // Without `as_of`: now, to the microsecond.
+    let now = get(&app, &admin, &format!("/api/v1/organizations/{peo}/due")).await;
+    let now = now["as_of"].as_str().expect("as_of").to_owned();
+    let fraction = now.split('.').nth(1).unwrap_or("Z");
+    assert!(fraction.len() <= 7 && now.ends_with('Z'), "{now}");
     for query in ["as_of=nope", "evaluation_id=x"] {
         let response = app
             .get(&format!("/api/v1/organizations/{peo}/due?{query}"))

@@ -4,7 +4,7 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Asia::Bangkok;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -99,6 +99,11 @@ pub struct WorkListQuery {
     pub evaluation_id: Option<i64>,
 }
 
+/// `as_of`, else now; to the microsecond, like every instant the service keeps.
+fn at_or_now(as_of: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    as_of.unwrap_or_else(Utc::now).trunc_subsecs(6)
+}
+
 /// An organization's work list.
 ///
 /// What the organization must do now, across the active evaluations it reports in (as host or
@@ -126,7 +131,7 @@ pub async fn organization_work_list(
     QueryParams(query): QueryParams<WorkListQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let as_of = query.as_of.unwrap_or_else(Utc::now);
+    let as_of = at_or_now(query.as_of);
     let evaluation_id = query.evaluation_id;
     let (organization, entries) = state
         .read(auth, move |conn, caller| {
@@ -323,7 +328,7 @@ pub async fn evaluation_overdue_list(
     QueryParams(query): QueryParams<OverdueQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let as_of = query.as_of.unwrap_or_else(Utc::now);
+    let as_of = at_or_now(query.as_of);
     let period = query.period;
     let (evaluation, entries) = state
         .read(auth, move |conn, caller| {
