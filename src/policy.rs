@@ -310,6 +310,20 @@ impl Caller {
         }
     }
 
+    /// Reading organization `organization_id`'s work list (docs/DOMAIN.md, "Work lists and
+    /// the overdue list"), once it is in view: an agency officer reads only its own
+    /// organization's (another one it can see is a 403); every other role reads any in scope.
+    pub fn may_read_work_list(&self, organization_id: i64) -> Result<()> {
+        match self.role {
+            Role::AgencyOfficer if self.organization_id() != Some(organization_id) => {
+                Err(Error::Forbidden(
+                    "an agency officer reads only its own organization's work list".into(),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Reading the audit trail.
     pub fn audit_visibility(&self) -> Result<Visibility> {
         match self.role {
@@ -435,6 +449,22 @@ mod tests {
         }
         assert!(officer.may_file_report(7, 101).is_err());
         assert!(province_admin.may_file_report(8, 100).is_err());
+    }
+
+    #[test]
+    fn an_officer_reads_only_its_own_work_list() {
+        let officer = caller(Role::AgencyOfficer, Some(7));
+        assert!(officer.may_read_work_list(100).is_ok());
+        assert!(officer.may_read_work_list(101).is_err());
+        for role in [
+            Role::Admin,
+            Role::ProvinceAdmin,
+            Role::Supervisor,
+            Role::Viewer,
+            Role::Integration,
+        ] {
+            assert!(caller(role, Some(7)).may_read_work_list(101).is_ok());
+        }
     }
 
     #[test]

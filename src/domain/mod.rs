@@ -39,6 +39,7 @@ pub mod period;
 pub mod scoring;
 pub mod submission;
 pub mod text;
+pub mod worklist;
 
 pub use criteria::{Breakpoint, Criteria, Direction};
 pub use evaluation::EvaluationStatus;

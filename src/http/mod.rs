@@ -2,6 +2,7 @@
 //! storage calls on a blocking thread (`Database::read`/`write`), and shape the response.
 
 pub mod caller;
+pub mod csv;
 pub mod extract;
 pub mod idempotent;
 pub mod merge_patch;

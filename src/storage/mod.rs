@@ -33,6 +33,7 @@ pub mod pagination;
 pub mod schema;
 pub mod submissions;
 pub mod users;
+pub mod worklist;
 
 use std::time::Duration;
 

@@ -18,3 +18,4 @@ mod organizations;
 mod problems;
 mod submissions;
 mod users;
+mod worklist;

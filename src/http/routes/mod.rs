@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod organizations;
 pub mod submissions;
 pub mod users;
+pub mod worklist;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
@@ -41,6 +42,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(organizations::patch_organization)
                 .service(organizations::delete_organization)
                 .service(assignments::list_organization_assignments)
+                .service(worklist::organization_work_list)
                 .service(evaluations::list_evaluations)
                 .service(evaluations::create_evaluation)
                 .service(evaluations::get_evaluation)
@@ -71,6 +73,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(submissions::approve_submission)
                 .service(submissions::return_submission)
                 .service(submissions::submission_history)
+                .service(worklist::evaluation_overdue_list)
                 .service(audit::list_audit_events),
         );
 }
