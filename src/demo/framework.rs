@@ -39,14 +39,40 @@ fn points(levels: [(f64, f64); 3]) -> Vec<Breakpoint> {
         .collect()
 }
 
+/// Invented contacts (the seed letters name no Yasothon officers): a name, the usual position
+/// of the officer who keys in an agency's figures, an office phone in Yasothon's 045 area, and
+/// an address under the reserved `example` domain, so the overdue list has someone to chase.
+fn contact(code: &str) -> (String, String, String, String) {
+    const NAMES: [&str; 8] = [
+        "นางสาวสมหญิง รักดี",
+        "นายสมชาย ใจดี",
+        "นางวิไลวรรณ ศรีสุข",
+        "นายประเสริฐ มั่นคง",
+        "นางสาวกนกวรรณ แก้วประเสริฐ",
+        "นายธนพล บุญมา",
+        "นางสุภาพร ทองดี",
+        "นายอนุชา พรมมา",
+    ];
+    let seed = code
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    (
+        NAMES[seed as usize % NAMES.len()].to_owned(),
+        "นักวิเคราะห์นโยบายและแผนปฏิบัติการ".to_owned(),
+        format!("045-71{:04}", seed % 10_000),
+        format!("{}@yasothon.example.go.th", code.to_ascii_lowercase()),
+    )
+}
+
 fn host(code: &str) -> AssignmentDocument {
+    let (name, position, phone, email) = contact(code);
     AssignmentDocument {
         organization_code: code.into(),
         role: AssignmentRole::Host,
-        contact_name: None,
-        contact_position: None,
-        contact_phone: None,
-        contact_email: None,
+        contact_name: Some(name),
+        contact_position: Some(position),
+        contact_phone: Some(phone),
+        contact_email: Some(email),
         baseline: None,
         target: None,
     }
