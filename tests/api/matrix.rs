@@ -930,6 +930,8 @@ const REPORTER_PRECONDITION: [u16; 8] = [428, 428, 403, 428, 403, 403, 403, 403]
 const REPORTER_MALFORMED: [u16; 8] = [400, 400, 403, 400, 403, 403, 403, 403];
 /// Approving or returning a report of the province: the admins and YST-PO's supervisor; the
 /// officer never reviews (403 whatever the id).
+/// Another agency's work list: it exists and is in view, but it is not the officer's own.
+const WORK_LIST_OTHER_AGENCY: [u16; 8] = [200, 200, 200, 403, 200, 200, 200, 200];
 const REVIEW: [u16; 8] = [200, 200, 200, 403, 403, 403, 403, 403];
 /// Another province's report: only an admin; province-scoped reviewers do not see it (404).
 const REVIEW_OTHER_PROVINCE: [u16; 8] = [200, 404, 404, 403, 403, 403, 403, 403];
@@ -1189,6 +1191,51 @@ async fn report_matrix(app: TestApp) {
             ),
         ]);
     }
+    // Work lists and overdue lists: an officer reads its own organization's work list only.
+    cases.extend([
+        case(
+            "read own work list",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{peo}/due")),
+            none,
+            REPORT_READ,
+        ),
+        case(
+            "read another agency's work list",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{pho}/due")),
+            none,
+            WORK_LIST_OTHER_AGENCY,
+        ),
+        case(
+            "read another province's work list",
+            Method::GET,
+            fixed(format!("/api/v1/organizations/{spk}/due")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "read the overdue list",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{y_eval}/overdue")),
+            none,
+            REPORT_READ,
+        ),
+        case(
+            "read the overdue list as CSV",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{y_eval}/overdue?format=csv")),
+            none,
+            REPORT_READ,
+        ),
+        case(
+            "read another province's overdue list",
+            Method::GET,
+            fixed(format!("/api/v1/evaluations/{s_eval}/overdue")),
+            none,
+            OTHER_READ,
+        ),
+    ]);
     // Policy before preconditions and the body, on YST-PEO's draft.
     let own_path = format!("/api/v1/submissions/{own_draft}");
     cases.extend([
