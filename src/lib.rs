@@ -9,6 +9,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod intake;
 pub mod policy;
 pub mod startup;
 pub mod storage;

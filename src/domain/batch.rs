@@ -3,7 +3,7 @@
 //! or rejected by the same rules as a single report (`domain::submission`). Pure: storage
 //! fetches the facts once per batch, `classify` decides every item, storage writes the result.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -48,16 +48,68 @@ pub enum Raw {
     Text(String),
     Number(f64),
     Other,
+    /// Bytes that are not UTF-8 (a CSV saved in another encoding, e.g. Windows-874).
+    NotUtf8,
 }
 
-/// An item as sent, before any rule: its position and its fields by name.
+/// An item as sent, before any rule: its position and its fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawItem {
     /// 0-based position among the items (for CSV: the data row).
     pub index: usize,
     /// The CSV line it starts on (1-based, the header is line 1).
     pub line: Option<u64>,
-    pub fields: BTreeMap<String, Raw>,
+    pub indicator_code: Raw,
+    pub organization_code: Raw,
+    pub period: Raw,
+    pub value: Raw,
+    pub narrative: Raw,
+    pub status: Raw,
+    pub submitted_at: Raw,
+    /// Names of fields the item has that no item may have.
+    pub unknown: Vec<String>,
+    /// A CSV row with another number of cells than the header: (cells, header columns).
+    pub shape: Option<(usize, usize)>,
+}
+
+impl RawItem {
+    pub fn new(index: usize, line: Option<u64>) -> Self {
+        Self {
+            index,
+            line,
+            indicator_code: Raw::Absent,
+            organization_code: Raw::Absent,
+            period: Raw::Absent,
+            value: Raw::Absent,
+            narrative: Raw::Absent,
+            status: Raw::Absent,
+            submitted_at: Raw::Absent,
+            unknown: Vec::new(),
+            shape: None,
+        }
+    }
+
+    /// The slot of field `name`, or None for a field no item has.
+    pub fn field_mut(&mut self, name: &str) -> Option<&mut Raw> {
+        Some(match name {
+            "indicator_code" => &mut self.indicator_code,
+            "organization_code" => &mut self.organization_code,
+            "period" => &mut self.period,
+            "value" => &mut self.value,
+            "narrative" => &mut self.narrative,
+            "status" => &mut self.status,
+            "submitted_at" => &mut self.submitted_at,
+            _ => return None,
+        })
+    }
+
+    /// Sets field `name`, or records it as unknown.
+    pub fn set(&mut self, name: &str, value: Raw) {
+        match self.field_mut(name) {
+            Some(slot) => *slot = value,
+            None => self.unknown.push(name.to_owned()),
+        }
+    }
 }
 
 /// An item whose fields all read: what it asks for.
@@ -78,6 +130,11 @@ pub enum Reason {
     UnknownField(String),
     Missing(&'static str),
     NotText(&'static str),
+    NotUtf8(&'static str),
+    RowShape {
+        cells: usize,
+        columns: usize,
+    },
     TooLong(&'static str, usize),
     ForbiddenCharacter(&'static str, String),
     BadPeriod(String),
@@ -108,8 +165,10 @@ impl Reason {
     pub fn field(&self) -> String {
         match self {
             Reason::UnknownField(name) => name.clone(),
+            Reason::RowShape { .. } => "row".into(),
             Reason::Missing(field)
             | Reason::NotText(field)
+            | Reason::NotUtf8(field)
             | Reason::TooLong(field, _)
             | Reason::ForbiddenCharacter(field, _) => (*field).to_owned(),
             Reason::BadPeriod(_) | Reason::DuplicateInBatch { .. } => "period".into(),
@@ -133,6 +192,14 @@ impl Reason {
             Reason::Missing(_) => "is required".into(),
             Reason::NotText(_) if th => "ต้องเป็นข้อความ".into(),
             Reason::NotText(_) => "must be a string".into(),
+            Reason::NotUtf8(_) if th => "ไม่ใช่ข้อความ UTF-8 (บันทึกไฟล์เป็น CSV UTF-8)".into(),
+            Reason::NotUtf8(_) => "is not UTF-8 text (save the file as CSV UTF-8)".into(),
+            Reason::RowShape { cells, columns } if th => {
+                format!("แถวนี้มี {cells} ช่อง แต่หัวตารางมี {columns} คอลัมน์")
+            }
+            Reason::RowShape { cells, columns } => {
+                format!("the row has {cells} cells, the header {columns} columns")
+            }
             Reason::TooLong(_, max) if th => format!("ยาวได้ไม่เกิน {max} ตัวอักษร"),
             Reason::TooLong(_, max) => format!("must be at most {max} characters"),
             Reason::ForbiddenCharacter(_, english) if th => {
@@ -205,15 +272,12 @@ impl Reason {
 
 /// Reads an item's fields (docs/DOMAIN.md, "Batch intake"): every problem at once.
 /// `may_backfill`: the caller may send `submitted_at` (admin, integration).
-pub fn read_item(item: &RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Reason>> {
-    let mut reasons: Vec<Reason> = item
-        .fields
-        .keys()
-        .filter(|name| !FIELDS.contains(&name.as_str()))
-        .map(|name| Reason::UnknownField(name.clone()))
-        .collect();
-    let raw = |name: &str| item.fields.get(name).cloned().unwrap_or(Raw::Absent);
-    let text = |name: &'static str, max: usize, reasons: &mut Vec<Reason>| match raw(name) {
+pub fn read_item(item: RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Reason>> {
+    let mut reasons: Vec<Reason> = item.unknown.into_iter().map(Reason::UnknownField).collect();
+    if let Some((cells, columns)) = item.shape {
+        reasons.push(Reason::RowShape { cells, columns });
+    }
+    let text = |name: &'static str, raw: Raw, max: usize, reasons: &mut Vec<Reason>| match raw {
         Raw::Absent | Raw::Null => None,
         Raw::Text(t) if t.chars().count() > max => {
             reasons.push(Reason::TooLong(name, max));
@@ -230,36 +294,31 @@ pub fn read_item(item: &RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Rea
             reasons.push(Reason::NotText(name));
             None
         }
-    };
-    let indicator_code = text("indicator_code", 40, &mut reasons);
-    let organization_code = text("organization_code", 40, &mut reasons);
-    let period_text = text("period", 7, &mut reasons);
-    let narrative = text("narrative", MAX_TEXT, &mut reasons);
-    let status_text = text("status", 20, &mut reasons);
-    let submitted_text = text("submitted_at", 40, &mut reasons);
-    for (name, value) in [
-        ("indicator_code", &indicator_code),
-        ("organization_code", &organization_code),
-        ("period", &period_text),
-    ] {
-        if value.is_none() && matches!(raw(name), Raw::Absent | Raw::Null) {
-            reasons.push(Reason::Missing(match name {
-                "indicator_code" => "indicator_code",
-                "organization_code" => "organization_code",
-                _ => "period",
-            }));
+        Raw::NotUtf8 => {
+            reasons.push(Reason::NotUtf8(name));
+            None
         }
-    }
-    let period = period_text
-        .as_ref()
-        .and_then(|t| match t.parse::<Period>() {
-            Ok(period) => Some(period),
-            Err(_) => {
-                reasons.push(Reason::BadPeriod(t.clone()));
-                None
-            }
-        });
-    let value = match raw("value") {
+    };
+    let required = |name: &'static str, raw: Raw, reasons: &mut Vec<Reason>| {
+        if matches!(raw, Raw::Absent | Raw::Null) {
+            reasons.push(Reason::Missing(name));
+        }
+        text(name, raw, 40, reasons)
+    };
+    let indicator_code = required("indicator_code", item.indicator_code, &mut reasons);
+    let organization_code = required("organization_code", item.organization_code, &mut reasons);
+    let period_text = required("period", item.period, &mut reasons);
+    let narrative = text("narrative", item.narrative, MAX_TEXT, &mut reasons);
+    let status_text = text("status", item.status, 20, &mut reasons);
+    let submitted_text = text("submitted_at", item.submitted_at, 40, &mut reasons);
+    let period = period_text.and_then(|t| match t.parse::<Period>() {
+        Ok(period) => Some(period),
+        Err(_) => {
+            reasons.push(Reason::BadPeriod(t));
+            None
+        }
+    });
+    let value = match item.value {
         Raw::Absent | Raw::Null => None,
         Raw::Number(v) => Some(v),
         Raw::Text(t) => match t.trim().parse::<f64>() {
@@ -271,6 +330,10 @@ pub fn read_item(item: &RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Rea
         },
         Raw::Other => {
             reasons.push(Reason::NotANumber("…".into()));
+            None
+        }
+        Raw::NotUtf8 => {
+            reasons.push(Reason::NotUtf8("value"));
             None
         }
     };
@@ -560,14 +623,11 @@ mod tests {
     }
 
     fn raw(index: usize, fields: &[(&str, Raw)]) -> RawItem {
-        RawItem {
-            index,
-            line: Some(index as u64 + 2),
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
+        let mut item = RawItem::new(index, Some(index as u64 + 2));
+        for (name, value) in fields {
+            item.set(name, value.clone());
         }
+        item
     }
 
     fn text(value: &str) -> Raw {
@@ -683,8 +743,8 @@ mod tests {
                 ("status", Raw::Null),
             ],
         );
-        let read = read_item(&csv, false).expect("csv");
-        assert_eq!(read, read_item(&json, false).expect("json"));
+        let read = read_item(csv.clone(), false).expect("csv");
+        assert_eq!(read, read_item(json, false).expect("json"));
         assert_eq!(read.status, InitialStatus::Submitted);
         assert_eq!(read.value, Some(1180.5));
     }
@@ -703,7 +763,7 @@ mod tests {
                 ("narrative", text("a\u{202E}b")),
             ],
         );
-        let reasons = read_item(&item, true).expect_err("refused");
+        let reasons = read_item(item.clone(), true).expect_err("refused");
         let mut fields: Vec<String> = reasons.iter().map(Reason::field).collect();
         fields.sort();
         assert_eq!(
@@ -729,7 +789,7 @@ mod tests {
                     ("value", text(value)),
                 ],
             );
-            let reasons = read_item(&item, false).expect_err(value);
+            let reasons = read_item(item.clone(), false).expect_err(value);
             assert_eq!(reasons[0].field(), "value", "{value}");
         }
     }
@@ -745,17 +805,19 @@ mod tests {
         ];
         let item = raw(0, &base);
         assert_eq!(
-            read_item(&item, false).expect_err("refused"),
+            read_item(item.clone(), false).expect_err("refused"),
             [Reason::BackfillNotAllowed]
         );
         assert_eq!(
-            read_item(&item, true).expect("backfill").submitted_at,
+            read_item(item.clone(), true)
+                .expect("backfill")
+                .submitted_at,
             Some(at("2022-02-01T02:30:00Z"))
         );
         let mut draft = item.clone();
-        draft.fields.insert("status".into(), text("draft"));
+        draft.set("status", text("draft"));
         assert_eq!(
-            read_item(&draft, true).expect_err("refused"),
+            read_item(draft, true).expect_err("refused"),
             [Reason::DraftWithSubmittedAt]
         );
     }

@@ -24,7 +24,11 @@ pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 pub struct BodyLimit(pub usize);
 
 /// Turns a serde error at `path` into a field error a person can act on.
-fn field_error(path: &serde_path_to_error::Path, message: String, root: &str) -> FieldError {
+pub(crate) fn field_error(
+    path: &serde_path_to_error::Path,
+    message: String,
+    root: &str,
+) -> FieldError {
     let mut field = path.to_string();
     // serde reports a missing or unknown field on its container: name the field itself.
     for marker in ["missing field `", "unknown field `"] {

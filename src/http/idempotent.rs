@@ -61,17 +61,45 @@ where
     T: Serialize + Send + 'static,
     F: FnOnce(&mut DbConnection, &Caller, &Actor) -> Result<Created<T>> + Send + 'static,
 {
+    let request_hash = hex(&Sha256::digest(body));
+    keyed(
+        state,
+        auth,
+        path,
+        key,
+        request_hash,
+        gate,
+        move |conn, caller, actor| stored(&work(conn, caller, actor)?),
+    )
+    .await
+}
+
+/// Runs `work` (whose answer is stored as it will be sent) as the caller in one write
+/// transaction, honouring `Idempotency-Key` for a request whose body hashes to
+/// `request_hash` (SHA-256, hex): the first answer is replayed for a repeat with the same
+/// body, another body is a 422, a repeat while the first runs a 409. A failed `work` stores
+/// nothing and forgets the key, so a corrected retry runs.
+pub async fn keyed<F>(
+    state: &AppState,
+    auth: Authenticated,
+    path: &str,
+    key: IdempotencyKey,
+    request_hash: String,
+    gate: fn(&Caller) -> Result<()>,
+    work: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection, &Caller, &Actor) -> Result<StoredResponse> + Send + 'static,
+{
     let gated = move |conn: &mut DbConnection, caller: &Caller, actor: &Actor| {
         gate(caller)?;
         work(conn, caller, actor)
     };
     if !key.is_present() {
-        let created = state.write(auth, gated).await?;
-        return Ok(respond(&stored(&created)?));
+        return Ok(respond(&state.write(auth, gated).await?));
     }
     let actor = auth.claims.sub.clone();
     let path = path.to_owned();
-    let request_hash = hex(&Sha256::digest(body));
     let (keyed, claim) = state
         .write(auth.clone(), move |conn, caller, _| {
             gate(caller)?;
@@ -103,8 +131,7 @@ where
     let outcome = state
         .db
         .write(move |conn| {
-            let created = in_caller_scope(conn, auth, gated)?;
-            let response = stored(&created)?;
+            let response = in_caller_scope(conn, auth, gated)?;
             idempotency::complete(conn, &complete_request, &response)?;
             Ok(response)
         })
@@ -131,6 +158,6 @@ fn stored<T: Serialize>(created: &Created<T>) -> Result<StoredResponse> {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -104,27 +104,32 @@ pub fn intake(
     caller: &Caller,
     actor: &Actor,
     evaluation: &EvaluationRow,
-    batch: &Batch,
+    batch: Batch,
     lang: Lang,
     at: NaiveDateTime,
 ) -> Result<BatchReport> {
     let may_backfill = caller.may_backfill();
-    let specs: Vec<Result<ItemSpec, Vec<Reason>>> = batch
+    let positions: Vec<(usize, Option<u64>)> = batch
         .items
         .iter()
+        .map(|item| (item.index, item.line))
+        .collect();
+    let specs: Vec<Result<ItemSpec, Vec<Reason>>> = batch
+        .items
+        .into_iter()
         .map(|item| read_item(item, may_backfill))
         .collect();
     let (facts, dues) = facts(conn, caller, evaluation, &specs)?;
     let outcomes = classify(&specs, &facts, to_utc(at));
     drop(facts);
-    let report = tally(&batch.items, &outcomes, lang);
+    let report = tally(&positions, &outcomes, lang);
     if batch.dry_run || (batch.atomic && report.rejected > 0) {
         return Ok(report);
     }
     write(conn, actor, evaluation, &outcomes, &dues, at)?;
     let details = serde_json::json!({
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "rejected": report.rejected, "items": batch.items.len(), "atomic": batch.atomic,
+        "rejected": report.rejected, "items": positions.len(), "atomic": batch.atomic,
     });
     audit::record(
         conn,
@@ -140,9 +145,9 @@ pub fn intake(
     Ok(report)
 }
 
-fn tally(items: &[RawItem], outcomes: &[Outcome], lang: Lang) -> BatchReport {
+fn tally(positions: &[(usize, Option<u64>)], outcomes: &[Outcome], lang: Lang) -> BatchReport {
     let mut report = BatchReport::default();
-    for (item, outcome) in items.iter().zip(outcomes) {
+    for ((index, line), outcome) in positions.iter().zip(outcomes) {
         match outcome {
             Outcome::Created { .. } => report.created += 1,
             Outcome::Updated { .. } => report.updated += 1,
@@ -150,8 +155,8 @@ fn tally(items: &[RawItem], outcomes: &[Outcome], lang: Lang) -> BatchReport {
             Outcome::Rejected(reasons) => {
                 report.rejected += 1;
                 report.errors.extend(reasons.iter().map(|reason| ItemError {
-                    index: item.index,
-                    line: item.line,
+                    index: *index,
+                    line: *line,
                     field: reason.field(),
                     message: reason.message(lang),
                 }));
