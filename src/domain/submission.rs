@@ -120,14 +120,17 @@ impl ReportContent {
             }
         }
         if self.evidence_urls.len() > MAX_EVIDENCE_URLS {
+            // One problem for too many links, not one per link: the answer to a body of a
+            // million links stays small.
             errors.push(FieldError::new(
                 "evidence_urls",
                 format!("must list at most {MAX_EVIDENCE_URLS} links"),
             ));
-        }
-        for (index, url) in self.evidence_urls.iter().enumerate() {
-            if let Err(message) = check_evidence_url(url) {
-                errors.push(FieldError::new(format!("evidence_urls[{index}]"), message));
+        } else {
+            for (index, url) in self.evidence_urls.iter().enumerate() {
+                if let Err(message) = check_evidence_url(url) {
+                    errors.push(FieldError::new(format!("evidence_urls[{index}]"), message));
+                }
             }
         }
         errors
@@ -292,7 +295,8 @@ impl ReportState {
                 })
             }
             (transition, status) => Err(state(&format!(
-                "a {} report cannot be {}: {}",
+                "{} {} report cannot be {}: {}",
+                if status == Approved { "an" } else { "a" },
                 status.as_str(),
                 past_tense(transition),
                 allowed_from(transition)
@@ -705,6 +709,9 @@ mod tests {
         );
         let many = vec!["https://a.example"; MAX_EVIDENCE_URLS + 1];
         assert_eq!(fields(links(&many)), ["evidence_urls"]);
+        // Too many links, all bad: still one problem.
+        let many_bad = vec![""; 10_000];
+        assert_eq!(fields(links(&many_bad)), ["evidence_urls"]);
         let long = format!("https://a.example/{}", "x".repeat(MAX_URL));
         assert_eq!(fields(links(&[&long])), ["evidence_urls[0]"]);
         let narrative = ReportContent {

@@ -220,10 +220,22 @@ pub struct JsonBody<T> {
 }
 
 impl<T: DeserializeOwned> JsonBody<T> {
-    /// The body as `T`; unknown fields are refused by the target type.
+    /// The body as `T`; unknown fields are refused by the target type. Every body of the API
+    /// is a JSON object: an array is refused here, since serde would read a struct from its
+    /// elements by position, past the field names the contract and `deny_unknown_fields` check.
     pub fn parse(&self) -> Result<T> {
         self.require_json()?;
-        parse_json(&self.bytes)
+        let value = parse_json_value(&self.bytes)?;
+        if !value.is_object() {
+            return Err(Error::bad_request(
+                "the request body must be a JSON object",
+                vec![FieldError::new(
+                    "body",
+                    "must be a JSON object with named fields",
+                )],
+            ));
+        }
+        from_json_value(value)
     }
 
     fn require_json(&self) -> Result<()> {

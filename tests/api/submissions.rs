@@ -21,6 +21,9 @@ both_engines!(
     lists_filter_by_evaluation_indicator_organization_period_and_status,
     an_unreadable_stored_status_is_an_internal_error,
     a_report_waits_for_an_evaluation_being_closed,
+    parallel_transitions_queue_without_if_match,
+    an_edit_that_changes_nothing_writes_nothing,
+    bodies_are_objects_and_problems_stay_small,
     a_regional_unit_s_officer_files_its_own_report,
 );
 
@@ -889,4 +892,121 @@ async fn a_regional_unit_s_officer_files_its_own_report(app: TestApp) {
         .filter_map(|r| r["organization_id"].as_i64())
         .collect();
     assert_eq!(orgs, [ret]);
+}
+
+/// Parallel submits, approvals and returns of one report, none with If-Match, queue on the
+/// report: each answers 200 or a 409 for the status it found (never a 412 the client did not
+/// ask for), and the history is one chain, each entry's `before` the previous one's `after`.
+async fn parallel_transitions_queue_without_if_match(app: TestApp) {
+    let (_, indicator, peo) = report_target(&app, "E.1", "YST-PEO").await;
+    let officer = officer(&app);
+    let report = post(
+        &app,
+        &officer,
+        "/api/v1/submissions",
+        json!({"indicator_id": indicator, "organization_id": peo, "period": "2022-01", "value": 1, "status": "submitted"}),
+    )
+    .await;
+    let path = format!("/api/v1/submissions/{}", report["id"]);
+    let supervisor = supervisor(&app);
+    let admin = app.yasothon_admin();
+    let burst = (0..24).map(|k| {
+        let (token, action) = match k % 4 {
+            0 => (&supervisor, "approve"),
+            1 => (&supervisor, "return"),
+            2 => (&officer, "submit"),
+            _ => (&admin, "return"),
+        };
+        app.post(&format!("{path}/{action}"))
+            .bearer(token)
+            .json(&json!({"comment": "ตรวจสอบอีกครั้ง"}))
+            .send()
+    });
+    let responses = futures_util::future::join_all(burst).await;
+    for response in &responses {
+        let status = response.status.as_u16();
+        assert!(
+            matches!(status, 200 | 403 | 409),
+            "{status}: {}",
+            response.json()
+        );
+    }
+    let history = get(&app, &officer, &format!("{path}/history?limit=500")).await;
+    let items = history["items"].as_array().expect("items");
+    let successes = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 200)
+        .count();
+    assert_eq!(items.len(), 1 + successes);
+    for pair in items.windows(2) {
+        assert_eq!(pair[1]["before"], pair[0]["after"]);
+    }
+    let last = get(&app, &officer, &path).await;
+    assert_eq!(last["status"], items[items.len() - 1]["after"]["status"]);
+    assert_eq!(last["first_submitted_at"], report["first_submitted_at"]);
+}
+
+/// A PATCH that changes nothing (`{}`, or the same value) keeps the version and writes no
+/// history: a reporter cannot grow the history with edits that change nothing.
+async fn an_edit_that_changes_nothing_writes_nothing(app: TestApp) {
+    let (_, indicator, peo) = report_target(&app, "E.1", "YST-PEO").await;
+    let officer = officer(&app);
+    let report = post(
+        &app,
+        &officer,
+        "/api/v1/submissions",
+        json!({"indicator_id": indicator, "organization_id": peo, "period": "2022-01", "value": 5}),
+    )
+    .await;
+    let path = format!("/api/v1/submissions/{}", report["id"]);
+    for body in [json!({}), json!({"value": 5}), json!({})] {
+        let response = patch(&app, &officer, &path, body).await;
+        response.assert_status(200);
+        assert_eq!(response.json()["version"], 1);
+    }
+    let history = get(&app, &officer, &format!("{path}/history")).await;
+    assert_eq!(history["items"].as_array().map(Vec::len), Some(1));
+}
+
+/// A body is a JSON object: an array is not read as fields by position. A body of ten
+/// thousand bad links gets one problem, not ten thousand.
+async fn bodies_are_objects_and_problems_stay_small(app: TestApp) {
+    let (_, indicator, peo) = report_target(&app, "E.1", "YST-PEO").await;
+    let officer = officer(&app);
+    let positional = app
+        .post("/api/v1/submissions")
+        .bearer(&officer)
+        .json(&json!([
+            indicator,
+            peo,
+            "2022-08",
+            7,
+            "array body",
+            null,
+            null,
+            null,
+            "draft"
+        ]))
+        .send()
+        .await;
+    positional.assert_problem(400, "bad-request");
+    assert_eq!(positional.error_fields(), ["body"]);
+    let admin = app.yasothon_admin();
+    let parent = app.org_id("TH-35").await;
+    app.post("/api/v1/organizations")
+        .bearer(&admin)
+        .json(&json!(["YST-ARR", "ชื่อ", null, "agency", parent]))
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+    let links = vec![""; 10_000];
+    let many = app
+        .post("/api/v1/submissions")
+        .bearer(&officer)
+        .json(&json!({"indicator_id": indicator, "organization_id": peo, "period": "2022-01", "value": 1, "evidence_urls": links}))
+        .send()
+        .await;
+    many.assert_problem(422, "validation");
+    assert_eq!(many.error_fields(), ["evidence_urls"]);
+    assert_eq!(count_reports(&app).await, 0);
 }

@@ -84,6 +84,22 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<SubmissionView>> 
         .transpose()
 }
 
+/// Holds the report's row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite's
+/// `BEGIN IMMEDIATE` already serializes writers): parallel changes of one report queue and each
+/// reads the last one's result, rather than failing a version check the client never asked
+/// for (412 without `If-Match`). None when the report is gone meanwhile (404).
+fn lock_report(conn: &mut DbConnection, id: i64) -> Result<Option<i64>> {
+    Ok(match conn {
+        DbConnection::Postgres(pg) => submissions::table
+            .find(id)
+            .select(submissions::id)
+            .for_update()
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(_) => Some(id),
+    })
+}
+
 /// Whether the caller's organization supervises `indicator_id`.
 fn supervises(conn: &mut DbConnection, caller: &Caller, indicator_id: i64) -> Result<bool> {
     let Some(organization_id) = caller.organization_id() else {
@@ -123,7 +139,10 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: i64, access: Access) ->
     let evaluation = match access {
         Access::Read => evaluation,
         Access::Manage => {
-            evaluations::find_for_share(conn, evaluation_id)?.ok_or_else(not_found)?
+            let evaluation =
+                evaluations::find_for_share(conn, evaluation_id)?.ok_or_else(not_found)?;
+            lock_report(conn, id)?.ok_or_else(not_found)?;
+            evaluation
         }
     };
     let view = find(conn, id)?.ok_or_else(not_found)?;
@@ -381,6 +400,10 @@ pub fn update(
     let current = &held.view.submission.state;
     let next = current.edited(content, held.capacity)?;
     require_accepting_reports(held.evaluation.status(), held.evaluation.id)?;
+    if next == *current {
+        // Nothing changes: no new version, no history entry, no audit event.
+        return Ok(held.view.clone());
+    }
     write_state(conn, actor, held, HistoryAction::Update, None, &next, at)
 }
 
