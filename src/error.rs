@@ -13,6 +13,14 @@ pub struct FieldError {
     /// What is wrong, in words a person can act on.
     #[schema(example = "must not be empty")]
     pub message: String,
+    /// Batch intake only: the 0-based item the problem is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 0)]
+    pub index: Option<usize>,
+    /// Batch intake from CSV only: the line the item starts on (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 2)]
+    pub line: Option<u64>,
 }
 
 impl FieldError {
@@ -20,6 +28,8 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            index: None,
+            line: None,
         }
     }
 }
@@ -36,6 +46,13 @@ pub enum Error {
     /// Well-formed but breaks a rule of the domain.
     #[error("the request breaks {} rule(s)", errors.len())]
     Validation { errors: Vec<FieldError> },
+    /// An atomic batch with rejected items: nothing was applied; `errors` name each item.
+    #[error("{rejected} of {items} items are rejected, so nothing was applied (atomic batch); fix them or send atomic=false to apply the rest")]
+    BatchRejected {
+        rejected: usize,
+        items: usize,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]

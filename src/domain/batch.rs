@@ -39,6 +39,24 @@ pub enum Lang {
     Thai,
 }
 
+impl Lang {
+    /// Thai when the first language of an `Accept-Language` header (or a locale such as
+    /// `th_TH.UTF-8`) is Thai; English otherwise.
+    pub fn from_preference(preference: &str) -> Self {
+        let first = preference
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if first == "th" || first.starts_with("th-") || first.starts_with("th_") {
+            Lang::Thai
+        } else {
+            Lang::English
+        }
+    }
+}
+
 /// One field of an item as it was sent: JSON has numbers, strings and nulls (anything else is
 /// `Other`); CSV has text, and an empty cell is `Absent`.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,6 +10,7 @@ pub mod observe;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod stream;
 
 use std::sync::Arc;
 

@@ -67,7 +67,7 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::BadRequest { .. } => "bad-request",
-            Error::Validation { .. } => "validation",
+            Error::Validation { .. } | Error::BatchRejected { .. } => "validation",
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not-found",
@@ -104,6 +104,7 @@ impl Error {
         let errors = match self {
             Error::BadRequest { errors, .. }
             | Error::Validation { errors }
+            | Error::BatchRejected { errors, .. }
             | Error::Conflict { errors, .. } => errors.clone(),
             _ => Vec::new(),
         };

@@ -2,7 +2,7 @@
 //! `organization_code` and `period` required), then one item per row. UTF-8, a byte order mark
 //! tolerated, CRLF or LF, RFC 4180 quoting (commas and line breaks inside quotes). Read row by
 //! row from any reader; an empty cell is an absent field; cells other than `narrative` are
-//! trimmed (spreadsheets pad them).
+//! trimmed (spreadsheets pad them); a CRLF inside a quoted narrative is a line break (LF).
 
 use std::io::Read;
 
@@ -38,18 +38,14 @@ pub fn read(reader: impl Read, mut progress: impl FnMut(usize)) -> Result<Vec<Ra
         for (name, cell) in columns.iter().zip(record.iter()) {
             let raw = match std::str::from_utf8(cell) {
                 Err(_) => Raw::NotUtf8,
-                Ok(text) => {
-                    let text = if *name == "narrative" {
-                        text
-                    } else {
-                        text.trim()
-                    };
-                    if text.is_empty() {
-                        Raw::Absent
-                    } else {
-                        Raw::Text(text.to_owned())
-                    }
-                }
+                Ok("") => Raw::Absent,
+                // A line break inside a quoted cell is CRLF when the file's lines are; the
+                // service keeps line breaks as LF (docs/DOMAIN.md, "Text").
+                Ok(text) if *name == "narrative" => Raw::Text(text.replace("\r\n", "\n")),
+                Ok(text) => match text.trim() {
+                    "" => Raw::Absent,
+                    text => Raw::Text(text.to_owned()),
+                },
             };
             item.set(name, raw);
         }
@@ -123,7 +119,7 @@ mod tests {
         assert_eq!(items[0].organization_code, Raw::Text("YST-PEO".into()));
         assert_eq!(
             items[0].narrative,
-            Raw::Text("ปิดไฟ, ลดแอร์\r\nช่วงพักเที่ยง".into())
+            Raw::Text("ปิดไฟ, ลดแอร์\nช่วงพักเที่ยง".into())
         );
         assert_eq!(items[0].line, Some(2));
         assert_eq!(items[1].line, Some(4));

@@ -24,7 +24,7 @@ use crate::domain::period::{Frequency, Period};
 use crate::domain::submission::{
     require_accepting_reports, HistoryAction, ReportContent, ReportState, SubmissionStatus,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::policy::Caller;
 
 /// Rows per multi-row statement: under SQLite's 32,766 and PostgreSQL's 65,535 bind
@@ -40,15 +40,6 @@ pub struct Batch {
     pub items: Vec<RawItem>,
 }
 
-/// One problem of one rejected item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ItemError {
-    pub index: usize,
-    pub line: Option<u64>,
-    pub field: String,
-    pub message: String,
-}
-
 /// What became of a batch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BatchReport {
@@ -56,27 +47,42 @@ pub struct BatchReport {
     pub updated: usize,
     pub unchanged: usize,
     pub rejected: usize,
-    pub errors: Vec<ItemError>,
+    /// One per problem of a rejected item, with its `index` (and `line` from CSV).
+    pub errors: Vec<FieldError>,
 }
 
 /// The evaluation a batch goes into, for a caller who imports at all (403 first): 404 when
-/// out of view, share-locked (a batch waits for a closing), 409 unless active.
-pub fn target(
+/// out of view, 409 unless active. `in_view` reads without a lock (the check before the body
+/// is read); `target` share-locks the row (a batch waits for a closing).
+pub fn in_view(
     conn: &mut DbConnection,
     caller: &Caller,
     evaluation_id: i64,
 ) -> Result<EvaluationRow> {
     caller.imports_batches()?;
-    let not_found = || Error::not_found(evaluations::ENTITY, evaluation_id);
     let found = evaluations::find(conn, evaluation_id)?;
-    let in_view = match &found {
+    let visible = match &found {
         Some(e) => {
             caller.visibility().includes(Some(e.province_id)) || assigned_in(conn, caller, e.id)?
         }
         None => false,
     };
-    let evaluation = found.filter(|_| in_view).ok_or_else(not_found)?;
-    let evaluation = evaluations::find_for_share(conn, evaluation.id)?.ok_or_else(not_found)?;
+    let evaluation = found
+        .filter(|_| visible)
+        .ok_or_else(|| Error::not_found(evaluations::ENTITY, evaluation_id))?;
+    require_accepting_reports(evaluation.status(), evaluation.id)?;
+    Ok(evaluation)
+}
+
+/// `in_view`, then the evaluation's row share-locked and read again.
+pub fn target(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    evaluation_id: i64,
+) -> Result<EvaluationRow> {
+    in_view(conn, caller, evaluation_id)?;
+    let evaluation = evaluations::find_for_share(conn, evaluation_id)?
+        .ok_or_else(|| Error::not_found(evaluations::ENTITY, evaluation_id))?;
     require_accepting_reports(evaluation.status(), evaluation.id)?;
     Ok(evaluation)
 }
@@ -154,12 +160,13 @@ fn tally(positions: &[(usize, Option<u64>)], outcomes: &[Outcome], lang: Lang) -
             Outcome::Unchanged { .. } => report.unchanged += 1,
             Outcome::Rejected(reasons) => {
                 report.rejected += 1;
-                report.errors.extend(reasons.iter().map(|reason| ItemError {
-                    index: *index,
-                    line: *line,
-                    field: reason.field(),
-                    message: reason.message(lang),
-                }));
+                report
+                    .errors
+                    .extend(reasons.iter().map(|reason| FieldError {
+                        index: Some(*index),
+                        line: *line,
+                        ..reason.to_field_error(lang)
+                    }));
             }
         }
     }

@@ -4,6 +4,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod components;
 pub mod evaluations;
 pub mod framework;
@@ -66,6 +67,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(assignments::delete_assignment)
                 .service(submissions::list_submissions)
                 .service(submissions::create_submission)
+                .service(batch::import_batch)
                 .service(submissions::get_submission)
                 .service(submissions::patch_submission)
                 .service(submissions::delete_submission)
