@@ -124,10 +124,10 @@ pub(crate) fn at_or_now(as_of: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
 /// is still ahead (`due`), whose due instant has passed with no counted report received by
 /// `as_of` (`overdue`), or whose report had been returned by `as_of` (`returned`, whatever its
 /// due date; a return after `as_of` counts as not yet made), with the report's status and
-/// what to do next. Not paginated: the list is bounded by the
-/// organization's assignments times at most 15 reporting months. An agency officer reads only
-/// its own organization's (403 for another it can see); the other roles any organization in
-/// scope, over the evaluations in scope.
+/// what to do next. Not paginated: the list is bounded by the organization's assignments
+/// times at most 15 reporting months. An agency officer reads only its own organization's
+/// (403 for another it can see); the other roles any organization in scope, over the
+/// evaluations in scope.
 #[utoipa::path(
     tag = "submissions",
     params(("id" = i64, Path, description = "Organization id"), WorkListQuery),
