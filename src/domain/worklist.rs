@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::evaluation::EvaluationStatus;
 use super::period::Period;
 use super::scoring::{expected_periods, receipt, Receipt, SubmissionFacts, SubmissionStatus};
 use crate::error::{Error, Result};
@@ -18,7 +19,8 @@ text_enum!(
         Due => "due",
         /// The due instant has passed and nothing counted was received by `as_of`.
         Overdue => "overdue",
-        /// A reviewer returned the report; it waits for its organization to fix it.
+        /// A reviewer returned the report by `as_of` and its month has ended; it waits for its
+        /// organization to fix it.
         Returned => "returned",
     }
 );
@@ -41,6 +43,8 @@ pub struct FiledReport {
     pub id: i64,
     pub status: SubmissionStatus,
     pub first_submitted_at: Option<DateTime<Utc>>,
+    /// Its last change: for a returned report, when it was returned at the latest.
+    pub updated_at: DateTime<Utc>,
 }
 
 impl FiledReport {
@@ -128,8 +132,10 @@ pub fn month_ended(period: Period, as_of: DateTime<Utc>) -> bool {
 }
 
 /// Where one (assignment, period) stands on its organization's work list at `as_of`, or None
-/// when it is not on the list: not yet ended, or received (counted now and first submitted by
-/// `as_of`). A returned report is listed whatever its due date.
+/// when it is not on the list: its month has not ended, or it is received (counted now and
+/// first submitted by `as_of`). A report is `returned` only when it was returned by `as_of`
+/// (its last change is no later); one returned after `as_of` is judged like any report that
+/// does not count: due or overdue.
 pub fn work_state(
     period: Period,
     deadline_day: u32,
@@ -137,7 +143,10 @@ pub fn work_state(
     as_of: DateTime<Utc>,
 ) -> Option<(WorkState, DateTime<Utc>)> {
     let due = period.due_at(deadline_day);
-    if report.is_some_and(|r| r.status == SubmissionStatus::Returned) {
+    if !month_ended(period, as_of) {
+        return None;
+    }
+    if report.is_some_and(|r| r.status == SubmissionStatus::Returned && r.updated_at <= as_of) {
         return Some((WorkState::Returned, due));
     }
     if receipt(due, report.map(FiledReport::facts), as_of).is_received() {
@@ -145,10 +154,8 @@ pub fn work_state(
     }
     if due <= as_of {
         Some((WorkState::Overdue, due))
-    } else if month_ended(period, as_of) {
-        Some((WorkState::Due, due))
     } else {
-        None
+        Some((WorkState::Due, due))
     }
 }
 
@@ -215,13 +222,18 @@ pub fn check_period_in_span(period: Period, (start, end): (Period, Period)) -> R
 }
 
 /// Every expected pair (`scoring::expected_periods` over the reporting months, or only `only`)
-/// that is missing at `as_of` (`scoring::receipt`), ordered by `key`, then period.
+/// that is missing at `as_of` (`scoring::receipt`), ordered by `key`, then period. A draft
+/// evaluation expects nothing yet (reports cannot be filed into it): its list is empty.
 pub fn overdue_list<K: Ord + Clone>(
+    status: EvaluationStatus,
     duties: &[Duty<K>],
     only: Option<Period>,
     report_of: impl Fn(&K, Period) -> Option<FiledReport>,
     as_of: DateTime<Utc>,
 ) -> Vec<OverdueItem<K>> {
+    if status == EvaluationStatus::Draft {
+        return Vec::new();
+    }
     let mut items = Vec::new();
     for duty in duties {
         let (Some(&first), Some(&last)) =
@@ -267,11 +279,21 @@ mod tests {
         text.parse().expect("instant")
     }
 
+    /// A report last changed when it was first submitted (a draft: at the start of the span).
     fn report(id: i64, status: SubmissionStatus, first: Option<&str>) -> FiledReport {
         FiledReport {
             id,
             status,
             first_submitted_at: first.map(at),
+            updated_at: at(first.unwrap_or("2021-09-01T00:00:00Z")),
+        }
+    }
+
+    /// A report first submitted at `first` and returned at `returned`.
+    fn returned(id: i64, first: &str, returned: &str) -> FiledReport {
+        FiledReport {
+            updated_at: at(returned),
+            ..report(id, SubmissionStatus::Returned, Some(first))
         }
     }
 
@@ -346,12 +368,72 @@ mod tests {
             work_state(january, 3, Some(later), as_of).map(|s| s.0),
             Some(WorkState::Overdue)
         );
-        // Returned: listed whatever its due date, even before the month ended.
-        let returned = report(5, SubmissionStatus::Returned, Some("2022-01-20T03:00:00Z"));
+        // Returned before its due instant: listed as returned once the month has ended.
+        let early = returned(5, "2022-02-01T03:00:00Z", "2022-02-01T08:00:00Z");
         assert_eq!(
-            work_state(january, 3, Some(returned), at("2022-01-25T00:00:00Z")).map(|s| s.0),
+            work_state(january, 3, Some(early), at("2022-02-01T09:00:00Z")).map(|s| s.0),
             Some(WorkState::Returned)
         );
+    }
+
+    #[test]
+    fn a_report_is_returned_on_the_list_only_from_its_return_on() {
+        // E.1 of June 2022 (deadline day 3: due at 00:00 on 3 July, Bangkok), submitted on
+        // 1 July, returned at 14:00 on 5 July (the demo's story).
+        let june = p("2022-06");
+        let due = june.due_at(3);
+        assert_eq!(due, at("2022-07-02T17:00:00Z"));
+        let report = returned(1, "2022-07-01T03:15:00Z", "2022-07-05T07:00:00Z");
+        // Looking back to 2 March 2022: June has not ended, nothing is listed (it once said
+        // `returned`, with a comment written four months later).
+        assert_eq!(
+            work_state(june, 3, Some(report), at("2022-03-01T17:00:00Z")),
+            None
+        );
+        // Returned by `as_of`, even filed early and returned before the month ended: not
+        // listed until the month ends, then returned.
+        let early = returned(2, "2022-06-20T03:00:00Z", "2022-06-25T03:00:00Z");
+        assert_eq!(
+            work_state(june, 3, Some(early), at("2022-06-26T00:00:00Z")),
+            None
+        );
+        assert_eq!(
+            work_state(june, 3, Some(early), at("2022-06-30T17:00:00Z")),
+            Some((WorkState::Returned, due))
+        );
+        // Before its return: judged like any report that does not count (a returned one is
+        // missing): due on 2 July, overdue on 4 July.
+        assert_eq!(
+            work_state(june, 3, Some(report), at("2022-07-01T17:00:00Z")),
+            Some((WorkState::Due, due))
+        );
+        assert_eq!(
+            work_state(june, 3, Some(report), at("2022-07-05T06:59:59.999999Z")),
+            Some((WorkState::Overdue, due))
+        );
+        // From the instant of its return on.
+        assert_eq!(
+            work_state(june, 3, Some(report), at("2022-07-05T07:00:00Z")),
+            Some((WorkState::Returned, due))
+        );
+    }
+
+    #[test]
+    fn a_draft_evaluation_expects_nothing() {
+        let duties = vec![Duty {
+            key: "E.1",
+            reporting_months: span_months(Frequency::Monthly),
+            deadline_day: 3,
+        }];
+        let as_of = at("2022-03-01T17:00:00Z");
+        assert!(
+            overdue_list(EvaluationStatus::Draft, &duties, None, |_, _| None, as_of).is_empty()
+        );
+        for status in [EvaluationStatus::Active, EvaluationStatus::Closed] {
+            let list = overdue_list(status, &duties, None, |_, _| None, as_of);
+            // September 2021 to January 2022.
+            assert_eq!(list.len(), 5, "{status:?}");
+        }
     }
 
     #[test]
@@ -461,18 +543,38 @@ mod tests {
             reporting_months: span_months(Frequency::Quarterly),
             deadline_day: 3,
         }];
-        let all = overdue_list(&duties, None, |_, _| None, as_of);
+        let all = overdue_list(EvaluationStatus::Active, &duties, None, |_, _| None, as_of);
         assert_eq!(
             all.iter().map(|i| i.period.to_string()).collect::<Vec<_>>(),
             ["2021-12", "2022-03"]
         );
-        let march = overdue_list(&duties, Some(p("2022-03")), |_, _| None, as_of);
+        let march = overdue_list(
+            EvaluationStatus::Active,
+            &duties,
+            Some(p("2022-03")),
+            |_, _| None,
+            as_of,
+        );
         assert_eq!(march.len(), 1);
         // 3 April is day 1, 1 June (07:00 Bangkok) day 60.
         assert_eq!(march[0].days_late, 60);
         // Not a reporting month of a quarterly indicator, or not yet due: nothing.
-        assert!(overdue_list(&duties, Some(p("2022-02")), |_, _| None, as_of).is_empty());
-        assert!(overdue_list(&duties, Some(p("2022-06")), |_, _| None, as_of).is_empty());
+        assert!(overdue_list(
+            EvaluationStatus::Active,
+            &duties,
+            Some(p("2022-02")),
+            |_, _| None,
+            as_of
+        )
+        .is_empty());
+        assert!(overdue_list(
+            EvaluationStatus::Active,
+            &duties,
+            Some(p("2022-06")),
+            |_, _| None,
+            as_of
+        )
+        .is_empty());
     }
 
     #[test]
@@ -504,15 +606,19 @@ mod tests {
 
     proptest! {
         /// Every expected-and-missing pair appears on the overdue list exactly once; nothing
-        /// received (on time or late) appears; the work list has every overdue pair that is not
-        /// returned as overdue, and nothing received unless returned.
+        /// received (on time or late) appears; the work list has every overdue pair that was not
+        /// returned by `as_of` as overdue, nothing received unless returned, and nothing whose
+        /// month has not ended.
         #[test]
         fn the_lists_follow_expected_and_received(
             frequencies in proptest::collection::vec(frequency(), 1..4),
             deadline_day in 1u32..=28,
             as_of_hours in 0i64..(24 * 500),
             reports in proptest::collection::vec(
-                (0usize..4, 0u32..13, status(), proptest::option::of(-2000i64..2000)),
+                (
+                    (0usize..4, 0u32..13, status()),
+                    (proptest::option::of(-2000i64..2000), 0i64..2000),
+                ),
                 0..30,
             ),
         ) {
@@ -525,17 +631,23 @@ mod tests {
                 .map(|(key, f)| Duty { key, reporting_months: span_months(*f), deadline_day })
                 .collect();
             let mut filed: BTreeMap<(usize, Period), FiledReport> = BTreeMap::new();
-            for (n, (key, offset, status, hours)) in reports.into_iter().enumerate() {
+            for (n, ((key, offset, status), (hours, changed))) in reports.into_iter().enumerate() {
                 let period = Period::range(start, p("2022-09")).nth(offset as usize).expect("month");
                 let first = match (status, hours) {
                     (SubmissionStatus::Draft, _) => None,
                     (_, None) => Some(period.due_at(deadline_day)),
                     (_, Some(h)) => Some(period.due_at(deadline_day) + Duration::hours(h)),
                 };
-                filed.insert((key, period), FiledReport { id: n as i64, status, first_submitted_at: first });
+                // Changed last at or after its first submission (a draft: from the month's start).
+                let updated_at = first.unwrap_or_else(|| period.due_at(1) - Duration::days(28))
+                    + Duration::hours(changed);
+                filed.insert(
+                    (key, period),
+                    FiledReport { id: n as i64, status, first_submitted_at: first, updated_at },
+                );
             }
             let report_of = |k: &usize, period: Period| filed.get(&(*k, period)).copied();
-            let overdue = overdue_list(&duties, None, report_of, as_of);
+            let overdue = overdue_list(EvaluationStatus::Active, &duties, None, report_of, as_of);
             let listed: Vec<(usize, Period)> = overdue.iter().map(|i| (i.key, i.period)).collect();
             let unique: BTreeSet<(usize, Period)> = listed.iter().copied().collect();
             prop_assert_eq!(unique.len(), listed.len());
@@ -570,13 +682,19 @@ mod tests {
                         item.due_at > as_of && month_ended(item.period, as_of)
                             && item.days_left.is_some_and(|d| d >= 1)
                     ),
-                    WorkState::Returned => prop_assert_eq!(
-                        item.report.map(|r| r.status), Some(SubmissionStatus::Returned)
-                    ),
+                    WorkState::Returned => {
+                        let returned_by_then = item.report.is_some_and(|r| {
+                            r.status == SubmissionStatus::Returned && r.updated_at <= as_of
+                        });
+                        prop_assert!(returned_by_then);
+                    }
                 }
+                prop_assert!(month_ended(item.period, as_of));
             }
             for (key, period) in &missing {
-                let returned = report_of(key, *period).is_some_and(|r| r.status == SubmissionStatus::Returned);
+                let returned = report_of(key, *period).is_some_and(|r| {
+                    r.status == SubmissionStatus::Returned && r.updated_at <= as_of
+                });
                 let state = if returned { WorkState::Returned } else { WorkState::Overdue };
                 prop_assert_eq!(
                     work.iter().filter(|i| i.key == *key && i.period == *period && i.state == state).count(),

@@ -227,6 +227,38 @@ pub fn list(
     Ok(page.finish(views, |view| view.assignment.id))
 }
 
+/// Whether organization `organization_id` has an assignment (any role) in evaluation
+/// `evaluation_id`: a national or regional unit (no province above it) serves a province's
+/// evaluation this way, and reads its own part of it.
+pub fn organization_assigned_in(
+    conn: &mut DbConnection,
+    organization_id: i64,
+    evaluation_id: i64,
+) -> Result<bool> {
+    let found: Option<i64> = assignments::table
+        .inner_join(indicator_table::table)
+        .filter(indicator_table::evaluation_id.eq(evaluation_id))
+        .filter(assignments::organization_id.eq(organization_id))
+        .select(assignments::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The evaluations whose assignments of organization `organization_id` the caller reads: those
+/// in its view (None: all), and every one for a caller of that organization itself (a national
+/// unit's officer sees what it must report in a province's evaluation).
+pub fn evaluations_readable_for(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    organization_id: i64,
+) -> Result<Option<Vec<i64>>> {
+    if caller.organization_id() == Some(organization_id) {
+        return Ok(None);
+    }
+    evaluations::visible_ids(conn, caller.visibility())
+}
+
 /// Every assignment of these indicators, by id (the framework document).
 pub fn of_indicators(
     conn: &mut DbConnection,

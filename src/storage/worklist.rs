@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::assignments::organization_assigned_in;
 use super::evaluations::{self, EvaluationRow, EvaluationStatus};
 use super::organizations::{self, OrganizationRow};
 use super::schema::{
@@ -19,9 +20,9 @@ use crate::domain::framework::AssignmentRole;
 use crate::domain::period::{Frequency, Period};
 use crate::domain::scoring::SubmissionStatus;
 use crate::domain::worklist::{
-    self, check_period_in_span, Duty, FiledReport, OverdueItem, WorkItem,
+    self, check_period_in_span, Duty, FiledReport, OverdueItem, WorkItem, WorkState,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::policy::{Caller, ReportScope};
 
 /// The roles that report (host, co-host); a supervisor reviews.
@@ -75,6 +76,7 @@ struct ReportRow {
     status: String,
     first_submitted_at: Option<NaiveDateTime>,
     review_comment: Option<String>,
+    updated_at: NaiveDateTime,
 }
 
 struct Reports {
@@ -102,6 +104,7 @@ impl Reports {
                     id: row.id,
                     status,
                     first_submitted_at: row.first_submitted_at.map(to_utc),
+                    updated_at: to_utc(row.updated_at),
                 },
             );
             if let Some(comment) = row.review_comment {
@@ -224,9 +227,10 @@ pub fn work_list(
         .into_iter()
         .map(|item| WorkEntry {
             indicator: indicators[item.key].0.clone(),
+            // The comment of a return that had happened by `as_of` only.
             review_comment: item
                 .report
-                .filter(|r| r.status == SubmissionStatus::Returned)
+                .filter(|_| item.state == WorkState::Returned)
                 .and_then(|r| reports.comments.get(&r.id).cloned()),
             item,
         })
@@ -243,6 +247,7 @@ fn report_columns() -> (
     submissions::status,
     submissions::first_submitted_at,
     submissions::review_comment,
+    submissions::updated_at,
 ) {
     (
         submissions::id,
@@ -252,6 +257,7 @@ fn report_columns() -> (
         submissions::status,
         submissions::first_submitted_at,
         submissions::review_comment,
+        submissions::updated_at,
     )
 }
 
@@ -271,9 +277,37 @@ struct ReporterRow {
     contact_email: Option<String>,
 }
 
+/// The evaluation whose overdue list the caller reads, and whose rows only (None: every
+/// organization's): an evaluation in view, every row, or an agency officer's own; else one
+/// the caller's organization is assigned in (a national or regional unit serving a
+/// province's evaluation), its own rows; else 404.
+fn overdue_list_of(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    evaluation_id: i64,
+) -> Result<(EvaluationRow, Option<i64>)> {
+    let not_found = || Error::not_found(evaluations::ENTITY, evaluation_id);
+    let evaluation = evaluations::find(conn, evaluation_id)?.ok_or_else(not_found)?;
+    if caller.visibility().includes(Some(evaluation.province_id)) {
+        let own = match caller.report_scope() {
+            ReportScope::Organization(own) => Some(own),
+            ReportScope::Area(_) => None,
+        };
+        return Ok((evaluation, own));
+    }
+    match caller.organization_id() {
+        Some(own) if organization_assigned_in(conn, own, evaluation.id)? => {
+            Ok((evaluation, Some(own)))
+        }
+        _ => Err(not_found()),
+    }
+}
+
 /// Evaluation `evaluation_id`'s overdue list at `as_of`, of every reporting month or only
-/// `period` (`domain::worklist::overdue_list`): 404 when the evaluation is not in view, 422
-/// naming `period` outside its span; an agency officer gets its own organization's pairs only.
+/// `period` (`domain::worklist::overdue_list`; empty for a draft): 404 when the evaluation is
+/// neither in view nor one the caller's organization is assigned in, 422 naming `period`
+/// outside its span; an agency officer, or a caller who reads it through its organization's
+/// assignment, gets its own organization's pairs only.
 pub fn overdue_list(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -281,14 +315,10 @@ pub fn overdue_list(
     period: Option<Period>,
     as_of: DateTime<Utc>,
 ) -> Result<(EvaluationRow, Vec<OverdueEntry>)> {
-    let evaluation = evaluations::get(conn, caller, evaluation_id, Access::Read)?;
+    let (evaluation, own) = overdue_list_of(conn, caller, evaluation_id)?;
     if let Some(period) = period {
         check_period_in_span(period, evaluation.span())?;
     }
-    let own = match caller.report_scope() {
-        ReportScope::Organization(own) => Some(own),
-        ReportScope::Area(_) => None,
-    };
     let mut query = assignments::table
         .inner_join(indicators::table)
         .inner_join(org_table::table)
@@ -334,6 +364,7 @@ pub fn overdue_list(
         duties.push(duty(&evaluation, key, frequency));
     }
     let items = worklist::overdue_list(
+        evaluation.status(),
         &duties,
         period,
         |key, period| {

@@ -18,6 +18,7 @@ both_engines!(
     a_patch_keeps_what_it_does_not_name,
     an_unreadable_stored_role_is_an_internal_error,
     a_burst_for_one_organization_creates_one_assignment,
+    a_regional_unit_reads_its_own_assignments,
 );
 
 /// One assignment per (indicator, organization) under concurrency: of a burst naming one
@@ -402,4 +403,44 @@ async fn an_unreadable_stored_role_is_an_internal_error(app: TestApp) {
             .await
             .assert_problem(500, "internal");
     }
+}
+
+/// Roi Et's rice research centre (RD-RET, no province above it) hosts Yasothon's 1.1: its
+/// own people read that assignment in its list, as the admin does, though Yasothon's
+/// evaluation is not in their view otherwise; Samut Prakan's people still see none of it.
+async fn a_regional_unit_reads_its_own_assignments(app: TestApp) {
+    let evaluation = active_demo(&app, &app.yasothon_admin()).await;
+    let rice = app.org_id("RD-RET").await;
+    let path = format!("/api/v1/organizations/{rice}/assignments");
+    let admin = get(&app, &app.admin(), &path).await;
+    let codes = |list: &Value| -> Vec<(String, String, i64)> {
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|a| {
+                (
+                    a["indicator_code"].as_str().unwrap_or_default().to_owned(),
+                    a["role"].as_str().unwrap_or_default().to_owned(),
+                    a["evaluation_id"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(codes(&admin).len(), 1);
+    assert_eq!(codes(&admin)[0].0, "1.1");
+    assert_eq!(codes(&admin)[0].2, evaluation);
+    for role in ["agency_officer", "viewer"] {
+        let own = get(&app, &app.token(role, Some("RD-RET")), &path).await;
+        assert_eq!(own["items"], admin["items"], "{role}");
+        let filtered = get(
+            &app,
+            &app.token(role, Some("RD-RET")),
+            &format!("{path}?evaluation_id={evaluation}&role=supervisor"),
+        )
+        .await;
+        assert_eq!(filtered["items"], json!([]), "{role}");
+    }
+    let elsewhere = get(&app, &app.token("agency_officer", Some("SPK-PO")), &path).await;
+    assert_eq!(elsewhere["items"], json!([]));
 }

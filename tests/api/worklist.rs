@@ -6,7 +6,9 @@
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::fixtures::{get, indicator_by_code, post, sql};
+use crate::fixtures::{
+    create_evaluation, demo_evaluation, get, indicator_by_code, patch, post, sql,
+};
 use crate::submissions::report_target;
 use crate::support::TestApp;
 
@@ -17,6 +19,10 @@ both_engines!(
     the_overdue_list_as_csv_for_a_mail_merge,
     who_reads_which_list,
     bad_parameters_are_named,
+    a_regional_unit_reads_its_own_overdue_rows,
+    a_draft_evaluation_has_nothing_overdue,
+    looking_back_a_later_return_is_not_yet_made,
+    a_leap_second_is_refused,
 );
 
 /// 00:00 on 2 March 2022 in Bangkok.
@@ -43,6 +49,12 @@ async fn file(app: &TestApp, indicator: i64, org: i64, period: &str, status: &st
 /// submitted now, in 2026 or later).
 fn first_submitted(app: &TestApp, id: i64, at: &str) {
     let statement = format!("UPDATE submissions SET first_submitted_at = '{at}' WHERE id = {id};");
+    sql(app, &statement, &statement);
+}
+
+/// Sets a report's last change (its return, for a returned one) behind the API's back.
+fn last_changed(app: &TestApp, id: i64, at: &str) {
+    let statement = format!("UPDATE submissions SET updated_at = '{at}' WHERE id = {id};");
     sql(app, &statement, &statement);
 }
 
@@ -91,9 +103,9 @@ fn row(
 
 /// At 00:00 on 2 March 2022 (Bangkok): E.1 of 2021-11 was received on time and leaves the
 /// list; 2021-10 was first submitted only on 5 March, so it was still overdue then; 2021-12 was
-/// returned (59 days late: 3 January is day 1); 2022-01 is a draft (28 days late); February is
-/// due with 1 day left (today, the 2nd, is the last day). E.2 has nothing but a returned
-/// report for February, listed before its due date.
+/// returned on 5 January (59 days late: 3 January is day 1); 2022-01 is a draft (28 days late);
+/// February is due with 1 day left (today, the 2nd, is the last day). E.2 has nothing but a
+/// report for February returned on 28 February, listed before its due date.
 async fn an_officer_s_work_list_at_a_chosen_instant(app: TestApp) {
     let (evaluation, e1, peo) = report_target(&app, "E.1", "YST-PEO").await;
     let e2 = indicator_by_code(&app, &app.yasothon_admin(), evaluation, "E.2").await["id"]
@@ -106,10 +118,12 @@ async fn an_officer_s_work_list_at_a_chosen_instant(app: TestApp) {
     let returned = file(&app, e1, peo, "2021-12", "submitted").await;
     first_submitted(&app, returned, "2021-12-30 03:00:00");
     return_report(&app, returned, "โปรดแนบใบแจ้งหนี้ค่าไฟฟ้าเดือนธันวาคม").await;
+    last_changed(&app, returned, "2022-01-05 07:00:00");
     let draft = file(&app, e1, peo, "2022-01", "draft").await;
     let early = file(&app, e2, peo, "2022-02", "submitted").await;
     first_submitted(&app, early, "2022-02-25 03:00:00");
     return_report(&app, early, "ตัวเลขยังไม่ครบเดือน").await;
+    last_changed(&app, early, "2022-02-28 03:00:00");
 
     let list = get(&app, &officer(&app), &due_path(peo, MARCH_2)).await;
     assert_eq!(list["organization_id"], peo);
@@ -632,5 +646,198 @@ async fn bad_parameters_are_named(app: TestApp) {
             response.error_fields(),
             [query.split('=').next().unwrap_or_default()]
         );
+    }
+}
+
+/// Roi Et's rice research centre (RD-RET, no province above it) hosts Yasothon's 1.1: its
+/// officer reads the evaluation's overdue list, its own rows only (quarterly 1.1 of December,
+/// due 3 January, 59 days late at 00:00 on 2 March); so does any of its people; an evaluation
+/// it is not assigned in stays a 404.
+async fn a_regional_unit_reads_its_own_overdue_rows(app: TestApp) {
+    let (evaluation, _, _) = report_target(&app, "1.1", "RD-RET").await;
+    let overdue = format!("/api/v1/evaluations/{evaluation}/overdue?as_of={MARCH_2}");
+    for role in ["agency_officer", "viewer"] {
+        let token = app.token(role, Some("RD-RET"));
+        let list = get(&app, &token, &overdue).await;
+        let items = list["items"].as_array().expect("items");
+        let keys: Vec<(&str, &str, &str, i64)> = items
+            .iter()
+            .map(|i| {
+                (
+                    i["organization_code"].as_str().unwrap_or_default(),
+                    i["indicator_code"].as_str().unwrap_or_default(),
+                    i["period"].as_str().unwrap_or_default(),
+                    i["days_late"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(keys, [("RD-RET", "1.1", "2021-12", 59)], "{role}");
+        let csv = app
+            .get(&format!("{overdue}&format=csv"))
+            .bearer(&token)
+            .send()
+            .await;
+        csv.assert_status(200);
+        let text = std::str::from_utf8(&csv.body).expect("UTF-8");
+        assert_eq!(
+            text.matches("\r\n").count(),
+            2,
+            "{role}: the header and its row"
+        );
+    }
+    // The officer's own work list says the same.
+    let rice = app.org_id("RD-RET").await;
+    let officer = app.token("agency_officer", Some("RD-RET"));
+    let work = get(&app, &officer, &due_path(rice, MARCH_2)).await;
+    assert_eq!(
+        rows(&work),
+        vec![row(
+            "1.1",
+            "2021-12",
+            "overdue",
+            Value::Null,
+            json!(59),
+            json!("create")
+        )]
+    );
+    // An evaluation of Yasothon it has no assignment in.
+    let other = create_evaluation(&app, &app.yasothon_admin(), 2566, None).await;
+    app.get(&format!("/api/v1/evaluations/{other}/overdue"))
+        .bearer(&officer)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+}
+
+/// A draft evaluation expects nothing (no report can be filed into it): its overdue list is
+/// empty at any instant; active, and then closed, it lists what is missing.
+async fn a_draft_evaluation_has_nothing_overdue(app: TestApp) {
+    let admin = app.yasothon_admin();
+    let evaluation = demo_evaluation(&app, &admin, Some(("2021-09", "2022-09"))).await;
+    let overdue = format!("/api/v1/evaluations/{evaluation}/overdue?as_of={MARCH_2}");
+    let draft = get(&app, &admin, &overdue).await;
+    assert_eq!(draft["items"], json!([]));
+    let far = get(
+        &app,
+        &admin,
+        &format!("/api/v1/evaluations/{evaluation}/overdue?as_of=2030-01-01T00:00:00Z"),
+    )
+    .await;
+    assert_eq!(far["items"], json!([]));
+    // Its span still bounds `period`.
+    app.get(&format!("{overdue}&period=2022-10"))
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_problem(422, "validation");
+    let path = format!("/api/v1/evaluations/{evaluation}");
+    for status in ["active", "closed"] {
+        patch(&app, &admin, &path, json!({"status": status}))
+            .await
+            .assert_status(200);
+        let list = get(&app, &admin, &overdue).await;
+        let items = list["items"].as_array().expect("items");
+        // January: every monthly reporter (E.1 and E.2, six agencies each, and YST-PHO's 1.2).
+        assert_eq!(
+            items.iter().filter(|i| i["period"] == "2022-01").count(),
+            13,
+            "{status}"
+        );
+    }
+}
+
+/// Looking back, a return that happened after `as_of` is not yet made: E.1 of December 2021,
+/// submitted on 30 December and returned (today, as the test runs), is overdue at 00:00 on
+/// 2 March 2022, with no comment; once its return is dated 5 January it is `returned` from
+/// that instant on. E.2 of June 2022, filed and returned early (on 20 and 21 June, before its
+/// month ended), is not listed until the month ends.
+async fn looking_back_a_later_return_is_not_yet_made(app: TestApp) {
+    let (evaluation, e1, peo) = report_target(&app, "E.1", "YST-PEO").await;
+    let e2 = indicator_by_code(&app, &app.yasothon_admin(), evaluation, "E.2").await["id"]
+        .as_i64()
+        .expect("E.2");
+    let december = file(&app, e1, peo, "2021-12", "submitted").await;
+    first_submitted(&app, december, "2021-12-30 03:00:00");
+    return_report(&app, december, "โปรดแนบใบแจ้งหนี้ค่าไฟฟ้าเดือนธันวาคม").await;
+    let item = |list: &Value, code: &str, period: &str| -> Option<Value> {
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["indicator_code"] == code && i["period"] == period)
+            .cloned()
+    };
+    let then = get(&app, &officer(&app), &due_path(peo, MARCH_2)).await;
+    let seen = item(&then, "E.1", "2021-12").expect("December");
+    assert_eq!(seen["state"], "overdue");
+    assert_eq!(seen["days_late"], 59);
+    assert_eq!(seen["submission_status"], "returned");
+    assert_eq!(seen["review_comment"], Value::Null);
+    // Today it is returned, with its comment.
+    let now = get(
+        &app,
+        &officer(&app),
+        &format!("/api/v1/organizations/{peo}/due"),
+    )
+    .await;
+    let today = item(&now, "E.1", "2021-12").expect("December today");
+    assert_eq!(today["state"], "returned");
+    assert_eq!(today["review_comment"], "โปรดแนบใบแจ้งหนี้ค่าไฟฟ้าเดือนธันวาคม");
+    // Returned at 14:00 on 5 January (Bangkok): returned from that instant exactly.
+    last_changed(&app, december, "2022-01-05 07:00:00");
+    let before = get(&app, &officer(&app), &due_path(peo, "2022-01-05T06:59:59Z")).await;
+    assert_eq!(
+        item(&before, "E.1", "2021-12").expect("Dec")["state"],
+        "overdue"
+    );
+    let at = get(&app, &officer(&app), &due_path(peo, "2022-01-05T07:00:00Z")).await;
+    let returned = item(&at, "E.1", "2021-12").expect("Dec");
+    assert_eq!(returned["state"], "returned");
+    assert_eq!(returned["next_action"], "fix");
+    assert_eq!(returned["review_comment"], "โปรดแนบใบแจ้งหนี้ค่าไฟฟ้าเดือนธันวาคม");
+    // Filed and returned before its month ended: not on the list until the month ends.
+    let june = file(&app, e2, peo, "2022-06", "submitted").await;
+    first_submitted(&app, june, "2022-06-20 03:00:00");
+    return_report(&app, june, "ตัวเลขยังไม่ครบเดือน").await;
+    last_changed(&app, june, "2022-06-21 03:00:00");
+    for (as_of, listed) in [
+        ("2022-03-01T17:00:00Z", None),
+        ("2022-06-25T00:00:00Z", None),
+        ("2022-06-30T17:00:00Z", Some("returned")),
+    ] {
+        let list = get(&app, &officer(&app), &due_path(peo, as_of)).await;
+        assert_eq!(
+            item(&list, "E.2", "2022-06").map(|i| i["state"].clone()),
+            listed.map(|s| json!(s)),
+            "{as_of}"
+        );
+    }
+}
+
+/// A leap second (`…:60Z`) is refused with a 400 naming `as_of`, on both lists: echoed back,
+/// JavaScript and Python could not read it.
+async fn a_leap_second_is_refused(app: TestApp) {
+    let (evaluation, _, peo) = report_target(&app, "E.1", "YST-PEO").await;
+    let admin = app.yasothon_admin();
+    for path in [
+        format!("/api/v1/evaluations/{evaluation}/overdue"),
+        format!("/api/v1/organizations/{peo}/due"),
+    ] {
+        for leap in ["2022-08-10T03:00:60Z", "2016-12-31T23:59:60.5Z"] {
+            let response = app
+                .get(&format!("{path}?as_of={leap}"))
+                .bearer(&admin)
+                .send()
+                .await;
+            response.assert_problem(400, "bad-request");
+            assert_eq!(response.error_fields(), ["as_of"], "{path}?as_of={leap}");
+        }
+        // The second before is fine.
+        get(
+            &app,
+            &admin,
+            &format!("{path}?as_of=2022-08-10T03:00:59.999999Z"),
+        )
+        .await;
     }
 }

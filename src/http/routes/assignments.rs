@@ -22,7 +22,7 @@ use crate::policy::Caller;
 use crate::storage::assignments::{self, AssignmentFilter, AssignmentView};
 use crate::storage::audit::Actor;
 use crate::storage::pagination::PageRequest;
-use crate::storage::{evaluations, indicators, organizations, Access, DbConnection};
+use crate::storage::{indicators, organizations, Access, DbConnection};
 
 /// An organization's role for an indicator: host (reports), co-host (reports), supervisor (reviews).
 #[derive(Debug, Serialize, ToSchema)]
@@ -387,8 +387,10 @@ pub struct OrganizationAssignmentsQuery {
 /// List an organization's assignments.
 ///
 /// What an organization must report (host, co-host) and what it supervises, in the
-/// evaluations the caller can read. Like the framework, assignments are read by everyone in
-/// the province, agency officers included; reports stay per organization.
+/// evaluations the caller can read; the organization's own people read all of them (a
+/// national or regional unit serving a province's evaluation included). Like the framework,
+/// assignments are read by everyone in the province, agency officers included; reports stay
+/// per organization.
 #[utoipa::path(
     tag = "organizations",
     params(("id" = i64, Path, description = "Organization id"), OrganizationAssignmentsQuery),
@@ -407,9 +409,14 @@ pub async fn list_organization_assignments(
     let rows = state
         .read(auth, move |conn, caller| {
             let organization = organizations::get(conn, caller, id, Access::Read)?;
-            // A national unit may be assigned in several provinces: only what the caller may see.
+            // A national unit may be assigned in several provinces: only what the caller may
+            // see, and all of it to the unit's own people.
             let filter = AssignmentFilter {
-                evaluation_ids: evaluations::visible_ids(conn, caller.visibility())?,
+                evaluation_ids: assignments::evaluations_readable_for(
+                    conn,
+                    caller,
+                    organization.id,
+                )?,
                 organization_id: Some(organization.id),
                 evaluation_id: query.evaluation_id,
                 role: query.role,

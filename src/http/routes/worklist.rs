@@ -4,7 +4,7 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpResponse};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Timelike, Utc};
 use chrono_tz::Asia::Bangkok;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::domain::period::Period;
 use crate::domain::scoring::SubmissionStatus;
 use crate::domain::worklist::{NextAction, WorkState};
-use crate::error::Result;
+use crate::error::{Error, FieldError, Result};
 use crate::http::csv::CsvWriter;
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::openapi::{NotFound, Unprocessable};
@@ -52,7 +52,7 @@ pub struct WorkListItem {
     /// `create` (no report), `submit` (a draft), `fix` (returned); none when the report
     /// counts now but was first submitted after `as_of`.
     pub next_action: Option<NextAction>,
-    /// Why a returned report was returned.
+    /// Why a returned report was returned (when it was returned by `as_of`).
     pub review_comment: Option<String>,
 }
 
@@ -92,16 +92,29 @@ pub struct WorkList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WorkListQuery {
-    /// The instant to compute at, RFC 3339 (write `+` as `%2B`); default now.
+    /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     #[param(example = "2022-03-01T17:00:00Z")]
     pub as_of: Option<DateTime<Utc>>,
     /// Only this evaluation.
     pub evaluation_id: Option<i64>,
 }
 
-/// `as_of`, else now; to the microsecond, like every instant the service keeps.
-fn at_or_now(as_of: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    as_of.unwrap_or_else(Utc::now).trunc_subsecs(6)
+/// The `as_of` query parameter, else now; to the microsecond, like every instant the service
+/// keeps. A leap second (`…:60Z`, which chrono reads as a nanosecond count of 1e9 or more) is a
+/// 400 naming `as_of`: echoed back, JavaScript and Python could not read it. Every operation
+/// with an `as_of` reads it here.
+pub(crate) fn at_or_now(as_of: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
+    match as_of {
+        Some(instant) if instant.nanosecond() >= 1_000_000_000 => Err(Error::bad_request(
+            "a query parameter is not valid",
+            vec![FieldError::new(
+                "as_of",
+                "a leap second (:60) is not accepted; write the instant one second later, :00 of \
+                 the next minute",
+            )],
+        )),
+        _ => Ok(as_of.unwrap_or_else(Utc::now).trunc_subsecs(6)),
+    }
 }
 
 /// An organization's work list.
@@ -109,11 +122,12 @@ fn at_or_now(as_of: Option<DateTime<Utc>>) -> DateTime<Utc> {
 /// What the organization must do now, across the active evaluations it reports in (as host or
 /// co-host): every (indicator, reporting month) whose month has ended and whose due instant
 /// is still ahead (`due`), whose due instant has passed with no counted report received by
-/// `as_of` (`overdue`), or whose report was returned (`returned`, whatever its due date), with
-/// the report's status and what to do next. Not paginated: the list is bounded by the
-/// organization's assignments times at most 15 reporting months. An agency officer reads only
-/// its own organization's (403 for another it can see); the other roles any organization in
-/// scope, over the evaluations in scope.
+/// `as_of` (`overdue`), or whose report had been returned by `as_of` (`returned`, whatever its
+/// due date; a return after `as_of` counts as not yet made), with the report's status and
+/// what to do next. Not paginated: the list is bounded by the organization's assignments
+/// times at most 15 reporting months. An agency officer reads only its own organization's
+/// (403 for another it can see); the other roles any organization in scope, over the
+/// evaluations in scope.
 #[utoipa::path(
     tag = "submissions",
     params(("id" = i64, Path, description = "Organization id"), WorkListQuery),
@@ -131,7 +145,7 @@ pub async fn organization_work_list(
     QueryParams(query): QueryParams<WorkListQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let as_of = at_or_now(query.as_of);
+    let as_of = at_or_now(query.as_of)?;
     let evaluation_id = query.evaluation_id;
     let (organization, entries) = state
         .read(auth, move |conn, caller| {
@@ -230,7 +244,7 @@ pub enum ListFormat {
 pub struct OverdueQuery {
     /// Only this month (inside the evaluation's span).
     pub period: Option<Period>,
-    /// The instant to compute at, RFC 3339 (write `+` as `%2B`); default now.
+    /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     #[param(example = "2022-03-01T17:00:00Z")]
     pub as_of: Option<DateTime<Utc>>,
     /// `json` (the default) or `csv`.
@@ -306,7 +320,9 @@ fn overdue_csv(items: &[OverdueListItem]) -> CsvWriter {
 /// as a spreadsheet for a mail merge (UTF-8 with BOM, Thai headers, CRLF, cells that a
 /// spreadsheet would run as a formula prefixed with `'`), as an attachment
 /// `overdue-<evaluation>-<as_of date in Bangkok>.csv`. A `period` outside the span is a 422.
-/// Anyone who can see the evaluation reads it; an agency officer gets its own organization's
+/// A draft evaluation expects nothing yet: its list is empty. Anyone who can see the
+/// evaluation reads it, and so does an organization assigned in it from outside the province
+/// (a national or regional unit); an agency officer, or such an organization, gets its own
 /// rows only.
 #[utoipa::path(
     tag = "submissions",
@@ -328,7 +344,7 @@ pub async fn evaluation_overdue_list(
     QueryParams(query): QueryParams<OverdueQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let as_of = at_or_now(query.as_of);
+    let as_of = at_or_now(query.as_of)?;
     let period = query.period;
     let (evaluation, entries) = state
         .read(auth, move |conn, caller| {
