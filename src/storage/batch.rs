@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::assignments as assignment_rows;
 use super::audit::{self, Actor, Change};
 use super::evaluations::{self, EvaluationRow};
 use super::schema::{assignments, indicators, organizations, submission_events, submissions};
@@ -63,7 +64,12 @@ pub fn in_view(
     let found = evaluations::find(conn, evaluation_id)?;
     let visible = match &found {
         Some(e) => {
-            caller.visibility().includes(Some(e.province_id)) || assigned_in(conn, caller, e.id)?
+            caller.visibility().includes(Some(e.province_id))
+                || match caller.organization_id() {
+                    // A national or regional unit reports into a province's evaluation it serves.
+                    Some(own) => assignment_rows::organization_assigned_in(conn, own, e.id)?,
+                    None => false,
+                }
         }
         None => false,
     };
@@ -85,22 +91,6 @@ pub fn target(
         .ok_or_else(|| Error::not_found(evaluations::ENTITY, evaluation_id))?;
     require_accepting_reports(evaluation.status(), evaluation.id)?;
     Ok(evaluation)
-}
-
-/// Whether the caller's organization is assigned in the evaluation: a national or regional
-/// unit (no province above it) reports into a province's evaluation it serves.
-fn assigned_in(conn: &mut DbConnection, caller: &Caller, evaluation_id: i64) -> Result<bool> {
-    let Some(own) = caller.organization_id() else {
-        return Ok(false);
-    };
-    let found: Option<i64> = assignments::table
-        .inner_join(indicators::table)
-        .filter(indicators::evaluation_id.eq(evaluation_id))
-        .filter(assignments::organization_id.eq(own))
-        .select(assignments::id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
 }
 
 /// Runs a batch into `evaluation` (from `target`) at `at`: classifies every item and, unless
