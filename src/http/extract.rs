@@ -508,7 +508,17 @@ fn request_id_of(req: &HttpRequest) -> RequestId {
 }
 
 /// Handler for bad path segments (`/organizations/abc`).
-pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    // A literal path under a template (`PATCH /submissions/batch` reached `/submissions/{id}`)
+    // is that path with another method: 405, not a bad id.
+    let routes = req.app_data::<actix_web::web::Data<super::RouteTable>>();
+    if let Some(allowed) = routes.and_then(|routes| routes.methods_for(req.path())) {
+        if !allowed.contains(req.method()) {
+            let response = super::method_not_allowed(req, &allowed);
+            return actix_web::error::InternalError::from_response("method not allowed", response)
+                .into();
+        }
+    }
     Error::bad_request(
         "a path parameter is not valid",
         vec![FieldError::new(

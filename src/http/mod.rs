@@ -191,10 +191,11 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods the path answers to, if it is a documented path.
+    /// The methods the path answers to, if it is a documented path. A literal path wins over a
+    /// template it also matches (OpenAPI's rule): `/submissions/batch` is not `/submissions/{id}`.
     pub fn methods_for(&self, path: &str) -> Option<Vec<Method>> {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let methods: Vec<Method> = self
+        let matching: Vec<&(Vec<Option<String>>, Vec<Method>)> = self
             .routes
             .iter()
             .filter(|(pattern, _)| {
@@ -203,6 +204,15 @@ impl RouteTable {
                         expected.as_deref().is_none_or(|literal| literal == *actual)
                     })
             })
+            .collect();
+        let literals = |pattern: &Vec<Option<String>>| pattern.iter().flatten().count();
+        let most = matching
+            .iter()
+            .map(|(pattern, _)| literals(pattern))
+            .max()?;
+        let methods: Vec<Method> = matching
+            .into_iter()
+            .filter(|(pattern, _)| literals(pattern) == most)
             .flat_map(|(_, methods)| methods.iter().cloned())
             .collect();
         (!methods.is_empty()).then_some(methods)
@@ -218,27 +228,31 @@ async fn to_swagger_ui() -> HttpResponse {
 /// Unknown paths are 404, known paths with another method 405, both as problem+json.
 async fn fallback(req: HttpRequest, routes: Data<RouteTable>) -> HttpResponse {
     use actix_web::ResponseError;
+    match routes.methods_for(req.path()) {
+        Some(methods) => method_not_allowed(&req, &methods),
+        None => Error::NotFound(format!("there is no resource at {}", req.path())).error_response(),
+    }
+}
+
+/// 405 with `Allow`, for a documented path and a method it does not answer to.
+pub fn method_not_allowed(req: &HttpRequest, allowed: &[Method]) -> HttpResponse {
+    use actix_web::ResponseError;
     let method = match req.extensions().get::<HeadRequest>() {
         Some(_) => Method::HEAD,
         None => req.method().clone(),
     };
-    match routes.methods_for(req.path()) {
-        Some(methods) => {
-            let allow = methods
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let mut response = Error::MethodNotAllowed(format!(
-                "{method} is not allowed on {}; use {allow}",
-                req.path()
-            ))
-            .error_response();
-            if let Ok(value) = header::HeaderValue::from_str(&allow) {
-                response.headers_mut().insert(header::ALLOW, value);
-            }
-            response
-        }
-        None => Error::NotFound(format!("there is no resource at {}", req.path())).error_response(),
+    let allow = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = Error::MethodNotAllowed(format!(
+        "{method} is not allowed on {}; use {allow}",
+        req.path()
+    ))
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
     }
+    response
 }

@@ -171,6 +171,25 @@ async fn unknown_path_is_404_and_wrong_method_405(app: TestApp) {
         response.header("allow").as_deref(),
         Some("GET, HEAD, PATCH, DELETE")
     );
+    // A literal path beside a template is its own resource: `/submissions/batch` takes only
+    // POST, though `/submissions/{id}` takes GET, PATCH and DELETE.
+    for method in [
+        actix_web::http::Method::GET,
+        actix_web::http::Method::PATCH,
+        actix_web::http::Method::DELETE,
+    ] {
+        let response = app
+            .request(method.clone(), "/api/v1/submissions/batch")
+            .bearer(&app.admin())
+            .send()
+            .await;
+        response.assert_problem(405, "method-not-allowed");
+        assert_eq!(
+            response.header("allow").as_deref(),
+            Some("POST"),
+            "{method}"
+        );
+    }
 }
 
 async fn rejected_requests_store_nothing(app: TestApp) {
