@@ -18,6 +18,7 @@ both_engines!(
     messages_in_thai_for_the_people_who_fix_the_rows,
     limits_of_a_batch,
     an_idempotency_key_replays_the_first_report,
+    parallel_pushes_of_the_same_figures_take_turns,
 );
 
 const BATCH: &str = "/api/v1/submissions/batch";
@@ -502,4 +503,54 @@ async fn an_idempotency_key_replays_the_first_report(app: TestApp) {
         .send()
         .await
         .assert_problem(422, "idempotency-key-reused");
+}
+
+/// The e-report pushes the same figures twice at once: the batches take turns, so one creates
+/// and the other finds them unchanged (no unique violation, no 5xx); then a parallel push of
+/// changed figures updates each report once.
+async fn parallel_pushes_of_the_same_figures_take_turns(app: TestApp) {
+    let admin = app.yasothon_admin();
+    let evaluation = active_demo(&app, &admin).await;
+    let integration = app.token("integration", None);
+    let months = ["2021-10", "2021-11", "2021-12", "2022-01", "2022-02", "2022-03"];
+    let body = |value: f64| {
+        let items: Vec<Value> = months
+            .iter()
+            .flat_map(|m| {
+                [
+                    item("E.1", "YST-PEO", m, json!(value)),
+                    item("E.2", "YST-PEO", m, json!(value)),
+                    item("E.1", "YST-PHO", m, json!(value)),
+                ]
+            })
+            .collect();
+        json!({"evaluation_id": evaluation, "items": items})
+    };
+    let first = body(1000.0);
+    let responses =
+        futures_util::future::join_all((0..4).map(|_| send(&app, &integration, &first))).await;
+    let mut outcomes: Vec<(u64, u64)> = responses
+        .iter()
+        .map(|r| {
+            r.assert_status(200);
+            let report = r.json();
+            (
+                report["created"].as_u64().unwrap_or_default(),
+                report["unchanged"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes, [(0, 18), (0, 18), (0, 18), (18, 0)]);
+    let second = body(990.0);
+    let responses =
+        futures_util::future::join_all((0..3).map(|_| send(&app, &integration, &second))).await;
+    let mut updated: Vec<u64> = responses
+        .iter()
+        .map(|r| r.json()["updated"].as_u64().unwrap_or_default())
+        .collect();
+    updated.sort();
+    assert_eq!(updated, [0, 0, 18]);
+    let versions: Vec<i64> = snapshot(&app).await.iter().map(|(_, v, _, _)| *v).collect();
+    assert!(versions.iter().all(|v| *v == 2), "{versions:?}");
 }
