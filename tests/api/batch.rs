@@ -512,7 +512,9 @@ async fn parallel_pushes_of_the_same_figures_take_turns(app: TestApp) {
     let admin = app.yasothon_admin();
     let evaluation = active_demo(&app, &admin).await;
     let integration = app.token("integration", None);
-    let months = ["2021-10", "2021-11", "2021-12", "2022-01", "2022-02", "2022-03"];
+    let months = [
+        "2021-10", "2021-11", "2021-12", "2022-01", "2022-02", "2022-03",
+    ];
     let body = |value: f64| {
         let items: Vec<Value> = months
             .iter()

@@ -930,6 +930,12 @@ const REPORTER_PRECONDITION: [u16; 8] = [428, 428, 403, 428, 403, 403, 403, 403]
 const REPORTER_MALFORMED: [u16; 8] = [400, 400, 403, 400, 403, 403, 403, 403];
 /// Approving or returning a report of the province: the admins and YST-PO's supervisor; the
 /// officer never reviews (403 whatever the id).
+/// Batch intake: admins, province admins, officers (own organization) and integrations.
+const IMPORT: [u16; 8] = [200, 200, 403, 200, 403, 403, 200, 200];
+/// Another province's evaluation: only national importers see it.
+const IMPORT_OTHER_PROVINCE: [u16; 8] = [200, 404, 403, 404, 403, 403, 404, 200];
+/// Policy before the body: a role that never imports gets 403 whatever it sends.
+const IMPORT_MALFORMED: [u16; 8] = [400, 400, 403, 400, 403, 403, 400, 400];
 /// Another agency's work list: it exists and is in view, but it is not the officer's own.
 const WORK_LIST_OTHER_AGENCY: [u16; 8] = [200, 200, 200, 403, 200, 200, 200, 200];
 const REVIEW: [u16; 8] = [200, 200, 200, 403, 403, 403, 403, 403];
@@ -1234,6 +1240,34 @@ async fn report_matrix(app: TestApp) {
             fixed(format!("/api/v1/evaluations/{s_eval}/overdue")),
             none,
             OTHER_READ,
+        ),
+    ]);
+    // Batch intake: the importing roles, in scope (an officer for its own organization).
+    cases.extend([
+        case(
+            "import a batch",
+            Method::POST,
+            fixed("/api/v1/submissions/batch".into()),
+            move |_| {
+                Some(json!({"evaluation_id": y_eval, "items": [
+                    {"indicator_code": "E.1", "organization_code": "YST-PEO", "period": "2022-05", "value": 1}
+                ]}))
+            },
+            IMPORT,
+        ),
+        case(
+            "import a batch into another province's evaluation",
+            Method::POST,
+            fixed("/api/v1/submissions/batch".into()),
+            move |_| Some(json!({"evaluation_id": s_eval, "items": []})),
+            IMPORT_OTHER_PROVINCE,
+        ),
+        case(
+            "import a batch with a malformed body",
+            Method::POST,
+            fixed("/api/v1/submissions/batch".into()),
+            |_| Some(json!({"items": "many"})),
+            IMPORT_MALFORMED,
         ),
     ]);
     // Policy before preconditions and the body, on YST-PEO's draft.
