@@ -13,8 +13,8 @@ use super::assignments as assignment_rows;
 use super::audit::{self, Actor, Change};
 use super::evaluations::{self, EvaluationRow};
 use super::schema::{assignments, indicators, organizations, submission_events, submissions};
-use super::submissions::{json_state, StateRecord, ENTITY as SUBMISSION};
-use super::{decode, decode_json, lower, to_utc, DbConnection};
+use super::submissions::{json_state, StateRecord, SubmissionRow};
+use super::{decode, lower, to_utc, DbConnection};
 use crate::domain::batch::{
     classify, read_item, BatchFacts, ExistingReport, IndicatorFacts, ItemSpec, Lang,
     OrganizationFacts, Outcome, RawItem, Reason,
@@ -23,7 +23,7 @@ use crate::domain::framework::AssignmentRole;
 use crate::domain::organization::code_key;
 use crate::domain::period::{Frequency, Period};
 use crate::domain::submission::{
-    require_accepting_reports, HistoryAction, ReportContent, ReportState, SubmissionStatus,
+    require_accepting_reports, HistoryAction, ReportState, SubmissionStatus,
 };
 use crate::error::{ConflictKind, Error, FieldError, Result};
 use crate::policy::Caller;
@@ -235,15 +235,22 @@ fn facts(
     let mut existing = HashMap::new();
     let mut dues = HashMap::new();
     for chunk in periods.into_iter().collect::<Vec<_>>().chunks(CHUNK) {
-        let rows: Vec<ExistingRow> = submissions::table
+        let rows: Vec<SubmissionRow> = submissions::table
             .filter(submissions::evaluation_id.eq(evaluation.id))
             .filter(submissions::period.eq_any(chunk))
-            .select(ExistingRow::as_select())
+            .select(SubmissionRow::as_select())
             .load(conn)?;
         for row in rows {
-            dues.insert(row.id, row.due_at);
-            let (key, report) = row.decode()?;
-            existing.insert(key, report);
+            let report = row.decode()?;
+            dues.insert(report.id, report.due_at.naive_utc());
+            existing.insert(
+                (report.indicator_id, report.organization_id, report.period),
+                ExistingReport {
+                    id: report.id,
+                    version: report.version,
+                    state: report.state,
+                },
+            );
         }
     }
     let facts = BatchFacts {
@@ -255,59 +262,6 @@ fn facts(
         existing,
     };
     Ok((facts, dues))
-}
-
-/// The columns of a stored report a batch item is compared with and keeps.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = submissions)]
-struct ExistingRow {
-    id: i64,
-    indicator_id: i64,
-    organization_id: i64,
-    period: String,
-    value: Option<f64>,
-    narrative: Option<String>,
-    obstacles: Option<String>,
-    suggestions: Option<String>,
-    evidence_urls: String,
-    status: String,
-    review_comment: Option<String>,
-    first_submitted_at: Option<NaiveDateTime>,
-    due_at: NaiveDateTime,
-    version: i64,
-}
-
-impl ExistingRow {
-    fn decode(self) -> Result<((i64, i64, Period), ExistingReport)> {
-        let id = self.id;
-        let period = decode(SUBMISSION, id, "period", &self.period, |t| t.parse().ok())?;
-        let state = ReportState {
-            content: ReportContent {
-                value: self.value,
-                narrative: self.narrative,
-                obstacles: self.obstacles,
-                suggestions: self.suggestions,
-                evidence_urls: decode_json(SUBMISSION, id, "evidence_urls", &self.evidence_urls)?,
-            },
-            status: decode(
-                SUBMISSION,
-                id,
-                "status",
-                &self.status,
-                SubmissionStatus::parse,
-            )?,
-            review_comment: self.review_comment,
-            first_submitted_at: self.first_submitted_at.map(to_utc),
-        };
-        Ok((
-            (self.indicator_id, self.organization_id, period),
-            ExistingReport {
-                id,
-                version: self.version,
-                state,
-            },
-        ))
-    }
 }
 
 /// A new report's row.

@@ -28,7 +28,7 @@ mod rows;
 use history::record;
 pub use history::{history, HistoryEntry};
 pub use rows::StoredSubmission;
-use rows::SubmissionRow;
+pub(crate) use rows::SubmissionRow;
 pub(crate) use rows::{json_state, StateRecord};
 
 pub const ENTITY: &str = "submission";

@@ -14,7 +14,7 @@ use crate::storage::{decode, decode_json, to_utc};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = submissions)]
-pub(super) struct SubmissionRow {
+pub(crate) struct SubmissionRow {
     id: i64,
     evaluation_id: i64,
     indicator_id: i64,
@@ -57,7 +57,7 @@ pub struct StoredSubmission {
 }
 
 impl SubmissionRow {
-    pub(super) fn decode(self) -> Result<StoredSubmission> {
+    pub(crate) fn decode(self) -> Result<StoredSubmission> {
         let id = self.id;
         Ok(StoredSubmission {
             period: decode(ENTITY, id, "period", &self.period, |t| t.parse().ok())?,
