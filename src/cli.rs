@@ -1,4 +1,7 @@
-//! The command line: `serve` (default), `migrate`, `openapi`, `user create`.
+//! The command line: `serve` (default), `migrate`, `openapi`, `user create`, `import`.
+
+mod import;
+mod progress;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -48,6 +51,15 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Import monthly figures from a CSV file into an evaluation.
+    ///
+    /// The import of POST /api/v1/submissions/batch with a CSV body, as the system account
+    /// `import` with an admin's rights (submitted_at may be backfilled), in one transaction.
+    /// Applies pending migrations first. Rejected rows are written to
+    /// FILE.rejected.csv with their reasons in a last `error` column: fix them there and import
+    /// that file.
+    #[command(after_help = import::EXIT_STATUS)]
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,7 +82,7 @@ pub enum UserCommand {
 
 pub fn run(cli: Cli) -> ExitCode {
     match execute(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -78,7 +90,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn execute(cli: Cli) -> anyhow::Result<()> {
+fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Openapi { output } => {
             let json = openapi_json()?;
@@ -87,12 +99,13 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?,
                 None => println!("{json}"),
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Serve { demo } => {
             let config = Config::from_env()?;
             crate::telemetry::init(config.log_format);
-            actix_web::rt::System::new().block_on(crate::startup::serve(config, demo))
+            actix_web::rt::System::new().block_on(crate::startup::serve(config, demo))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let config = Config::from_env()?;
@@ -102,7 +115,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 "{applied} migration(s) applied to {}",
                 config.database_url.redacted()
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::User {
             action:
@@ -114,8 +127,10 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let config = Config::from_env()?;
-            create_user(&config, &username, &role, org.as_deref(), name.as_deref())
+            create_user(&config, &username, &role, org.as_deref(), name.as_deref())?;
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Import(args) => import::run(&Config::from_env()?, &args),
     }
 }
 

@@ -35,11 +35,30 @@ impl CsvWriter {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        self.push_row(cells, true);
+    }
+
+    /// One row of cells handed back exactly as their author wrote them (the `import` command's
+    /// rejected rows, to fix and re-import): quoted, but never prefixed, since a prefix would
+    /// change a value such as `-12.5` on re-import. Only for cells the reader of the file wrote.
+    pub fn row_as_written<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.push_row(cells, false);
+    }
+
+    fn push_row<I, S>(&mut self, cells: I, neutralise: bool)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         for (i, cell) in cells.into_iter().enumerate() {
             if i > 0 {
                 self.text.push(',');
             }
-            push_cell(&mut self.text, cell.as_ref());
+            push_cell(&mut self.text, cell.as_ref(), neutralise);
         }
         self.text.push_str("\r\n");
     }
@@ -66,12 +85,12 @@ fn formula_prone(cell: &str) -> bool {
     cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
-/// Appends one cell: prefixed with `'` when formula-prone (the spreadsheet then shows it as
-/// text), quoted when it holds a comma, a quote, a line break or starts with a space, its
-/// quotes doubled.
-fn push_cell(out: &mut String, cell: &str) {
+/// Appends one cell: prefixed with `'` when formula-prone and `neutralise` (the spreadsheet
+/// then shows it as text), quoted when it holds a comma, a quote, a line break or starts with a
+/// space, its quotes doubled.
+fn push_cell(out: &mut String, cell: &str, neutralise: bool) {
     let neutralised;
-    let cell = if formula_prone(cell) {
+    let cell = if neutralise && formula_prone(cell) {
         neutralised = format!("'{cell}");
         neutralised.as_str()
     } else {
@@ -170,6 +189,16 @@ mod tests {
                 "'\rx",
                 "a=b",
             ]]
+        );
+    }
+
+    #[test]
+    fn cells_as_written_are_quoted_not_prefixed() {
+        let mut csv = CsvWriter::new();
+        csv.row_as_written(["-12.5", "=1+1, said they", "two\r\nlines"]);
+        assert_eq!(
+            read(&csv.finish()),
+            vec![vec!["-12.5", "=1+1, said they", "two\r\nlines"]]
         );
     }
 

@@ -3,12 +3,20 @@
 //! tolerated, CRLF or LF, RFC 4180 quoting (commas and line breaks inside quotes). Read row by
 //! row from any reader; an empty cell is an absent field; cells other than `narrative` are
 //! trimmed (spreadsheets pad them); a CRLF inside a quoted narrative is a line break (LF).
+//!
+//! A column named `error` (`REASON_COLUMN`) is read past: it is where the `import` command's
+//! `FILE.rejected.csv` says why each row was rejected, so that file is imported again as it is
+//! once its rows are fixed.
 
 use std::io::Read;
 
 use super::too_many_items;
 use crate::domain::batch::{Raw, RawItem, FIELDS, MAX_ITEMS};
 use crate::error::{Error, FieldError, Result};
+
+/// The column that says why a row was rejected (in `import`'s `FILE.rejected.csv`), ignored
+/// on reading.
+pub const REASON_COLUMN: &str = "error";
 
 /// Reads every row into an item; `progress` is called with the rows read so far (every 1000
 /// rows, and at the end). A header that names an unknown or repeated column, or lacks a
@@ -36,6 +44,9 @@ pub fn read(reader: impl Read, mut progress: impl FnMut(usize)) -> Result<Vec<Ra
             item.shape = Some((record.len(), columns.len()));
         }
         for (name, cell) in columns.iter().zip(record.iter()) {
+            if *name == REASON_COLUMN {
+                continue;
+            }
             let raw = match std::str::from_utf8(cell) {
                 Err(_) => Raw::NotUtf8,
                 Ok("") => Raw::Absent,
@@ -65,7 +76,8 @@ fn line_breaks(record: &::csv::ByteRecord) -> u64 {
         .sum()
 }
 
-/// The header's columns, each a known field, each once, the required ones present.
+/// The header's columns, each a known field (or the ignored reason column), each once, the
+/// required ones present.
 fn columns(header: &::csv::ByteRecord) -> Result<Vec<&'static str>> {
     let bad = |message: String| {
         Error::bad_request(
@@ -77,9 +89,10 @@ fn columns(header: &::csv::ByteRecord) -> Result<Vec<&'static str>> {
     for (position, cell) in header.iter().enumerate() {
         let text = String::from_utf8_lossy(cell);
         let name = text.trim().trim_start_matches('\u{feff}');
-        let Some(field) = FIELDS.iter().find(|field| **field == name) else {
+        let mut known = FIELDS.iter().chain(std::iter::once(&REASON_COLUMN));
+        let Some(field) = known.find(|field| **field == name) else {
             return Err(bad(format!(
-                "column {} is `{name}`: the columns are {}",
+                "column {} is `{name}`: the columns are {} (and `{REASON_COLUMN}`, ignored)",
                 position + 1,
                 FIELDS.join(", ")
             )));
@@ -125,6 +138,23 @@ mod tests {
         assert_eq!(items[1].line, Some(4));
         assert_eq!(items[1].index, 1);
         assert_eq!(items[1].value, Raw::Absent);
+    }
+
+    #[test]
+    fn the_reason_column_of_a_rejected_file_is_read_past() {
+        let csv = "indicator_code,error,organization_code,period,value\r\n\
+                   E.1,\"value: `many` is not a number\",YST-PEO,2022-01,1180\r\n";
+        let items = read(csv.as_bytes(), |_| {}).expect("items");
+        assert_eq!(items[0].value, Raw::Text("1180".into()));
+        assert!(items[0].unknown.is_empty(), "{:?}", items[0].unknown);
+        assert_eq!(items[0].shape, None);
+        match read(
+            "error,error,indicator_code,organization_code,period\n".as_bytes(),
+            |_| {},
+        ) {
+            Err(Error::BadRequest { errors, .. }) => assert_eq!(errors[0].field, "header"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

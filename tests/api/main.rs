@@ -13,6 +13,7 @@ mod evaluations;
 mod fixtures;
 mod framework_document;
 mod guards;
+mod import;
 mod indicators;
 mod matrix;
 mod organizations;

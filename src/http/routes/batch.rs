@@ -83,7 +83,9 @@ impl PartialSchema for BatchCsv {
                 "UTF-8 CSV (a byte order mark is fine, CRLF or LF, RFC 4180 quoting): a header row \
                  naming the item fields (indicator_code, organization_code and period required; \
                  value, narrative, status, submitted_at optional; any order), then one item per row. \
-                 An empty cell is an absent field.",
+                 An empty cell is an absent field. A column named error is ignored: it holds the \
+                 reasons in the rejected-rows file of the import command, which is sent again \
+                 as it is once its rows are fixed.",
             ))
             .examples([serde_json::json!(
                 "indicator_code,organization_code,period,value,narrative\r\nE.1,YST-PEO,2022-08,2310,ปิดเครื่องปรับอากาศช่วงพักเที่ยง\r\n"
