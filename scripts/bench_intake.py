@@ -23,7 +23,6 @@ import io
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import sqlite3
@@ -385,7 +384,7 @@ def build_world(server, token):
     return evaluation["id"]
 
 
-def timed(server, path, body, content_type, token, expect):
+def timed(server, path, body, content_type, token, expect, label):
     """One request: (seconds, report, rss before kB, peak kB)."""
     server.api("GET", "/api/v1/me", token)  # warm: a pooled connection, the token path
     before = server.status("VmRSS")
@@ -404,10 +403,21 @@ def timed(server, path, body, content_type, token, expect):
     sampler = threading.Thread(target=sample)
     sampler.start()
     headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}"}
+    perf = None
+    if os.environ.get("BENCH_PERF_DIR"):
+        # A CPU profile of the server during this request (perf from Debian's linux-perf).
+        output = os.path.join(os.environ["BENCH_PERF_DIR"], f"{label}.perf.data")
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g",
+                                 "-p", str(server.proc.pid), "-o", output],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
     start = time.perf_counter()
     status, data, _ = server.request("POST", path, body, headers)
     seconds = time.perf_counter() - start
     done.set()
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
     sampler.join()
     peak = max(max(sampled), server.status("VmHWM") if reset else 0)
     if status != 200:
@@ -519,9 +529,9 @@ def run_engine(engine, args, work, batch):
         server = Server(work, args.binary, urls[fmt], secret, f"{engine}-{fmt}")
         log(f"{engine} {fmt}: {n} items, {len(body) / 1e6:.1f} MB")
         first = timed(server, path, body, content_type, token,
-                      {"created": n, "rejected": 0})
+                      {"created": n, "rejected": 0}, f"{engine}-{fmt}")
         again = timed(server, path, body, content_type, token,
-                      {"unchanged": n, "rejected": 0})
+                      {"unchanged": n, "rejected": 0}, f"{engine}-{fmt}-again")
         server.stop()
         rows.append((fmt, first))
         rows.append((fmt + " again", again))
