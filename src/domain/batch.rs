@@ -440,20 +440,21 @@ pub struct BatchFacts {
     pub existing: HashMap<(i64, i64, Period), ExistingReport>,
 }
 
-/// What becomes of one item.
+/// What becomes of one item. The states are boxed: a batch of 100,000 mostly unchanged items
+/// then holds 100,000 small outcomes, not 100,000 of the largest variant.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Created {
         indicator_id: i64,
         organization_id: i64,
         period: Period,
-        state: ReportState,
+        state: Box<ReportState>,
     },
     Updated {
         id: i64,
         version: i64,
-        before: ReportState,
-        after: ReportState,
+        before: Box<ReportState>,
+        after: Box<ReportState>,
     },
     Unchanged {
         id: i64,
@@ -580,7 +581,7 @@ fn decide(
                 indicator_id,
                 organization_id,
                 period,
-                state,
+                state: Box::new(state),
             },
             Err(_) => Outcome::Rejected(vec![Reason::Missing("value")]),
         };
@@ -621,8 +622,8 @@ fn decide(
     Outcome::Updated {
         id: existing.id,
         version: existing.version,
-        before: before.clone(),
-        after,
+        before: Box::new(before.clone()),
+        after: Box::new(after),
     }
 }
 

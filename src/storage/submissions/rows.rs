@@ -89,7 +89,11 @@ impl SubmissionRow {
 
 /// The columns a report's state fills: one type for inserts and updates.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = submissions, treat_none_as_null = true)]
+#[diesel(
+    table_name = submissions,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub(crate) struct StateRecord<'a> {
     value: Option<f64>,
     narrative: Option<&'a str>,
