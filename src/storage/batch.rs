@@ -207,11 +207,20 @@ fn facts(
         .collect();
     let mut organization_facts = HashMap::new();
     for chunk in codes.into_iter().collect::<Vec<_>>().chunks(CHUNK) {
-        let rows: Vec<(i64, String)> = organizations::table
+        let rows: Vec<(i64, String, Option<i64>)> = organizations::table
             .filter(lower(organizations::code).eq_any(chunk))
-            .select((organizations::id, organizations::code))
+            .select((
+                organizations::id,
+                organizations::code,
+                organizations::province_id,
+            ))
             .load(conn)?;
-        for (id, code) in rows {
+        for (id, code, province_id) in rows {
+            // An organization the caller cannot see is an unknown code to it (404 rather than
+            // 403: it must not learn another province's codes from a batch report).
+            if !caller.visibility().includes(province_id) && caller.organization_id() != Some(id) {
+                continue;
+            }
             let in_scope = caller.imports_for(evaluation.province_id, id);
             organization_facts.insert(code_key(&code), OrganizationFacts { id, code, in_scope });
         }

@@ -117,6 +117,7 @@ async fn a_mixed_json_batch_is_reported_item_by_item(app: TestApp) {
         item("E.1", "YST-PEO", "2022-03", json!(2e15)),         // 8 value too large
         item("E.1", "YST-PHO", "2022-01", json!(901)),          // 9 out of the officer's scope
         item("E.1", "YST-PEO", "2022-04", json!(1175)),         // 10 created
+        item("E.1", "SPK-PO", "2022-05", json!(1)),             // 11 another province's: unknown to it
     ]});
     let response = send(&app, &officer, &body).await;
     response.assert_status(200);
@@ -128,7 +129,7 @@ async fn a_mixed_json_batch_is_reported_item_by_item(app: TestApp) {
             report["unchanged"].as_u64(),
             report["rejected"].as_u64()
         ),
-        (Some(2), Some(0), Some(0), Some(9))
+        (Some(2), Some(0), Some(0), Some(10))
     );
     assert_eq!(
         errors_by_index(&report),
@@ -143,7 +144,15 @@ async fn a_mixed_json_batch_is_reported_item_by_item(app: TestApp) {
             (7, "value".to_owned()),
             (8, "value".to_owned()),
             (9, "organization_code".to_owned()),
+            (11, "organization_code".to_owned()),
         ]
+    );
+    assert!(
+        report["errors"][10]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("no organization SPK-PO"),
+        "{report}"
     );
     assert!(
         report["errors"][0].get("line").is_none(),
