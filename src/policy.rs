@@ -288,6 +288,16 @@ impl Caller {
         }
     }
 
+    /// Whether the caller's batches correct submitted reports (a new value before review): an
+    /// admin, a province admin, an integration; an agency officer edits only drafts and
+    /// returned reports.
+    pub fn corrects_submitted_reports(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::ProvinceAdmin | Role::Integration
+        )
+    }
+
     /// Whether the caller backfills `submitted_at`: admins and integrations only.
     pub fn may_backfill(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Integration)

@@ -23,6 +23,7 @@ pub fn build_state(config: &Config) -> anyhow::Result<Data<AppState>> {
         tokens: TokenService::new(&config.jwt)?,
         metrics: Arc::new(Metrics::new()?),
         max_batch_bytes: config.max_batch_bytes,
+        batch_slots: Arc::new(tokio::sync::Semaphore::new(crate::http::BATCH_SLOTS)),
     }))
 }
 

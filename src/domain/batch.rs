@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use super::framework::{check_figure, AssignmentRole};
 use super::organization::code_key;
@@ -19,6 +19,9 @@ use crate::error::FieldError;
 
 /// The most items one batch may hold.
 pub const MAX_ITEMS: usize = 100_000;
+
+/// The unknown field names of one item the report lists.
+pub const MAX_UNKNOWN: usize = 3;
 
 /// The fields an item may have, in the order a CSV header lists them.
 pub const FIELDS: [&str; 7] = [
@@ -84,8 +87,10 @@ pub struct RawItem {
     pub narrative: Raw,
     pub status: Raw,
     pub submitted_at: Raw,
-    /// Names of fields the item has that no item may have.
+    /// Names of fields the item has that no item may have (or has twice), the first few.
     pub unknown: Vec<String>,
+    /// How many such fields there were.
+    pub unknown_count: usize,
     /// A CSV row with another number of cells than the header: (cells, header columns).
     pub shape: Option<(usize, usize)>,
 }
@@ -103,6 +108,7 @@ impl RawItem {
             status: Raw::Absent,
             submitted_at: Raw::Absent,
             unknown: Vec::new(),
+            unknown_count: 0,
             shape: None,
         }
     }
@@ -121,11 +127,18 @@ impl RawItem {
         })
     }
 
-    /// Sets field `name`, or records it as unknown.
+    /// Sets field `name`, or records it as unknown: the first `MAX_UNKNOWN` names, then only
+    /// a count (an item of a million unknown keys costs one line of the report, not a million).
+    /// A field sent twice is kept as unknown too (`value` twice: which one was meant?).
     pub fn set(&mut self, name: &str, value: Raw) {
         match self.field_mut(name) {
-            Some(slot) => *slot = value,
-            None => self.unknown.push(name.to_owned()),
+            Some(slot) if *slot == Raw::Absent => *slot = value,
+            _ => {
+                self.unknown_count += 1;
+                if self.unknown.len() < MAX_UNKNOWN {
+                    self.unknown.push(name.to_owned());
+                }
+            }
         }
     }
 }
@@ -137,7 +150,9 @@ pub struct ItemSpec {
     pub organization_code: String,
     pub period: Period,
     pub value: Option<f64>,
-    pub narrative: Option<String>,
+    /// `None`: the item leaves the narrative out, so a stored one is kept (an e-report push of
+    /// values must not erase what an officer wrote); `Some(None)`: JSON `null`, cleared.
+    pub narrative: Option<Option<String>>,
     pub status: InitialStatus,
     pub submitted_at: Option<DateTime<Utc>>,
 }
@@ -177,6 +192,8 @@ pub enum Reason {
     },
     ApprovedDiffers,
     WithdrawSubmitted,
+    SubmittedAwaitsReview,
+    FutureSubmission,
 }
 
 impl Reason {
@@ -192,9 +209,11 @@ impl Reason {
             Reason::BadPeriod(_) | Reason::DuplicateInBatch { .. } => "period".into(),
             Reason::NotANumber(_) | Reason::BadValue(_) | Reason::ApprovedDiffers => "value".into(),
             Reason::BadStatus(_) | Reason::WithdrawSubmitted => "status".into(),
-            Reason::BadInstant(_) | Reason::BackfillNotAllowed | Reason::DraftWithSubmittedAt => {
-                "submitted_at".into()
-            }
+            Reason::SubmittedAwaitsReview => "value".into(),
+            Reason::BadInstant(_)
+            | Reason::BackfillNotAllowed
+            | Reason::DraftWithSubmittedAt
+            | Reason::FutureSubmission => "submitted_at".into(),
             Reason::UnknownIndicator(_) => "indicator_code".into(),
             Reason::UnknownOrganization(_) | Reason::OutOfScope(_) => "organization_code".into(),
             Reason::Placement { field, .. } => field.clone(),
@@ -274,6 +293,14 @@ impl Reason {
             Reason::ApprovedDiffers => {
                 "the report is approved and locked with other figures; a province admin returns it before it changes".into()
             }
+            Reason::SubmittedAwaitsReview if th => {
+                "รายงานส่งแล้วและรอการตรวจ แก้ไขได้เมื่อผู้กำกับตีกลับ".into()
+            }
+            Reason::SubmittedAwaitsReview => {
+                "the report is submitted and waits for review: it can be changed once it is returned".into()
+            }
+            Reason::FutureSubmission if th => "วันส่งย้อนหลังต้องไม่อยู่ในอนาคต".into(),
+            Reason::FutureSubmission => "a backfilled submission cannot be in the future".into(),
             Reason::WithdrawSubmitted if th => {
                 "รายงานส่งแล้ว ถอนกลับเป็นร่างไม่ได้ (ผู้กำกับตีกลับได้)".into()
             }
@@ -291,7 +318,11 @@ impl Reason {
 /// Reads an item's fields (docs/DOMAIN.md, "Batch intake"): every problem at once.
 /// `may_backfill`: the caller may send `submitted_at` (admin, integration).
 pub fn read_item(item: RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Reason>> {
+    let more_unknown = item.unknown_count.saturating_sub(item.unknown.len());
     let mut reasons: Vec<Reason> = item.unknown.into_iter().map(Reason::UnknownField).collect();
+    if more_unknown > 0 {
+        reasons.push(Reason::UnknownField(format!("… and {more_unknown} more")));
+    }
     if let Some((cells, columns)) = item.shape {
         reasons.push(Reason::RowShape { cells, columns });
     }
@@ -326,7 +357,11 @@ pub fn read_item(item: RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Reas
     let indicator_code = required("indicator_code", item.indicator_code, &mut reasons);
     let organization_code = required("organization_code", item.organization_code, &mut reasons);
     let period_text = required("period", item.period, &mut reasons);
-    let narrative = text("narrative", item.narrative, MAX_TEXT, &mut reasons);
+    let narrative = match item.narrative {
+        Raw::Absent => None,
+        Raw::Null => Some(None),
+        raw => Some(text("narrative", raw, MAX_TEXT, &mut reasons)),
+    };
     let status_text = text("status", item.status, 20, &mut reasons);
     let submitted_text = text("submitted_at", item.submitted_at, 40, &mut reasons);
     let period = period_text.and_then(|t| match t.parse::<Period>() {
@@ -371,8 +406,9 @@ pub fn read_item(item: RawItem, may_backfill: bool) -> Result<ItemSpec, Vec<Reas
             reasons.push(Reason::BackfillNotAllowed);
             None
         }
+        // Microseconds, as every stored instant (both engines keep exactly these).
         Some(t) => match DateTime::parse_from_rfc3339(t.trim()) {
-            Ok(instant) => Some(instant.with_timezone(&Utc)),
+            Ok(instant) => Some(instant.with_timezone(&Utc).trunc_subsecs(6)),
             Err(_) => {
                 reasons.push(Reason::BadInstant(t));
                 None
@@ -438,6 +474,9 @@ pub struct BatchFacts {
     pub roles: HashMap<(i64, i64), AssignmentRole>,
     /// (indicator id, organization id, period) → the report.
     pub existing: HashMap<(i64, i64, Period), ExistingReport>,
+    /// The caller corrects submitted reports (an admin, a province admin, an integration); an
+    /// agency officer edits only drafts and returned reports, by batch as by hand.
+    pub corrects_submitted: bool,
 }
 
 /// What becomes of one item. The states are boxed: a batch of 100,000 mostly unchanged items
@@ -466,6 +505,7 @@ pub enum Outcome {
 /// rejected for unreadable fields, unknown codes, an organization out of the caller's scope,
 /// a place no single report may be filed in, or a second item for the same (indicator,
 /// organization, period); else created when no report exists, unchanged when value, narrative
+/// (an item without one keeps the stored one)
 /// and status are the report's, updated when a draft, returned or submitted report differs, and
 /// rejected when an approved one does (or a submitted one would go back to draft).
 pub fn classify(
@@ -508,7 +548,13 @@ pub fn classify(
                 }]);
             }
             first_of.insert(key, index);
-            decide(spec, facts.existing.get(&key), key, at)
+            decide(
+                spec,
+                facts.existing.get(&key),
+                key,
+                facts.corrects_submitted,
+                at,
+            )
         })
         .collect()
 }
@@ -551,13 +597,22 @@ fn placement_reason(problem: FieldError, placement: &Placement<'_>, period: Peri
             period.thai_label(),
             placement.indicator_code
         ),
+        _ if placement.role.is_some() => format!(
+            "หน่วยงาน {} เป็นผู้กำกับตัวชี้วัด {}: ผู้กำกับตรวจรายงาน ไม่ได้รายงานเอง",
+            placement.organization_code, placement.indicator_code
+        ),
         _ => format!(
             "หน่วยงาน {} ไม่ได้รับมอบหมายให้รายงานตัวชี้วัด {} (เจ้าภาพหลักหรือเจ้าภาพร่วม)",
             placement.organization_code, placement.indicator_code
         ),
     };
+    // An item names its organization by code.
+    let field = match problem.field.as_str() {
+        "organization_id" => "organization_code".to_owned(),
+        _ => problem.field,
+    };
     Reason::Placement {
-        field: problem.field,
+        field,
         english: problem.message,
         thai,
     }
@@ -568,12 +623,16 @@ fn decide(
     spec: &ItemSpec,
     existing: Option<&ExistingReport>,
     (indicator_id, organization_id, period): (i64, i64, Period),
+    corrects_submitted: bool,
     at: DateTime<Utc>,
 ) -> Outcome {
+    if spec.submitted_at.is_some_and(|first| first > at) {
+        return Outcome::Rejected(vec![Reason::FutureSubmission]);
+    }
     let Some(existing) = existing else {
         let content = ReportContent {
             value: spec.value,
-            narrative: spec.narrative.clone(),
+            narrative: spec.narrative.clone().flatten(),
             ..ReportContent::default()
         };
         return match ReportState::filed(content, spec.status, spec.submitted_at.unwrap_or(at)) {
@@ -587,8 +646,11 @@ fn decide(
         };
     };
     let before = &existing.state;
-    let same_figures =
-        before.content.value == spec.value && before.content.narrative == spec.narrative;
+    let narrative = match &spec.narrative {
+        None => before.content.narrative.clone(),
+        Some(given) => given.clone(),
+    };
+    let same_figures = before.content.value == spec.value && before.content.narrative == narrative;
     let wanted = match (spec.status, before.status) {
         // Saving a draft over a returned report keeps it returned: both wait for their reporter.
         (InitialStatus::Draft, SubmissionStatus::Returned) => SubmissionStatus::Returned,
@@ -609,9 +671,12 @@ fn decide(
     if same_figures && wanted == before.status {
         return Outcome::Unchanged { id: existing.id };
     }
+    if before.status == SubmissionStatus::Submitted && !corrects_submitted {
+        return Outcome::Rejected(vec![Reason::SubmittedAwaitsReview]);
+    }
     let mut after = before.clone();
     after.content.value = spec.value;
-    after.content.narrative = spec.narrative.clone();
+    after.content.narrative = narrative;
     if wanted == SubmissionStatus::Submitted && before.status != SubmissionStatus::Submitted {
         after.status = SubmissionStatus::Submitted;
         after.first_submitted_at = before.first_submitted_at.or(spec.submitted_at).or(Some(at));
@@ -712,6 +777,7 @@ mod tests {
                 ((7, 40), AssignmentRole::Host),
             ]),
             existing: HashMap::new(),
+            corrects_submitted: true,
         }
     }
 
@@ -885,8 +951,8 @@ mod tests {
             Outcome::Rejected(vec![Reason::OutOfScope("SPK-PO".into())])
         );
         assert_eq!(fields_of(&outcomes[5]), ["period"]);
-        assert_eq!(fields_of(&outcomes[6]), ["period", "organization_id"]);
-        assert_eq!(fields_of(&outcomes[7]), ["organization_id"]);
+        assert_eq!(fields_of(&outcomes[6]), ["period", "organization_code"]);
+        assert_eq!(fields_of(&outcomes[7]), ["organization_code"]);
         assert_eq!(outcomes[8], Outcome::Unchanged { id: 50 });
         assert_eq!(fields_of(&outcomes[9]), ["period"]);
         assert_eq!(outcomes[10], Outcome::Unchanged { id: 51 });

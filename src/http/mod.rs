@@ -36,7 +36,14 @@ pub struct AppState {
     pub tokens: TokenService,
     pub metrics: Arc<Metrics>,
     pub max_batch_bytes: usize,
+    /// Batch bodies parsed at once by this instance (each holds a blocking thread while its
+    /// body arrives): past it, 503 with Retry-After, so slow uploads cannot take the threads
+    /// the database calls run on.
+    pub batch_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Batch bodies one instance parses at once.
+pub const BATCH_SLOTS: usize = 2;
 
 /// The spec as the code declares it (the `openapi` subcommand and the snapshot test).
 pub fn openapi() -> utoipa::openapi::OpenApi {

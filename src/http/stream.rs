@@ -15,6 +15,10 @@ use crate::error::{Error, FieldError, Result};
 /// Chunks in flight between the connection and the parser.
 const IN_FLIGHT: usize = 8;
 
+/// A body that sends nothing for this long is dropped (400): a stalled upload must not hold a
+/// batch slot and its parser thread.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The blocking side: the body's bytes in order, then end of file.
 pub struct BodyReader {
     chunks: tokio::sync::mpsc::Receiver<Bytes>,
@@ -60,7 +64,26 @@ where
     let mut hasher = Sha256::new();
     let mut total = 0usize;
     let mut failure = None;
-    while let Some(chunk) = payload.next().await {
+    loop {
+        let next = match actix_web::rt::time::timeout(IDLE, payload.next()).await {
+            Ok(next) => next,
+            Err(_) => {
+                failure = Some(Error::bad_request(
+                    "the request body stopped arriving",
+                    vec![FieldError::new(
+                        "body",
+                        format!(
+                            "nothing arrived for {} s; send the body without pauses",
+                            IDLE.as_secs()
+                        ),
+                    )],
+                ));
+                break;
+            }
+        };
+        let Some(chunk) = next else {
+            break;
+        };
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(error) => {

@@ -269,6 +269,7 @@ fn facts(
         organizations: organization_facts,
         roles,
         existing,
+        corrects_submitted: caller.corrects_submitted_reports(),
     };
     Ok((facts, dues))
 }

@@ -19,6 +19,7 @@ both_engines!(
     limits_of_a_batch,
     an_idempotency_key_replays_the_first_report,
     parallel_pushes_of_the_same_figures_take_turns,
+    a_batch_follows_the_single_report_s_rules_and_bounds,
 );
 
 const BATCH: &str = "/api/v1/submissions/batch";
@@ -139,7 +140,7 @@ async fn a_mixed_json_batch_is_reported_item_by_item(app: TestApp) {
             (3, "organization_code".to_owned()),
             (4, "period".to_owned()),
             (5, "period".to_owned()),
-            (5, "organization_id".to_owned()),
+            (5, "organization_code".to_owned()),
             (6, "organization_code".to_owned()),
             (7, "value".to_owned()),
             (8, "value".to_owned()),
@@ -564,4 +565,108 @@ async fn parallel_pushes_of_the_same_figures_take_turns(app: TestApp) {
     assert_eq!(updated, [0, 0, 18]);
     let versions: Vec<i64> = snapshot(&app).await.iter().map(|(_, v, _, _)| *v).collect();
     assert!(versions.iter().all(|v| *v == 2), "{versions:?}");
+}
+
+/// What a fresh-eyes review found, each now a rule: an officer's batch does not rewrite a
+/// submitted report (by hand it may not either); an item without a narrative keeps the stored
+/// one; a backfill is never in the future and keeps microseconds; a misspelt setting in the
+/// query is a 400, not a real run; a dry run and a real run of one file are two requests to an
+/// Idempotency-Key; an item of many unknown keys costs a few lines of the report.
+async fn a_batch_follows_the_single_report_s_rules_and_bounds(app: TestApp) {
+    let admin = app.yasothon_admin();
+    let evaluation = active_demo(&app, &admin).await;
+    let officer = app.token("agency_officer", Some("YST-PEO"));
+    let batch = |items: Value| json!({"evaluation_id": evaluation, "items": items});
+    let filed = send(&app, &officer, &batch(json!([{"indicator_code": "E.2", "organization_code": "YST-PEO", "period": "2022-08", "value": 400, "narrative": "น้ำมันดีเซล"}]))).await.json();
+    assert_eq!(filed["created"], 1);
+    let rewrite = send(
+        &app,
+        &officer,
+        &batch(json!([item("E.2", "YST-PEO", "2022-08", json!(999))])),
+    )
+    .await
+    .json();
+    assert_eq!(errors_by_index(&rewrite), [(0, "value".to_owned())]);
+    // The e-report pushes the value again without the narrative: unchanged, narrative kept.
+    let integration = app.token("integration", None);
+    let resend = send(
+        &app,
+        &integration,
+        &batch(json!([item("E.2", "YST-PEO", "2022-08", json!(400))])),
+    )
+    .await
+    .json();
+    assert_eq!(resend["unchanged"], 1);
+    let corrected = send(
+        &app,
+        &integration,
+        &batch(json!([item("E.2", "YST-PEO", "2022-08", json!(401))])),
+    )
+    .await
+    .json();
+    assert_eq!(corrected["updated"], 1);
+    let stored = get(&app, &admin, "/api/v1/submissions?period=2022-08").await;
+    assert_eq!(stored["items"][0]["narrative"], "น้ำมันดีเซล");
+    assert_eq!(stored["items"][0]["value"], 401.0);
+    // Backfill: microseconds, and never in the future.
+    let backfill = |period: &str, at: &str| json!({"indicator_code": "E.1", "organization_code": "YST-PEO", "period": period, "value": 1, "submitted_at": at});
+    let report = send(
+        &app,
+        &integration,
+        &batch(json!([
+            backfill("2022-01", "2022-02-02T16:59:59.9999999Z"),
+            backfill("2022-02", "2099-01-01T00:00:00Z"),
+        ])),
+    )
+    .await
+    .json();
+    assert_eq!(errors_by_index(&report), [(1, "submitted_at".to_owned())]);
+    let january = get(&app, &admin, "/api/v1/submissions?period=2022-01").await;
+    assert_eq!(
+        january["items"][0]["first_submitted_at"],
+        "2022-02-02T16:59:59.999999Z"
+    );
+    assert_eq!(january["items"][0]["on_time"], true);
+    // A misspelt setting is refused, not ignored.
+    let csv = "indicator_code,organization_code,period,value\nE.1,YST-PEO,2022-03,5\n";
+    let misspelt = send_csv(
+        &app,
+        &admin,
+        &format!("evaluation_id={evaluation}&dry-run=true"),
+        csv,
+    )
+    .await;
+    misspelt.assert_problem(400, "bad-request");
+    // A dry run and a real run of the same file under one key are two requests.
+    let keyed = |query: String| {
+        app.post(&format!("{BATCH}?{query}"))
+            .bearer(&admin)
+            .header("Idempotency-Key", "spreadsheet-2565-03")
+            .raw("text/csv", csv.to_owned())
+            .send()
+    };
+    keyed(format!("evaluation_id={evaluation}&dry_run=true"))
+        .await
+        .assert_status(200);
+    keyed(format!("evaluation_id={evaluation}"))
+        .await
+        .assert_problem(422, "idempotency-key-reused");
+    // A million unknown keys would be a million problems; a few are listed.
+    let keys: Vec<String> = (0..5000).map(|k| format!("\"k{k}\": 0")).collect();
+    let body = format!(
+        "{{\"evaluation_id\": {evaluation}, \"dry_run\": true, \"items\": [{{{}}}]}}",
+        keys.join(",")
+    );
+    let report = app
+        .post(BATCH)
+        .bearer(&admin)
+        .raw("application/json", body)
+        .send()
+        .await
+        .json();
+    let errors = report["errors"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default();
+    assert!(errors <= 8, "{errors} problems for one item");
 }

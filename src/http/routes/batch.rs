@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::web::{Data, Payload};
 use actix_web::{post, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
@@ -15,7 +16,7 @@ use crate::domain::submission::InitialStatus;
 use crate::error::{Error, FieldError, Result};
 use crate::http::extract::{is_json, Authenticated, IdempotencyKey, QueryParams};
 use crate::http::idempotent;
-use crate::http::openapi::{InvalidState, NotFound, PayloadTooLarge, Unprocessable};
+use crate::http::openapi::{InvalidState, NotFound, PayloadTooLarge, Unavailable, Unprocessable};
 use crate::http::stream::parse_streaming;
 use crate::http::AppState;
 use crate::intake;
@@ -126,6 +127,7 @@ impl From<BatchReport> for BatchResult {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct BatchQuery {
     /// CSV only (JSON sends it in the body): the evaluation.
     pub evaluation_id: Option<i64>,
@@ -172,6 +174,7 @@ struct Parsed {
         (status = 409, response = InvalidState),
         (status = 413, response = PayloadTooLarge),
         (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
     ),
     security(("bearer" = []))
 )]
@@ -206,7 +209,25 @@ pub async fn import_batch(
             Ok(())
         })
         .await?;
-    let (parsed, request_hash) = parse_streaming(payload, limit, move |reader| match format {
+    // A bounded number of bodies parse at once (each holds a blocking thread while it
+    // arrives): others wait their turn a while, then 503, never the database's threads.
+    let slot = actix_web::rt::time::timeout(
+        std::time::Duration::from_secs(10),
+        state.batch_slots.clone().acquire_owned(),
+    )
+    .await
+    .ok()
+    .and_then(|acquired| acquired.ok())
+    .ok_or_else(|| {
+        Error::Unavailable("this server is reading other batches; retry shortly".into())
+    })?;
+    // The key's request is the body and, for CSV, the settings in the query: a dry run and a
+    // real run of the same file are two requests.
+    let settings = format!(
+        "evaluation_id={:?}&atomic={:?}&dry_run={:?}",
+        query.evaluation_id, query.atomic, query.dry_run
+    );
+    let (parsed, body_hash) = parse_streaming(payload, limit, move |reader| match format {
         Format::Json => {
             let document = intake::json::read(reader)?;
             Ok(Parsed {
@@ -224,6 +245,8 @@ pub async fn import_batch(
         }),
     })
     .await?;
+    drop(slot);
+    let request_hash = idempotent::hex(&Sha256::digest(format!("{settings}\n{body_hash}")));
     idempotent::keyed(
         &state,
         auth,
