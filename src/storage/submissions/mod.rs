@@ -456,22 +456,6 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, held: &Held) -> Result<()>
     audit::record(conn, actor, change)
 }
 
-/// Whether any report exists for (indicator, organization): its assignment and both codes are
-/// then fixed (docs/DOMAIN.md, "Components, indicators and assignments").
-pub fn exists_for(
-    conn: &mut DbConnection,
-    indicator_id: i64,
-    organization_id: i64,
-) -> Result<bool> {
-    let found: Option<i64> = submissions::table
-        .filter(submissions::indicator_id.eq(indicator_id))
-        .filter(submissions::organization_id.eq(organization_id))
-        .select(submissions::id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
-}
-
 /// How many reports (any status, drafts too) exist for (indicator, organization): the facts
 /// `domain::assignment::check_reported_change` decides on.
 pub fn count_for(conn: &mut DbConnection, indicator_id: i64, organization_id: i64) -> Result<i64> {
