@@ -146,7 +146,6 @@ pub fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let outcome = write_transaction(&mut conn, |conn| {
         let evaluation = batch::target(conn, &caller, args.evaluation)?;
         let request = Batch {
-            evaluation_id: args.evaluation,
             atomic: args.atomic,
             dry_run: args.dry_run,
             items,

@@ -32,10 +32,9 @@ use crate::policy::Caller;
 /// parameters with every column of a report.
 const CHUNK: usize = 1000;
 
-/// A batch as a request or the `import` command sends it.
+/// A batch as a request or the `import` command sends it (into the evaluation from `target`).
 #[derive(Debug)]
 pub struct Batch {
-    pub evaluation_id: i64,
     pub atomic: bool,
     pub dry_run: bool,
     pub items: Vec<RawItem>,

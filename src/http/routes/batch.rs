@@ -259,7 +259,6 @@ pub async fn import_batch(
             let items = parsed.items.len();
             let atomic = parsed.atomic;
             let request = Batch {
-                evaluation_id: parsed.evaluation_id,
                 atomic,
                 dry_run: parsed.dry_run,
                 items: parsed.items,
