@@ -38,6 +38,7 @@ pub mod organization;
 pub mod period;
 pub mod scoring;
 pub mod submission;
+pub mod summary;
 pub mod text;
 pub mod worklist;
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Bangkok;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
@@ -127,6 +127,30 @@ impl Period {
             .single()
             .map(|instant| instant.with_timezone(&Utc))
             .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+    }
+}
+
+impl Period {
+    /// The month `instant` falls in, in Asia/Bangkok. Outside the years a period may be written
+    /// with (1900–2999) it still compares in time order, for cut-offs.
+    pub fn containing(instant: DateTime<Utc>) -> Self {
+        let local = instant.with_timezone(&Bangkok);
+        Self {
+            year: local.year(),
+            month: local.month(),
+        }
+    }
+
+    /// The latest period whose due instant is at or before `as_of`. Due instants grow with the
+    /// period, so the periods due by `as_of` are exactly those up to this one: `as_of`'s own
+    /// month is due next month at the earliest, and the month before may be due already.
+    pub fn last_due_by(as_of: DateTime<Utc>, deadline_day: u32) -> Self {
+        let previous = Self::containing(as_of).prev();
+        if previous.due_at(deadline_day) <= as_of {
+            previous
+        } else {
+            previous.prev()
+        }
     }
 }
 

@@ -2,8 +2,6 @@
 //! weighted percents of components and the whole evaluation. Everything is computed
 //! unrounded; `round_half_away` is for presenting.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -79,87 +77,128 @@ impl SubmissionStatus {
     }
 }
 
-/// One received value of an indicator.
+/// One organization's received values of one indicator in a window, summed up: what the
+/// database returns per (indicator, organization) instead of every report.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ReceivedValue {
+pub struct ValueFacts {
+    /// How many values (one a received period); at least 1.
+    pub count: u32,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    /// The value of its latest received period.
+    pub latest: f64,
+}
+
+impl ValueFacts {
+    /// The facts of a series of (period, value); None when it is empty.
+    pub fn of(series: &[(Period, f64)]) -> Option<Self> {
+        let (_, latest) = series.iter().max_by_key(|(period, _)| *period)?;
+        let values = series.iter().map(|(_, v)| *v);
+        Some(Self {
+            count: u32::try_from(series.len()).unwrap_or(u32::MAX),
+            sum: values.clone().sum(),
+            min: values.clone().fold(f64::INFINITY, f64::min),
+            max: values.fold(f64::NEG_INFINITY, f64::max),
+            latest: *latest,
+        })
+    }
+
+    /// The organization's own result over time.
+    pub fn over_time(&self, over_time: OverTime) -> f64 {
+        match over_time {
+            OverTime::Sum => self.sum,
+            OverTime::Average => self.sum / f64::from(self.count.max(1)),
+            OverTime::Latest => self.latest,
+            OverTime::Max => self.max,
+            OverTime::Min => self.min,
+        }
+    }
+}
+
+/// One reporting organization's received values of an indicator, with its baseline: its
+/// assignment's, else the indicator's (a per-period figure; `assignment::effective_baseline`).
+/// Only the reduction basis reads the baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrganizationValues {
     pub organization_id: i64,
-    pub period: Period,
-    pub value: f64,
-    /// The organization's baseline: its assignment's, else the indicator's (a per-period
-    /// figure; `assignment::effective_baseline`). Only the reduction basis reads it.
+    pub values: ValueFacts,
     pub baseline: Option<f64>,
+}
+
+impl OrganizationValues {
+    /// Its baseline over its received periods (B of the reduction for this organization).
+    fn baseline_sum(&self) -> Result<f64, MissingBaseline> {
+        let baseline = self.baseline.ok_or(MissingBaseline {
+            organization_id: self.organization_id,
+        })?;
+        Ok(baseline * f64::from(self.values.count))
+    }
+
+    /// Its own value as the drill-down shows it: its `over_time` result, or for the reduction
+    /// basis its own reduction percent from its baseline (None when that is 0).
+    pub fn own_value(
+        &self,
+        basis: ScoreBasis,
+        over_time: OverTime,
+    ) -> Result<Option<f64>, MissingBaseline> {
+        Ok(match basis {
+            ScoreBasis::Value => Some(self.values.over_time(over_time)),
+            ScoreBasis::ReductionFromBaseline => {
+                reduction_percent(self.values.sum, self.baseline_sum()?)
+            }
+        })
+    }
+}
+
+/// (B − A) / B × 100; None when B is 0.
+pub fn reduction_percent(actual: f64, baseline: f64) -> Option<f64> {
+    (baseline != 0.0).then(|| (baseline - actual) / baseline * 100.0)
 }
 
 /// A reduction indicator's value came from an organization that has no baseline, neither its
 /// own nor the indicator's. Activation refuses such an evaluation and an active one cannot get
-/// there (docs/DOMAIN.md, "Components, indicators and assignments"), so this is stored data the rules did not write: an
-/// internal error to log, never a baseline of 0 nor a quiet `no_data`.
+/// there (docs/DOMAIN.md, "Components, indicators and assignments"), so this is stored data the
+/// rules did not write: an internal error to log, never a baseline of 0 nor a quiet `no_data`.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-#[error(
-    "organization {organization_id} reported {period} of a reduction indicator and has no baseline"
-)]
+#[error("organization {organization_id} reported a reduction indicator and has no baseline")]
 pub struct MissingBaseline {
     pub organization_id: i64,
-    pub period: Period,
 }
 
-/// The value an indicator is scored on, or None when there is no data (nothing received, or
-/// a zero baseline sum for the reduction basis, which baselines > 0 leave only for nothing
-/// received). For the reduction basis every value needs its organization's baseline.
+/// The value an indicator is scored on, or None when there is no data (no organization with
+/// a received value, or a zero baseline sum for the reduction basis, which baselines > 0 leave
+/// only for nothing received). For the reduction basis every organization needs a baseline:
+/// A = Σ value and B = Σ baseline over every received (organization, period).
 pub fn scored_value(
     basis: ScoreBasis,
     over_time: OverTime,
     across_orgs: AcrossOrgs,
-    values: &[ReceivedValue],
+    organizations: &[OrganizationValues],
 ) -> Result<Option<f64>, MissingBaseline> {
-    if values.is_empty() {
+    if organizations.is_empty() {
         return Ok(None);
     }
     Ok(match basis {
         ScoreBasis::ReductionFromBaseline => {
-            let actual: f64 = values.iter().map(|v| v.value).sum();
+            let actual: f64 = organizations.iter().map(|o| o.values.sum).sum();
             let mut baseline = 0.0;
-            for v in values {
-                baseline += v.baseline.ok_or(MissingBaseline {
-                    organization_id: v.organization_id,
-                    period: v.period,
-                })?;
+            for organization in organizations {
+                baseline += organization.baseline_sum()?;
             }
-            (baseline != 0.0).then(|| (baseline - actual) / baseline * 100.0)
+            reduction_percent(actual, baseline)
         }
         ScoreBasis::Value => {
-            let mut by_organization: BTreeMap<i64, Vec<(Period, f64)>> = BTreeMap::new();
-            for v in values {
-                by_organization
-                    .entry(v.organization_id)
-                    .or_default()
-                    .push((v.period, v.value));
-            }
-            let per_organization: Vec<f64> = by_organization
-                .values()
-                .map(|series| combine_over_time(over_time, series))
-                .collect();
-            let total: f64 = per_organization.iter().sum();
+            let total: f64 = organizations
+                .iter()
+                .map(|o| o.values.over_time(over_time))
+                .sum();
             Some(match across_orgs {
                 AcrossOrgs::Sum => total,
-                AcrossOrgs::Average => total / per_organization.len() as f64,
+                AcrossOrgs::Average => total / organizations.len() as f64,
             })
         }
     })
-}
-
-fn combine_over_time(over_time: OverTime, series: &[(Period, f64)]) -> f64 {
-    let values = series.iter().map(|(_, v)| *v);
-    match over_time {
-        OverTime::Sum => values.sum(),
-        OverTime::Average => values.sum::<f64>() / series.len().max(1) as f64,
-        OverTime::Latest => series
-            .iter()
-            .max_by_key(|(p, _)| *p)
-            .map_or(0.0, |(_, v)| *v),
-        OverTime::Max => values.fold(f64::NEG_INFINITY, f64::max),
-        OverTime::Min => values.fold(f64::INFINITY, f64::min),
-    }
 }
 
 /// What the service knows of one submission when counting.
@@ -237,6 +276,13 @@ impl Tally {
         if receipt == Receipt::OnTime {
             self.on_time += 1;
         }
+    }
+
+    /// Adds another tally's counts (an organization's over its indicators, a round's overall).
+    pub fn absorb(&mut self, other: Tally) {
+        self.expected += other.expected;
+        self.received += other.received;
+        self.on_time += other.on_time;
     }
 
     pub fn late(&self) -> usize {
@@ -379,13 +425,39 @@ mod tests {
         text.parse().expect("period")
     }
 
+    /// One received (organization, period) value with the organization's baseline.
+    type ReceivedValue = (i64, Period, f64, Option<f64>);
+
     fn rv(org: i64, period: &str, value: f64, baseline: Option<f64>) -> ReceivedValue {
-        ReceivedValue {
-            organization_id: org,
-            period: p(period),
-            value,
-            baseline,
+        (org, p(period), value, baseline)
+    }
+
+    /// Each organization's values summed up, as the database does.
+    fn by_organization(values: &[ReceivedValue]) -> Vec<OrganizationValues> {
+        type Series = (Vec<(Period, f64)>, Option<f64>);
+        let mut series: std::collections::BTreeMap<i64, Series> = Default::default();
+        for (org, period, value, baseline) in values {
+            let entry = series.entry(*org).or_default();
+            entry.0.push((*period, *value));
+            entry.1 = *baseline;
         }
+        series
+            .into_iter()
+            .map(|(organization_id, (series, baseline))| OrganizationValues {
+                organization_id,
+                values: ValueFacts::of(&series).expect("a value"),
+                baseline,
+            })
+            .collect()
+    }
+
+    fn scored(
+        basis: ScoreBasis,
+        over_time: OverTime,
+        across_orgs: AcrossOrgs,
+        values: &[ReceivedValue],
+    ) -> Result<Option<f64>, MissingBaseline> {
+        scored_value(basis, over_time, across_orgs, &by_organization(values))
     }
 
     fn three_level() -> Criteria {
@@ -416,8 +488,7 @@ mod tests {
             rv(1, "2022-02", 30.0, None),
             rv(2, "2022-01", 50.0, None),
         ];
-        let agg =
-            |o, a| scored_value(ScoreBasis::Value, o, a, &values).expect("no baseline needed");
+        let agg = |o, a| scored(ScoreBasis::Value, o, a, &values).expect("no baseline needed");
         assert_eq!(agg(OverTime::Sum, AcrossOrgs::Sum), Some(90.0));
         assert_eq!(
             agg(OverTime::Average, AcrossOrgs::Average),
@@ -427,7 +498,7 @@ mod tests {
         assert_eq!(agg(OverTime::Max, AcrossOrgs::Average), Some(40.0));
         assert_eq!(agg(OverTime::Min, AcrossOrgs::Sum), Some(60.0));
         assert_eq!(
-            scored_value(ScoreBasis::Value, OverTime::Sum, AcrossOrgs::Sum, &[]),
+            scored(ScoreBasis::Value, OverTime::Sum, AcrossOrgs::Sum, &[]),
             Ok(None)
         );
     }
@@ -439,7 +510,7 @@ mod tests {
             rv(1, "2022-01", 750.0, Some(1000.0)),
             rv(1, "2022-02", 850.0, Some(1000.0)),
         ];
-        let reduction = scored_value(
+        let reduction = scored(
             ScoreBasis::ReductionFromBaseline,
             OverTime::Latest,
             AcrossOrgs::Average,
@@ -452,20 +523,17 @@ mod tests {
             rv(2, "2022-01", 5.0, None),
         ];
         assert_eq!(
-            scored_value(
+            scored(
                 ScoreBasis::ReductionFromBaseline,
                 OverTime::Sum,
                 AcrossOrgs::Sum,
                 &missing
             ),
-            Err(MissingBaseline {
-                organization_id: 2,
-                period: p("2022-01")
-            })
+            Err(MissingBaseline { organization_id: 2 })
         );
         // The value basis never reads a baseline.
         assert_eq!(
-            scored_value(ScoreBasis::Value, OverTime::Sum, AcrossOrgs::Sum, &missing),
+            scored(ScoreBasis::Value, OverTime::Sum, AcrossOrgs::Sum, &missing),
             Ok(Some(755.0))
         );
     }
@@ -802,7 +870,7 @@ mod tests {
             rv(2, "2022-01", 50.0, None),
             rv(3, "2022-02", 7.0, None),
         ];
-        let agg = |o, a| scored_value(ScoreBasis::Value, o, a, &values);
+        let agg = |o, a| scored(ScoreBasis::Value, o, a, &values);
         assert_eq!(
             agg(OverTime::Average, AcrossOrgs::Sum),
             Ok(Some(40.0 + 50.0 + 7.0))
@@ -819,7 +887,7 @@ mod tests {
             rv(2, "2022-01", 200.0, Some(200.0)),
         ];
         assert_eq!(
-            scored_value(
+            scored(
                 ScoreBasis::ReductionFromBaseline,
                 OverTime::Sum,
                 AcrossOrgs::Sum,
