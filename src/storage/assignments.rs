@@ -260,6 +260,15 @@ pub fn evaluations_readable_for(
 }
 
 /// Every assignment of these indicators, by id (the framework document).
+/// The stored names of the roles that report (host, co-host); a supervisor reviews.
+pub fn reporting_roles() -> Vec<&'static str> {
+    AssignmentRole::ALL
+        .iter()
+        .filter(|role| role.reports())
+        .map(|role| role.as_str())
+        .collect()
+}
+
 pub fn of_indicators(
     conn: &mut DbConnection,
     indicator_ids: &[i64],

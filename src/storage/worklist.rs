@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::assignments::organization_assigned_in;
+use super::assignments::{organization_assigned_in, reporting_roles};
 use super::evaluations::{self, EvaluationRow, EvaluationStatus};
 use super::organizations::{self, OrganizationRow};
 use super::schema::{
@@ -16,7 +16,6 @@ use super::schema::{
     submissions,
 };
 use super::{decode, to_utc, Access, DbConnection};
-use crate::domain::framework::AssignmentRole;
 use crate::domain::period::{Frequency, Period};
 use crate::domain::scoring::SubmissionStatus;
 use crate::domain::worklist::{
@@ -24,15 +23,6 @@ use crate::domain::worklist::{
 };
 use crate::error::{Error, Result};
 use crate::policy::{Caller, ReportScope};
-
-/// The roles that report (host, co-host); a supervisor reviews.
-fn reporting_roles() -> Vec<&'static str> {
-    AssignmentRole::ALL
-        .iter()
-        .filter(|role| role.reports())
-        .map(|role| role.as_str())
-        .collect()
-}
 
 /// An indicator as a list names it.
 #[derive(Debug, Clone)]

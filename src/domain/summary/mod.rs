@@ -11,9 +11,9 @@ use super::assignment::effective_baseline;
 use super::criteria::Criteria;
 use super::period::{FiscalYear, Frequency, Period};
 use super::scoring::{
-    expected_periods, indicator_outcome, scored_value, weighted_percent, AcrossOrgs,
+    expected_periods, indicator_outcome, receipt, scored_value, weighted_percent, AcrossOrgs,
     IndicatorOutcome, IndicatorStatus, MissingBaseline, OrganizationValues, OverTime, Receipt,
-    ScoreBasis, Tally, ValueFacts,
+    ScoreBasis, SubmissionFacts, Tally, ValueFacts,
 };
 
 /// What an evaluation fixes of time: its fiscal year and span (the reporting months) and its
@@ -23,6 +23,18 @@ pub struct Calendar {
     pub fiscal_year: FiscalYear,
     pub span: (Period, Period),
     pub deadline_day: u32,
+}
+
+/// Whether a report of `period` is received at `as_of`, as the summary counts it: due by then,
+/// and `scoring::receipt` counts it (a counted status now, first submitted by `as_of`).
+pub fn is_received(
+    period: Period,
+    report: SubmissionFacts,
+    deadline_day: u32,
+    as_of: DateTime<Utc>,
+) -> bool {
+    let due = period.due_at(deadline_day);
+    due <= as_of && receipt(due, Some(report), as_of).is_received()
 }
 
 /// A set of months of one window: bit i is the window's first month + i. A window lies in an

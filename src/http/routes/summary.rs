@@ -1,0 +1,512 @@
+//! What the governor's meeting reads: `/api/v1/rounds/{id}/summary` (a round's scores,
+//! percents, completeness and timeliness at `as_of`) and `/api/v1/rounds/{id}/indicators/
+//! {indicator_id}` (one indicator per reporting organization); docs/DOMAIN.md, "Round
+//! summaries".
+
+use std::collections::HashMap;
+
+use actix_web::web::{Data, Path};
+use actix_web::{get, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::rounds::Round;
+use super::worklist::at_or_now;
+use crate::domain::component::weight_total;
+use crate::domain::period::Period;
+use crate::domain::scoring::{
+    present_percent, present_score, AcrossOrgs, IndicatorStatus, OverTime, ScoreBasis,
+    SubmissionFacts, SubmissionStatus, Tally,
+};
+use crate::domain::summary::{is_received, IndicatorInput, IndicatorResult, RoundFacts};
+use crate::error::{Error, Result};
+use crate::http::extract::{Authenticated, QueryParams};
+use crate::http::openapi::NotFound;
+use crate::http::AppState;
+use crate::storage::summary::{self, WindowReport};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AsOfQuery {
+    /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
+    /// What was due by then is expected; what had been first submitted by then and counts now
+    /// is received.
+    #[param(example = "2022-03-10T00:00:00Z")]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// Completeness and timeliness counts.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "expected": 13, "received": 11, "on_time": 8, "late": 3, "missing": 2,
+    "completeness_percent": 84.62, "timeliness_percent": 61.54
+}))]
+pub struct Completeness {
+    /// Reports due by `as_of` in the window (reporting assignment × reporting month).
+    pub expected: usize,
+    /// Expected reports that count now and were first submitted by `as_of`.
+    pub received: usize,
+    /// Received before their due instant.
+    pub on_time: usize,
+    pub late: usize,
+    pub missing: usize,
+    /// received / expected × 100, 2 decimals; null when nothing is expected.
+    pub completeness_percent: Option<f64>,
+    /// on time / expected × 100, 2 decimals; null when nothing is expected.
+    pub timeliness_percent: Option<f64>,
+}
+
+impl From<Tally> for Completeness {
+    fn from(tally: Tally) -> Self {
+        Self {
+            expected: tally.expected,
+            received: tally.received,
+            on_time: tally.on_time,
+            late: tally.late(),
+            missing: tally.missing(),
+            completeness_percent: tally.completeness_percent().map(present_percent),
+            timeliness_percent: tally.timeliness_percent().map(present_percent),
+        }
+    }
+}
+
+/// A component's percent in the round.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "code": "1", "name": "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)", "weight": 70.0,
+    "percent": 80.42
+}))]
+pub struct ComponentSummary {
+    pub code: String,
+    pub name: String,
+    /// Percent of the overall.
+    pub weight: f64,
+    /// Σ(weight × indicator percent) / Σ weight over its indicators that are due, 2 decimals;
+    /// null when none is due (then it is left out of the overall).
+    pub percent: Option<f64>,
+}
+
+/// An indicator's result in the round.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "indicator_id": 7, "indicator_code": "E.1", "component_code": "1",
+    "name": "ร้อยละของการลดใช้พลังงานไฟฟ้า", "unit": "ร้อยละ", "weight": 2.0, "value": 16.25,
+    "target": 20.0, "score": 81.25, "max_score": 100.0, "percent": 81.25,
+    "status": "below_target", "expected": 6, "received": 5, "on_time": 4, "late": 1
+}))]
+pub struct IndicatorSummary {
+    pub indicator_id: i64,
+    pub indicator_code: String,
+    pub component_code: String,
+    pub name: String,
+    pub unit: Option<String>,
+    /// Relative within its component.
+    pub weight: f64,
+    /// The scored value, 4 decimals: the aggregated value, or for `reduction_from_baseline`
+    /// the reduction percent; null when nothing is due or received.
+    pub value: Option<f64>,
+    /// The indicator's target (scoring compares the value with it).
+    pub target: Option<f64>,
+    /// 4 decimals; 0 when `no_data`; null when `not_due`.
+    pub score: Option<f64>,
+    /// The last breakpoint's score.
+    pub max_score: f64,
+    /// score / max_score × 100, 2 decimals; null when `not_due`.
+    pub percent: Option<f64>,
+    pub status: IndicatorStatus,
+    pub expected: usize,
+    pub received: usize,
+    pub on_time: usize,
+    pub late: usize,
+}
+
+impl IndicatorSummary {
+    fn of(input: &IndicatorInput, result: &IndicatorResult, component_code: String) -> Self {
+        Self {
+            indicator_id: input.id,
+            indicator_code: input.code.clone(),
+            component_code,
+            name: input.name.clone(),
+            unit: input.unit.clone(),
+            weight: input.weight,
+            value: result.value.map(present_score),
+            target: input.target,
+            score: result.outcome.score.map(present_score),
+            max_score: result.max_score,
+            percent: result.outcome.percent.map(present_percent),
+            status: result.outcome.status,
+            expected: result.tally.expected,
+            received: result.tally.received,
+            on_time: result.tally.on_time,
+            late: result.tally.late(),
+        }
+    }
+}
+
+/// An expected report not received by `as_of`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"indicator_code": "E.1", "period": "2021-11", "period_label_th": "พ.ย. 2564"}))]
+pub struct MissingReport {
+    pub indicator_code: String,
+    pub period: Period,
+    /// The period in Thai: `พ.ย. 2564`.
+    pub period_label_th: String,
+}
+
+/// One reporting organization's reporting in the round, over every indicator it reports.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "organization_id": 12, "organization_code": "YST-PEO",
+    "name_th": "สำนักงานพลังงานจังหวัดยโสธร", "expected": 6, "received": 5, "on_time": 4,
+    "late": 1, "completeness_percent": 83.33, "timeliness_percent": 66.67,
+    "missing": [{"indicator_code": "E.1", "period": "2021-11", "period_label_th": "พ.ย. 2564"}]
+}))]
+pub struct OrganizationSummary {
+    pub organization_id: i64,
+    pub organization_code: String,
+    pub name_th: String,
+    pub expected: usize,
+    pub received: usize,
+    pub on_time: usize,
+    pub late: usize,
+    /// null when nothing is expected of it yet.
+    pub completeness_percent: Option<f64>,
+    pub timeliness_percent: Option<f64>,
+    /// Expected and not received, by indicator (summary order) then period.
+    pub missing: Vec<MissingReport>,
+}
+
+/// A round's summary at an instant: what the governor's meeting reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoundSummary {
+    pub round: Round,
+    pub as_of: DateTime<Utc>,
+    /// Σ(component weight × component percent) / Σ component weight over the components that
+    /// have a percent, 2 decimals; null when nothing is due yet.
+    pub overall_percent: Option<f64>,
+    /// The sum of the component weights (100 unless renegotiated mid-year; the overall divides
+    /// by it anyway).
+    pub component_weight_total: f64,
+    /// In id order.
+    pub components: Vec<ComponentSummary>,
+    /// By component, then id.
+    pub indicators: Vec<IndicatorSummary>,
+    /// Every organization with a reporting assignment, by code.
+    pub organizations: Vec<OrganizationSummary>,
+    /// Over every expected report of the round.
+    pub completeness: Completeness,
+    /// Codes of the indicators due and not achieved (`no_data`, `not_met`, `below_target`),
+    /// the lowest percent first.
+    #[schema(example = json!(["2.1", "E.1"]))]
+    pub lagging: Vec<String>,
+}
+
+fn component_codes(facts: &RoundFacts) -> HashMap<i64, String> {
+    facts
+        .components
+        .iter()
+        .map(|c| (c.id, c.code.clone()))
+        .collect()
+}
+
+fn internal(error: impl std::fmt::Display) -> Error {
+    tracing::error!(%error, "stored data the rules did not write");
+    Error::Internal(error.to_string())
+}
+
+impl RoundSummary {
+    fn of(round: Round, facts: &RoundFacts) -> Result<Self> {
+        let summary = facts.summarize().map_err(internal)?;
+        let codes = component_codes(facts);
+        let indicator_codes: HashMap<i64, &str> = facts
+            .indicators
+            .iter()
+            .map(|i| (i.id, i.code.as_str()))
+            .collect();
+        let code_of = |id: i64| indicator_codes.get(&id).copied().unwrap_or_default();
+        Ok(Self {
+            round,
+            as_of: facts.as_of,
+            overall_percent: summary.overall_percent.map(present_percent),
+            component_weight_total: weight_total(facts.components.iter().map(|c| c.weight)),
+            components: facts
+                .components
+                .iter()
+                .zip(&summary.components)
+                .map(|(input, result)| ComponentSummary {
+                    code: input.code.clone(),
+                    name: input.name.clone(),
+                    weight: input.weight,
+                    percent: result.percent.map(present_percent),
+                })
+                .collect(),
+            indicators: facts
+                .indicators
+                .iter()
+                .zip(&summary.indicators)
+                .map(|(input, result)| {
+                    let component = codes.get(&input.component_id).cloned();
+                    IndicatorSummary::of(input, result, component.unwrap_or_default())
+                })
+                .collect(),
+            organizations: facts
+                .organizations
+                .iter()
+                .zip(&summary.organizations)
+                .map(|(input, result)| {
+                    let tally = Completeness::from(result.tally);
+                    OrganizationSummary {
+                        organization_id: input.id,
+                        organization_code: input.code.clone(),
+                        name_th: input.name_th.clone(),
+                        expected: tally.expected,
+                        received: tally.received,
+                        on_time: tally.on_time,
+                        late: tally.late,
+                        completeness_percent: tally.completeness_percent,
+                        timeliness_percent: tally.timeliness_percent,
+                        missing: result
+                            .missing
+                            .iter()
+                            .map(|(indicator_id, period)| MissingReport {
+                                indicator_code: code_of(*indicator_id).to_owned(),
+                                period: *period,
+                                period_label_th: period.thai_label(),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            completeness: summary.completeness.into(),
+            lagging: summary
+                .lagging
+                .iter()
+                .map(|id| code_of(*id).to_owned())
+                .collect(),
+        })
+    }
+}
+
+/// A round's summary.
+///
+/// For the governor's meeting: each indicator's scored value, score, percent and status, each
+/// component's and the overall percent, and who reported on time, late or not at all, at
+/// `as_of` (default now). Expected = every (host or co-host assignment, reporting month of its
+/// indicator in the round's window) due by `as_of`; received = expected reports whose status
+/// counts now (`submitted`, `approved`) and that were first submitted by `as_of` (a report
+/// returned since does not count). Computed unrounded; scores and values are shown to 4
+/// decimals, percents to 2, half away from zero. Everyone who may read the evaluation reads its
+/// summaries (an agency officer too: the meeting shows every agency).
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id"), AsOfQuery),
+    responses(
+        (status = 200, description = "The summary", body = RoundSummary),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/rounds/{id}/summary")]
+pub async fn round_summary(
+    state: Data<AppState>,
+    auth: Authenticated,
+    id: Path<i64>,
+    QueryParams(query): QueryParams<AsOfQuery>,
+) -> Result<HttpResponse> {
+    let id = id.into_inner();
+    let as_of = at_or_now(query.as_of)?;
+    let (round, _, facts) = state
+        .read(auth, move |conn, caller| {
+            summary::of_round(conn, caller, id, as_of)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(RoundSummary::of(round.into(), &facts)?))
+}
+
+/// One report of an organization in the window, as it is now.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "submission_id": 41, "period": "2021-12", "period_label_th": "ธ.ค. 2564", "value": 850.0,
+    "status": "approved", "first_submitted_at": "2022-01-05T03:00:00Z", "on_time": false,
+    "counted": true
+}))]
+pub struct WindowReportItem {
+    pub submission_id: i64,
+    pub period: Period,
+    pub period_label_th: String,
+    pub value: Option<f64>,
+    pub status: SubmissionStatus,
+    pub first_submitted_at: Option<DateTime<Utc>>,
+    /// First submitted before its due instant; null when never submitted.
+    pub on_time: Option<bool>,
+    /// Whether it is received at `as_of`: due by then, first submitted by then, and of a
+    /// status that counts now.
+    pub counted: bool,
+}
+
+/// One reporting organization's part in an indicator.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "organization_id": 12, "organization_code": "YST-PEO",
+    "name_th": "สำนักงานพลังงานจังหวัดยโสธร", "value": 15.0, "baseline": 1000.0,
+    "target": 20.0, "expected": 3, "received": 3, "on_time": 2, "late": 1, "missing": [],
+    "reports": [{
+        "submission_id": 41, "period": "2021-12", "period_label_th": "ธ.ค. 2564", "value": 850.0,
+        "status": "approved", "first_submitted_at": "2022-01-05T03:00:00Z", "on_time": false,
+        "counted": true
+    }]
+}))]
+pub struct OrganizationPart {
+    pub organization_id: i64,
+    pub organization_code: String,
+    pub name_th: String,
+    /// Its own value, 4 decimals: its `over_time` result over its received reports, or for
+    /// `reduction_from_baseline` its own reduction percent from its baseline; null when
+    /// nothing of it is received.
+    pub value: Option<f64>,
+    /// Its per-period baseline: its assignment's, else the indicator's.
+    pub baseline: Option<f64>,
+    /// Its own target (its assignment's); scoring uses the indicator's.
+    pub target: Option<f64>,
+    pub expected: usize,
+    pub received: usize,
+    pub on_time: usize,
+    pub late: usize,
+    /// Expected periods not received.
+    pub missing: Vec<Period>,
+    /// Its reports in the window whatever their status, by period; null when the caller may
+    /// not read this organization's reports (an agency officer reads only its own).
+    pub reports: Option<Vec<WindowReportItem>>,
+}
+
+/// One indicator of a round, per reporting organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorDrillDown {
+    pub round: Round,
+    pub as_of: DateTime<Utc>,
+    /// The indicator's line of the summary.
+    pub indicator: IndicatorSummary,
+    pub score_basis: ScoreBasis,
+    pub over_time: OverTime,
+    pub across_orgs: AcrossOrgs,
+    /// Every organization reporting it (host, co-host), by code.
+    pub organizations: Vec<OrganizationPart>,
+}
+
+/// One indicator of a round, per organization.
+///
+/// The drill-down a meeting asks for next: per reporting organization its own value (its
+/// `over_time` result, or its reduction percent from its own baseline), its baseline and its
+/// own target, expected / received / on time at `as_of`, its missing periods and its reports in
+/// the window. An agency officer sees every organization's figures and only its own
+/// organization's reports (`reports` is null for the others). 404 when the indicator is not of
+/// the round's evaluation.
+#[utoipa::path(
+    tag = "rounds",
+    params(
+        ("id" = i64, Path, description = "Round id"),
+        ("indicator_id" = i64, Path, description = "Indicator id (of the round's evaluation)"),
+        AsOfQuery
+    ),
+    responses(
+        (status = 200, description = "The indicator per organization", body = IndicatorDrillDown),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/rounds/{id}/indicators/{indicator_id}")]
+pub async fn round_indicator(
+    state: Data<AppState>,
+    auth: Authenticated,
+    path: Path<(i64, i64)>,
+    QueryParams(query): QueryParams<AsOfQuery>,
+) -> Result<HttpResponse> {
+    let (id, indicator_id) = path.into_inner();
+    let as_of = at_or_now(query.as_of)?;
+    let drill = state
+        .read(auth, move |conn, caller| {
+            summary::indicator_of_round(conn, caller, id, indicator_id, as_of)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(drill_down(drill)?))
+}
+
+fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
+    let facts = &drill.facts;
+    let input = facts
+        .indicators
+        .first()
+        .ok_or_else(|| Error::Internal("a drill-down without its indicator".into()))?;
+    let result = facts
+        .indicator(input.id)
+        .map_err(internal)?
+        .ok_or_else(|| Error::Internal("a drill-down without its indicator".into()))?;
+    let component = component_codes(facts).remove(&input.component_id);
+    let mut reports: HashMap<i64, Vec<WindowReportItem>> = HashMap::new();
+    for report in &drill.reports {
+        reports
+            .entry(report.organization_id)
+            .or_default()
+            .push(report_item(report, facts));
+    }
+    let organizations = facts
+        .organizations
+        .iter()
+        .filter_map(|organization| {
+            let part = result
+                .organizations
+                .iter()
+                .find(|part| part.organization_id == organization.id)?;
+            Some(OrganizationPart {
+                organization_id: organization.id,
+                organization_code: organization.code.clone(),
+                name_th: organization.name_th.clone(),
+                value: part.value.map(present_score),
+                baseline: part.baseline,
+                target: part.target,
+                expected: part.tally.expected,
+                received: part.tally.received,
+                on_time: part.tally.on_time,
+                late: part.tally.late(),
+                missing: part.missing.clone(),
+                reports: drill
+                    .readable
+                    .contains(&organization.id)
+                    .then(|| reports.remove(&organization.id).unwrap_or_default()),
+            })
+        })
+        .collect();
+    Ok(IndicatorDrillDown {
+        indicator: IndicatorSummary::of(input, &result, component.unwrap_or_default()),
+        score_basis: input.score_basis,
+        over_time: input.over_time,
+        across_orgs: input.across_orgs,
+        round: drill.round.into(),
+        as_of: facts.as_of,
+        organizations,
+    })
+}
+
+fn report_item(report: &WindowReport, facts: &RoundFacts) -> WindowReportItem {
+    let counted = is_received(
+        report.period,
+        SubmissionFacts {
+            status: report.status,
+            first_submitted_at: report.first_submitted_at,
+        },
+        facts.calendar.deadline_day,
+        facts.as_of,
+    );
+    WindowReportItem {
+        submission_id: report.id,
+        period: report.period,
+        period_label_th: report.period.thai_label(),
+        value: report.value,
+        status: report.status,
+        first_submitted_at: report.first_submitted_at,
+        on_time: report.on_time,
+        counted,
+    }
+}
