@@ -30,6 +30,7 @@ pub mod indicators;
 pub mod login_throttle;
 pub mod organizations;
 pub mod pagination;
+pub mod rounds;
 pub mod schema;
 pub mod submissions;
 pub mod summary;

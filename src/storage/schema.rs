@@ -182,6 +182,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rounds (id) {
+        id -> BigInt,
+        evaluation_id -> BigInt,
+        name -> Text,
+        name_key -> Text,
+        start_period -> Text,
+        end_period -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(evaluations -> organizations (province_id));
 diesel::joinable!(components -> evaluations (evaluation_id));
@@ -192,6 +206,7 @@ diesel::joinable!(submissions -> evaluations (evaluation_id));
 diesel::joinable!(submissions -> indicators (indicator_id));
 diesel::joinable!(submissions -> organizations (organization_id));
 diesel::joinable!(submission_events -> submissions (submission_id));
+diesel::joinable!(rounds -> evaluations (evaluation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -205,4 +220,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     submissions,
     submission_events,
+    rounds,
 );

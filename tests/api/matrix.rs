@@ -212,6 +212,58 @@ async fn role_matrix(app: TestApp) {
         ids
     };
 
+    // Rounds: one of each province's evaluation, and throwaway ones for the deletes.
+    let window = |name: String, start: &str, end: &str| json!({"name": name, "start_period": start, "end_period": end});
+    let y_rounds = format!("/api/v1/evaluations/{y_eval}/rounds");
+    let s_rounds = format!("/api/v1/evaluations/{s_eval}/rounds");
+    let round_id = |created: Value| created["id"].as_i64().expect("round");
+    let y_round = round_id(
+        post(
+            &app,
+            &admin,
+            &y_rounds,
+            window(
+                "รอบ 6 เดือน (ก.ย. 2564 – ก.พ. 2565)".into(),
+                "2021-09",
+                "2022-02",
+            ),
+        )
+        .await,
+    );
+    let s_round = round_id(
+        post(
+            &app,
+            &admin,
+            &s_rounds,
+            window(
+                "รอบ 6 เดือน (ต.ค. 2564 – มี.ค. 2565)".into(),
+                "2021-10",
+                "2022-03",
+            ),
+        )
+        .await,
+    );
+    let s_spare_round = round_id(
+        post(
+            &app,
+            &admin,
+            &s_rounds,
+            window("สำรอง".into(), "2021-10", "2021-12"),
+        )
+        .await,
+    );
+    let mut spare_rounds = Vec::new();
+    for i in 0..ROLES.len() {
+        let created = post(
+            &app,
+            &admin,
+            &y_rounds,
+            window(format!("ชั่วคราว {i}"), "2021-09", "2021-12"),
+        )
+        .await;
+        spare_rounds.push(round_id(created));
+    }
+
     let cases = vec![
         case("me", Method::GET, fixed("/api/v1/me".into()), none, READ),
         // organizations
@@ -654,6 +706,98 @@ async fn role_matrix(app: TestApp) {
             fixed(format!("/api/v1/evaluations/{s_eval}/framework")),
             |_| Some(json!({"components": []})),
             OTHER_MANAGE,
+        ),
+        // rounds
+        case(
+            "list own rounds",
+            Method::GET,
+            fixed(y_rounds.clone()),
+            none,
+            READ,
+        ),
+        case(
+            "list other rounds",
+            Method::GET,
+            fixed(s_rounds.clone()),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "create own round",
+            Method::POST,
+            fixed(y_rounds.clone()),
+            move |i| Some(window(format!("รอบ 12 เดือน {i}"), "2021-09", "2022-08")),
+            CREATE,
+        ),
+        case(
+            "create other round",
+            Method::POST,
+            fixed(s_rounds.clone()),
+            move |i| Some(window(format!("รอบ 12 เดือน {i}"), "2021-10", "2022-09")),
+            [201, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        case(
+            "create own round with a malformed body",
+            Method::POST,
+            fixed(y_rounds.clone()),
+            |_| Some(json!({"name": 6, "start_period": "2021-09", "end_period": "2022-02"})),
+            MALFORMED,
+        ),
+        case(
+            "read own round",
+            Method::GET,
+            fixed(format!("/api/v1/rounds/{y_round}")),
+            none,
+            READ,
+        ),
+        case(
+            "read other round",
+            Method::GET,
+            fixed(format!("/api/v1/rounds/{s_round}")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "patch own round",
+            Method::PATCH,
+            fixed(format!("/api/v1/rounds/{y_round}")),
+            |i| Some(json!({"name": format!("รอบแรก {i}")})),
+            MANAGE,
+        ),
+        case(
+            "patch own round without If-Match",
+            Method::PATCH,
+            fixed(format!("/api/v1/rounds/{y_round}")),
+            |_| Some(json!({"end_period": "2022-03"})),
+            PRECONDITION,
+        ),
+        case(
+            "patch own round with a malformed body",
+            Method::PATCH,
+            fixed(format!("/api/v1/rounds/{y_round}")),
+            |_| Some(json!({"end_period": 202203})),
+            MALFORMED,
+        ),
+        case(
+            "patch other round",
+            Method::PATCH,
+            fixed(format!("/api/v1/rounds/{s_round}")),
+            |i| Some(json!({"name": format!("รอบแรก {i}")})),
+            OTHER_MANAGE,
+        ),
+        case(
+            "delete own round",
+            Method::DELETE,
+            move |i| format!("/api/v1/rounds/{}", spare_rounds[i]),
+            none,
+            DELETE,
+        ),
+        case(
+            "delete other round",
+            Method::DELETE,
+            fixed(format!("/api/v1/rounds/{s_spare_round}")),
+            none,
+            [204, 404, 403, 403, 403, 403, 403, 403],
         ),
         case(
             "audit events",

@@ -11,6 +11,7 @@ pub mod framework;
 pub mod health;
 pub mod indicators;
 pub mod organizations;
+pub mod rounds;
 pub mod submissions;
 pub mod users;
 pub mod worklist;
@@ -76,6 +77,11 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(submissions::return_submission)
                 .service(submissions::submission_history)
                 .service(worklist::evaluation_overdue_list)
+                .service(rounds::list_rounds)
+                .service(rounds::create_round)
+                .service(rounds::get_round)
+                .service(rounds::patch_round)
+                .service(rounds::delete_round)
                 .service(audit::list_audit_events),
         );
 }
