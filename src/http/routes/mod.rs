@@ -13,6 +13,7 @@ pub mod indicators;
 pub mod organizations;
 pub mod rounds;
 pub mod submissions;
+pub mod summary;
 pub mod users;
 pub mod worklist;
 
@@ -82,6 +83,8 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(rounds::get_round)
                 .service(rounds::patch_round)
                 .service(rounds::delete_round)
+                .service(summary::round_summary)
+                .service(summary::round_indicator)
                 .service(audit::list_audit_events),
         );
 }
