@@ -61,6 +61,31 @@ pub fn check_window(
     errors
 }
 
+/// A draft's span may change, but never so that a round's window would lie outside it (round
+/// windows lie inside the span, as reports do): each round left outside is a 422 naming
+/// `reporting_start` or `reporting_end`, the round named so the user can change or delete it.
+pub fn span_problems<'a>(
+    (first, last): (Period, Period),
+    rounds: impl IntoIterator<Item = (&'a str, (Period, Period))>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (name, (start, end)) in rounds {
+        let message = || {
+            format!(
+                "round \"{name}\" ({start} … {end}) would lie outside the span {first} … {last}; \
+                 change or delete the round first"
+            )
+        };
+        if start < first {
+            errors.push(FieldError::new("reporting_start", message()));
+        }
+        if end > last {
+            errors.push(FieldError::new("reporting_end", message()));
+        }
+    }
+    errors
+}
+
 /// What round names are compared by within an evaluation: trimmed and lower-cased here, not
 /// by SQL `lower` (SQLite's knows only ASCII, PostgreSQL's follows the collation), so "Round 6"
 /// and "ROUND 6" are one name on both engines alike. Thai has no letter case.
@@ -178,5 +203,23 @@ mod tests {
                 prop_assert!(error.field == "start_period" || error.field == "end_period");
             }
         }
+    }
+
+    #[test]
+    fn a_span_keeps_every_round_inside() {
+        let p = |text: &str| -> Period { text.parse().expect("period") };
+        let rounds = [
+            ("6 months", (p("2021-09"), p("2022-02"))),
+            ("12 months", (p("2021-09"), p("2022-08"))),
+        ];
+        assert!(span_problems((p("2021-09"), p("2022-09")), rounds).is_empty());
+        let fields: Vec<String> = span_problems((p("2021-10"), p("2022-06")), rounds)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            vec!["reporting_start", "reporting_start", "reporting_end"]
+        );
     }
 }

@@ -11,12 +11,13 @@ use serde::Serialize;
 use super::audit::{self, Actor, Change};
 use super::pagination::{Page, PageRequest};
 use super::schema::{components, evaluations};
-use super::{assignments, indicators};
+use super::{assignments, indicators, rounds};
 use super::{decode, now, written, Access, DbConnection};
 use crate::domain::activation::{activation_problems, ActivationFacts, IndicatorFacts};
 use crate::domain::component::weight_total;
 use crate::domain::evaluation::{check_change, check_province, EvaluationChange};
 use crate::domain::period::{FiscalYear, Period};
+use crate::domain::round::span_problems;
 use crate::error::{Error, Result};
 use crate::policy::{Caller, Visibility};
 
@@ -397,6 +398,14 @@ pub fn update(
         &current.fields(),
         &fields,
     )?;
+    let span = (fields.reporting_start, fields.reporting_end);
+    if span != current.span() {
+        let rounds = rounds::all_of(conn, current.id)?;
+        Error::check(span_problems(
+            span,
+            rounds.iter().map(|r| (r.name.as_str(), r.window())),
+        ))?;
+    }
     if change == EvaluationChange::Activate {
         let facts = activation_facts(conn, current, &fields)?;
         Error::check(activation_problems(&facts))?;

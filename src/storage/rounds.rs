@@ -126,6 +126,18 @@ pub fn get(
     })
 }
 
+/// Every round of an evaluation, in id order.
+pub fn all_of(conn: &mut DbConnection, evaluation_id: i64) -> Result<Vec<RoundRow>> {
+    rounds::table
+        .filter(rounds::evaluation_id.eq(evaluation_id))
+        .order(rounds::id.asc())
+        .select(StoredRound::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(RoundRow::read)
+        .collect()
+}
+
 /// One page of an evaluation's rounds, in id order.
 pub fn list(
     conn: &mut DbConnection,

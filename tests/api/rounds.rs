@@ -18,6 +18,7 @@ both_engines!(
     the_province_reads_rounds_its_admin_manages_them,
     a_patch_needs_the_current_version,
     round_names_follow_the_text_rule,
+    a_draft_span_keeps_its_rounds_inside,
 );
 
 const SIX: &str = "รอบ 6 เดือน (ก.ย. 2564 – ก.พ. 2565)";
@@ -572,4 +573,33 @@ async fn round_names_follow_the_text_rule(app: TestApp) {
     again.assert_status(201);
     assert_eq!(again.json(), first.json());
     assert_eq!(rounds_of(&app, &token, evaluation).await.len(), 2);
+}
+
+/// A draft's span may move, but not past a round's window: shrinking it under the 6-month
+/// round is a 422 naming `reporting_start`, and the span stays; once the round is moved, it may.
+async fn a_draft_span_keeps_its_rounds_inside(app: TestApp) {
+    let token = app.yasothon_admin();
+    let evaluation = draft_from_september(&app, &token).await;
+    let created = post(
+        &app,
+        &token,
+        &format!("/api/v1/evaluations/{evaluation}/rounds"),
+        round(SIX, "2021-09", "2022-02"),
+    )
+    .await;
+    let path = format!("/api/v1/evaluations/{evaluation}");
+    let shrunk = patch(&app, &token, &path, json!({"reporting_start": "2021-10"})).await;
+    shrunk.assert_problem(422, "validation");
+    assert_eq!(shrunk.error_fields(), vec!["reporting_start"]);
+    assert_eq!(get(&app, &token, &path).await["reporting_start"], "2021-09");
+    let moved = patch(
+        &app,
+        &token,
+        &format!("/api/v1/rounds/{}", created["id"]),
+        json!({"start_period": "2021-10"}),
+    )
+    .await;
+    moved.assert_status(200);
+    let shrunk = patch(&app, &token, &path, json!({"reporting_start": "2021-10"})).await;
+    shrunk.assert_status(200);
 }

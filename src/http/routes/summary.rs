@@ -92,7 +92,8 @@ pub struct ComponentSummary {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "indicator_id": 7, "indicator_code": "E.1", "component_code": "1",
-    "name": "ร้อยละของการลดใช้พลังงานไฟฟ้า", "unit": "ร้อยละ", "weight": 2.0, "value": 16.25,
+    "name": "ร้อยละการลดใช้พลังงานไฟฟ้าของส่วนราชการ", "unit": "kWh",
+    "score_basis": "reduction_from_baseline", "weight": 2.0, "value": 16.25,
     "target": 20.0, "score": 81.25, "max_score": 100.0, "percent": 81.25,
     "status": "below_target", "expected": 6, "received": 5, "on_time": 4, "late": 1
 }))]
@@ -101,7 +102,11 @@ pub struct IndicatorSummary {
     pub indicator_code: String,
     pub component_code: String,
     pub name: String,
+    /// The unit of the reported figures (for `reduction_from_baseline` the value below is a
+    /// percent reduction of them).
     pub unit: Option<String>,
+    /// What `value` is: the aggregated value, or the percent reduction from the baseline.
+    pub score_basis: ScoreBasis,
     /// Relative within its component.
     pub weight: f64,
     /// The scored value, 4 decimals: the aggregated value, or for `reduction_from_baseline`
@@ -130,6 +135,7 @@ impl IndicatorSummary {
             component_code,
             name: input.name.clone(),
             unit: input.unit.clone(),
+            score_basis: input.score_basis,
             weight: input.weight,
             value: result.value.map(present_score),
             target: input.target,
@@ -388,8 +394,9 @@ pub struct IndicatorDrillDown {
     pub as_of: DateTime<Utc>,
     /// The indicator's line of the summary.
     pub indicator: IndicatorSummary,
-    pub score_basis: ScoreBasis,
+    /// How each organization's values combine over time (for the `value` basis).
     pub over_time: OverTime,
+    /// How the organizations' results combine (for the `value` basis).
     pub across_orgs: AcrossOrgs,
     /// Every organization reporting it (host, co-host), by code.
     pub organizations: Vec<OrganizationPart>,
@@ -480,7 +487,6 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
         .collect();
     Ok(IndicatorDrillDown {
         indicator: IndicatorSummary::of(input, &result, component.unwrap_or_default()),
-        score_basis: input.score_basis,
         over_time: input.over_time,
         across_orgs: input.across_orgs,
         round: drill.round.into(),
