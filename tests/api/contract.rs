@@ -35,6 +35,42 @@ fn committed_openapi_matches_the_code() {
 /// Every `in: path` parameter names a `{segment}` of its path, and every `{segment}` has one.
 /// (utoipa-actix-web guesses `in: path` for an `IntoParams` struct without `parameter_in`:
 /// validators then reject the document and client generators skip the operation.)
+/// utoipa names a schema by its type's name and keeps the last one registered: two types of
+/// one name (an `OrganizationSummary` in auth and another in the summaries) silently gave one
+/// operation the other's schema. Every type deriving `ToSchema` has its own name.
+#[test]
+fn schema_type_names_are_unique() {
+    let derive = regex::Regex::new(
+        r"(?s)#\[derive\([^\]]*ToSchema[^\]]*\)\].*?pub (?:struct|enum) ([A-Za-z0-9_]+)",
+    )
+    .expect("regex");
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    let mut pending = vec![std::path::PathBuf::from("src")];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read dir") {
+                pending.push(entry.expect("entry").path());
+            }
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read source");
+        for found in derive.captures_iter(&text) {
+            let name = found[1].to_owned();
+            let place = path.display().to_string();
+            if let Some(first) = seen.insert(name.clone(), place.clone()) {
+                panic!("two schema types named {name}: {first} and {place}");
+            }
+        }
+    }
+    assert!(
+        seen.contains_key("RoundIndicator"),
+        "the scan found the types"
+    );
+}
+
 #[test]
 fn path_parameters_match_the_path_template() {
     let spec: serde_json::Value =

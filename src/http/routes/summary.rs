@@ -37,13 +37,13 @@ pub struct AsOfQuery {
     pub as_of: Option<DateTime<Utc>>,
 }
 
-/// Completeness and timeliness counts.
+/// RoundCompleteness and timeliness counts.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "expected": 13, "received": 11, "on_time": 8, "late": 3, "missing": 2,
     "completeness_percent": 84.62, "timeliness_percent": 61.54
 }))]
-pub struct Completeness {
+pub struct RoundCompleteness {
     /// Reports due by `as_of` in the window (reporting assignment × reporting month).
     pub expected: usize,
     /// Expected reports that count now and were first submitted by `as_of`.
@@ -58,7 +58,7 @@ pub struct Completeness {
     pub timeliness_percent: Option<f64>,
 }
 
-impl From<Tally> for Completeness {
+impl From<Tally> for RoundCompleteness {
     fn from(tally: Tally) -> Self {
         Self {
             expected: tally.expected,
@@ -78,7 +78,7 @@ impl From<Tally> for Completeness {
     "code": "1", "name": "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)", "weight": 70.0,
     "percent": 80.42
 }))]
-pub struct ComponentSummary {
+pub struct RoundComponent {
     pub code: String,
     pub name: String,
     /// Percent of the overall.
@@ -97,7 +97,7 @@ pub struct ComponentSummary {
     "target": 20.0, "score": 81.25, "max_score": 100.0, "percent": 81.25,
     "status": "below_target", "expected": 6, "received": 5, "on_time": 4, "late": 1
 }))]
-pub struct IndicatorSummary {
+pub struct RoundIndicator {
     pub indicator_id: i64,
     pub indicator_code: String,
     pub component_code: String,
@@ -127,7 +127,7 @@ pub struct IndicatorSummary {
     pub late: usize,
 }
 
-impl IndicatorSummary {
+impl RoundIndicator {
     fn of(input: &IndicatorInput, result: &IndicatorResult, component_code: String) -> Self {
         Self {
             indicator_id: input.id,
@@ -169,7 +169,7 @@ pub struct MissingReport {
     "late": 1, "completeness_percent": 83.33, "timeliness_percent": 66.67,
     "missing": [{"indicator_code": "E.1", "period": "2021-11", "period_label_th": "พ.ย. 2564"}]
 }))]
-pub struct OrganizationSummary {
+pub struct RoundOrganization {
     pub organization_id: i64,
     pub organization_code: String,
     pub name_th: String,
@@ -196,13 +196,13 @@ pub struct RoundSummary {
     /// by it anyway).
     pub component_weight_total: f64,
     /// In id order.
-    pub components: Vec<ComponentSummary>,
+    pub components: Vec<RoundComponent>,
     /// By component, then id.
-    pub indicators: Vec<IndicatorSummary>,
+    pub indicators: Vec<RoundIndicator>,
     /// Every organization with a reporting assignment, by code.
-    pub organizations: Vec<OrganizationSummary>,
+    pub organizations: Vec<RoundOrganization>,
     /// Over every expected report of the round.
-    pub completeness: Completeness,
+    pub completeness: RoundCompleteness,
     /// Codes of the indicators due and not achieved (`no_data`, `not_met`, `below_target`),
     /// the lowest percent first.
     #[schema(example = json!(["2.1", "E.1"]))]
@@ -241,7 +241,7 @@ impl RoundSummary {
                 .components
                 .iter()
                 .zip(&summary.components)
-                .map(|(input, result)| ComponentSummary {
+                .map(|(input, result)| RoundComponent {
                     code: input.code.clone(),
                     name: input.name.clone(),
                     weight: input.weight,
@@ -254,7 +254,7 @@ impl RoundSummary {
                 .zip(&summary.indicators)
                 .map(|(input, result)| {
                     let component = codes.get(&input.component_id).cloned();
-                    IndicatorSummary::of(input, result, component.unwrap_or_default())
+                    RoundIndicator::of(input, result, component.unwrap_or_default())
                 })
                 .collect(),
             organizations: facts
@@ -262,8 +262,8 @@ impl RoundSummary {
                 .iter()
                 .zip(&summary.organizations)
                 .map(|(input, result)| {
-                    let tally = Completeness::from(result.tally);
-                    OrganizationSummary {
+                    let tally = RoundCompleteness::from(result.tally);
+                    RoundOrganization {
                         organization_id: input.id,
                         organization_code: input.code.clone(),
                         name_th: input.name_th.clone(),
@@ -338,7 +338,7 @@ pub async fn round_summary(
     "status": "approved", "first_submitted_at": "2022-01-05T03:00:00Z", "on_time": false,
     "counted": true
 }))]
-pub struct WindowReportItem {
+pub struct IndicatorReport {
     pub submission_id: i64,
     pub period: Period,
     pub period_label_th: String,
@@ -364,7 +364,7 @@ pub struct WindowReportItem {
         "counted": true
     }]
 }))]
-pub struct OrganizationPart {
+pub struct IndicatorOrganization {
     pub organization_id: i64,
     pub organization_code: String,
     pub name_th: String,
@@ -384,7 +384,7 @@ pub struct OrganizationPart {
     pub missing: Vec<Period>,
     /// Its reports in the window whatever their status, by period; null when the caller may
     /// not read this organization's reports (an agency officer reads only its own).
-    pub reports: Option<Vec<WindowReportItem>>,
+    pub reports: Option<Vec<IndicatorReport>>,
 }
 
 /// One indicator of a round, per reporting organization.
@@ -393,13 +393,13 @@ pub struct IndicatorDrillDown {
     pub round: Round,
     pub as_of: DateTime<Utc>,
     /// The indicator's line of the summary.
-    pub indicator: IndicatorSummary,
+    pub indicator: RoundIndicator,
     /// How each organization's values combine over time (for the `value` basis).
     pub over_time: OverTime,
     /// How the organizations' results combine (for the `value` basis).
     pub across_orgs: AcrossOrgs,
     /// Every organization reporting it (host, co-host), by code.
-    pub organizations: Vec<OrganizationPart>,
+    pub organizations: Vec<IndicatorOrganization>,
 }
 
 /// One indicator of a round, per organization.
@@ -451,7 +451,7 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
         .map_err(internal)?
         .ok_or_else(|| Error::Internal("a drill-down without its indicator".into()))?;
     let component = component_codes(facts).remove(&input.component_id);
-    let mut reports: HashMap<i64, Vec<WindowReportItem>> = HashMap::new();
+    let mut reports: HashMap<i64, Vec<IndicatorReport>> = HashMap::new();
     for report in &drill.reports {
         reports
             .entry(report.organization_id)
@@ -466,7 +466,7 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
                 .organizations
                 .iter()
                 .find(|part| part.organization_id == organization.id)?;
-            Some(OrganizationPart {
+            Some(IndicatorOrganization {
                 organization_id: organization.id,
                 organization_code: organization.code.clone(),
                 name_th: organization.name_th.clone(),
@@ -486,7 +486,7 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
         })
         .collect();
     Ok(IndicatorDrillDown {
-        indicator: IndicatorSummary::of(input, &result, component.unwrap_or_default()),
+        indicator: RoundIndicator::of(input, &result, component.unwrap_or_default()),
         over_time: input.over_time,
         across_orgs: input.across_orgs,
         round: drill.round.into(),
@@ -495,7 +495,7 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
     })
 }
 
-fn report_item(report: &WindowReport, facts: &RoundFacts) -> WindowReportItem {
+fn report_item(report: &WindowReport, facts: &RoundFacts) -> IndicatorReport {
     let counted = is_received(
         report.period,
         SubmissionFacts {
@@ -505,7 +505,7 @@ fn report_item(report: &WindowReport, facts: &RoundFacts) -> WindowReportItem {
         facts.calendar.deadline_day,
         facts.as_of,
     );
-    WindowReportItem {
+    IndicatorReport {
         submission_id: report.id,
         period: report.period,
         period_label_th: report.period.thai_label(),
