@@ -323,8 +323,9 @@ pub fn reports_in_window(
 }
 
 /// A round, its evaluation and the facts of its summary at `as_of`, as `caller` reads them
-/// (404 when the round is not in view): the round and the caller are two queries, the facts
-/// four more, whatever the size of the evaluation.
+/// (404 when the round is not in view): the round is three queries (its evaluation's id, the
+/// evaluation in the caller's view, the round), the facts four more, whatever the size of the
+/// evaluation (`tests/api/summary.rs` counts them).
 pub fn of_round(
     conn: &mut DbConnection,
     caller: &Caller,

@@ -161,3 +161,68 @@ pub fn sql(app: &TestApp, sqlite: &str, postgres: &str) {
     };
     conn.batch_execute(statements).expect(statements);
 }
+
+/// An agency under Yasothon (TH-35), created by the national admin; its id.
+pub async fn yasothon_agency(app: &TestApp, code: &str, name_th: &str) -> i64 {
+    let province = app.org_id("TH-35").await;
+    let created = post(
+        app,
+        &app.admin(),
+        "/api/v1/organizations",
+        json!({"code": code, "name_th": name_th, "kind": "agency", "parent_id": province}),
+    )
+    .await;
+    created["id"].as_i64().expect("organization id")
+}
+
+/// A Yasothon evaluation of `fiscal_year` (span as given, else the fiscal year's) with this
+/// framework document, activated.
+pub async fn active_from_document(
+    app: &TestApp,
+    token: &str,
+    fiscal_year: i32,
+    span: Option<(&str, &str)>,
+    document: &Value,
+) -> i64 {
+    let evaluation = create_evaluation(app, token, fiscal_year, span).await;
+    put_framework(app, token, evaluation, document)
+        .await
+        .assert_status(200);
+    patch(
+        app,
+        token,
+        &format!("/api/v1/evaluations/{evaluation}"),
+        json!({"status": "active"}),
+    )
+    .await
+    .assert_status(200);
+    evaluation
+}
+
+/// A report filed in the past: (indicator code, organization code, period, value, first
+/// submitted at, RFC 3339).
+pub type Backfill<'a> = (&'a str, &'a str, &'a str, f64, &'a str);
+
+/// Files `reports` as submitted, each first submitted at its instant (a backfill), in one
+/// atomic batch of the national admin; every one is created.
+pub async fn backfill(app: &TestApp, evaluation: i64, reports: &[Backfill<'_>]) {
+    let items: Vec<Value> = reports
+        .iter()
+        .map(|(indicator, organization, period, value, at)| {
+            json!({"indicator_code": indicator, "organization_code": organization,
+                   "period": period, "value": value, "submitted_at": at})
+        })
+        .collect();
+    let response = app
+        .post("/api/v1/submissions/batch")
+        .bearer(&app.admin())
+        .json(&json!({"evaluation_id": evaluation, "atomic": true, "items": items}))
+        .send()
+        .await;
+    response.assert_status(200);
+    assert_eq!(
+        response.json()["created"],
+        reports.len(),
+        "every report created"
+    );
+}

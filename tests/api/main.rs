@@ -20,5 +20,6 @@ mod organizations;
 mod problems;
 mod rounds;
 mod submissions;
+mod summary;
 mod users;
 mod worklist;
