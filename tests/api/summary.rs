@@ -411,7 +411,7 @@ async fn the_worked_example_of_domain_md(app: TestApp) {
     assert_eq!(figures(&drill["indicator"]), figures(line(&summary, "1.1")));
     assert_eq!(
         (
-            &drill["score_basis"],
+            &drill["indicator"]["score_basis"],
             &drill["over_time"],
             &drill["across_orgs"]
         ),
