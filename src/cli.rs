@@ -287,6 +287,12 @@ pub async fn seed_demo(db: &Database, address: std::net::SocketAddr) -> anyhow::
                  GET http://{address}/api/v1/organizations/{}/due?as_of={as_of}",
                 seeded.reports, seeded.energy_office_id
             );
+            eprintln!("Round summaries as of then (as yasothon.governor, or any account that reads Yasothon; an indicator's drill-down is GET http://{address}/api/v1/rounds/ID/indicators/INDICATOR_ID?as_of={as_of}):");
+            for (id, name) in &seeded.rounds {
+                eprintln!(
+                    "  {name}: GET http://{address}/api/v1/rounds/{id}/summary?as_of={as_of}"
+                );
+            }
             eprintln!("Swagger UI: http://{address}/swagger-ui/");
             eprintln!();
         }

@@ -1,13 +1,16 @@
 //! Demo data from the seed documents: Yasothon (TH-35) and the agencies its FY 2565
 //! framework names (seed 002), its districts, a regional unit with no province (the rice
 //! research centre in Roi Et), a neighbouring province to show scopes, one account per role,
-//! and a year of reports up to `DEMO_AS_OF` (`reports`).
+//! the 6-month and 12-month rounds (`rounds`) and a year of reports up to `DEMO_AS_OF`
+//! (`reports`).
 
 mod framework;
 mod reports;
+mod rounds;
 
 pub use framework::{framework_document, seed_framework, ENERGY_BASELINES};
-pub use reports::{demo_as_of, seed_reports, DEMO_AS_OF};
+pub use reports::{demo_as_of, seed_reports, ALWAYS_ON_TIME, CHRONICALLY_LATE, DEMO_AS_OF};
+pub use rounds::{seed_rounds, ROUNDS};
 
 use crate::auth::passwords;
 use crate::domain::account::{self, AccountSpec};
@@ -243,6 +246,8 @@ pub struct Seeded {
     pub reports: usize,
     /// The energy office (YST-PEO), whose work list the start-up message points to.
     pub energy_office_id: i64,
+    /// The rounds opened, (id, name), whose summaries the start-up message points to.
+    pub rounds: Vec<(i64, String)>,
 }
 
 /// Fills an empty database (in the caller's transaction); None when data was already there.
@@ -253,6 +258,10 @@ pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Seeded>> {
     }
     let accounts = seed_organizations_and_accounts(conn)?;
     let evaluation_id = seed_framework(conn)?;
+    let rounds = seed_rounds(conn, evaluation_id)?
+        .into_iter()
+        .map(|round| (round.id, round.name))
+        .collect();
     let reports = seed_reports(conn, evaluation_id)?;
     let energy_office_id = organizations::find_by_code(conn, "YST-PEO")?
         .ok_or_else(|| Error::Internal("the demo energy office is missing".into()))?
@@ -261,6 +270,7 @@ pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Seeded>> {
         accounts,
         reports,
         energy_office_id,
+        rounds,
     }))
 }
 

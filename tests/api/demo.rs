@@ -16,11 +16,12 @@ both_engines!(
     a_year_of_reports_up_to_the_demo_s_as_of,
     an_approved_report_reopened_by_the_province_admin,
     the_energy_officer_has_work_at_the_demo_s_as_of,
+    the_two_rounds_tell_a_story_at_the_demo_s_as_of,
 );
 
-/// Seeds the demo framework and its reports into the test's database (which has the demo's
-/// organizations and accounts) in one transaction, as `serve --demo` does; returns the
-/// evaluation and every report in it.
+/// Seeds the demo framework, its two rounds and its reports into the test's database (which
+/// has the demo's organizations and accounts) in one transaction, as `serve --demo` does;
+/// returns the evaluation and every report in it.
 async fn seeded(app: &TestApp) -> (i64, Vec<Value>) {
     let mut conn = ConnectionManager::new(app.config.database_url.clone())
         .establish()
@@ -28,11 +29,12 @@ async fn seeded(app: &TestApp) -> (i64, Vec<Value>) {
     let started = Instant::now();
     let (evaluation, filed) = write_transaction(&mut conn, |conn| {
         let evaluation = demo::seed_framework(conn)?;
+        demo::seed_rounds(conn, evaluation)?;
         Ok((evaluation, demo::seed_reports(conn, evaluation)?))
     })
     .expect("demo seeding");
     eprintln!(
-        "{:?}: demo framework and {filed} reports seeded in {:?}",
+        "{:?}: demo framework, rounds and {filed} reports seeded in {:?}",
         app.engine,
         started.elapsed()
     );
@@ -67,17 +69,17 @@ async fn a_year_of_reports_up_to_the_demo_s_as_of(app: TestApp) {
         *by_status.entry(text(report, "status")).or_default() += 1;
     }
     let expected: BTreeMap<&str, usize> = [
-        ("approved", 166),
+        ("approved", 167),
         ("draft", 1),
         ("returned", 1),
-        ("submitted", 5),
+        ("submitted", 4),
     ]
     .into_iter()
     .collect();
     assert_eq!(by_status, expected);
     let on_time = reports.iter().filter(|r| r["on_time"] == true).count();
     let late = reports.iter().filter(|r| r["on_time"] == false).count();
-    assert_eq!((on_time, late), (144, 28), "most on time, some late");
+    assert_eq!((on_time, late), (131, 41), "most on time, some late");
     // 184 (organization, indicator, month) places were due by DEMO_AS_OF; 173 were filed.
     assert_eq!(reports.len(), 173);
     for report in &reports {
@@ -255,4 +257,179 @@ async fn the_energy_officer_has_work_at_the_demo_s_as_of(app: TestApp) {
     assert!(draft["value"].is_number());
     // August is the month the README walks through: nothing filed yet.
     assert!(find(&own, "E.1", "YST-PEO", "2022-08").is_none());
+}
+
+/// (indicator code, status) of every indicator of a summary, in its order.
+fn statuses(summary: &Value) -> Vec<(&str, &str)> {
+    summary["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .map(|i| (text(i, "indicator_code"), text(i, "status")))
+        .collect()
+}
+
+/// The summary's row of an organization.
+fn organization<'a>(summary: &'a Value, code: &str) -> &'a Value {
+    summary["organizations"]
+        .as_array()
+        .and_then(|orgs| orgs.iter().find(|o| o["organization_code"] == code))
+        .unwrap_or_else(|| panic!("no {code} in {summary}"))
+}
+
+fn indicator<'a>(summary: &'a Value, code: &str) -> &'a Value {
+    summary["indicators"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["indicator_code"] == code))
+        .unwrap_or_else(|| panic!("no {code} in {summary}"))
+}
+
+/// Issue 12 item 6: the demo's two rounds (seed 000), rounds 1 and 2 of a fresh demo as the
+/// README names them, tell a story at `DEMO_AS_OF` (docs/DOMAIN.md, "The demo year"). In the
+/// 6-month round rice large plots (1.1) have not met the first level, social security never
+/// reported 1.3 for December (no data), electricity (E.1) is below target, the rest due is
+/// achieved and the annual PMQA (2.2) and the semiannual waste (1.4) are not due. By the
+/// 12-month round 1.1 and 1.3 (reported late in March and June) have climbed to below target
+/// and 1.4 is due. Public health reported every month on time; social security mostly late.
+async fn the_two_rounds_tell_a_story_at_the_demo_s_as_of(app: TestApp) {
+    let (evaluation, reports) = seeded(&app).await;
+    // Read as the governor's meeting does: the province's viewer.
+    let governor = app.token("viewer", Some("TH-35"));
+    let rounds = get(
+        &app,
+        &governor,
+        &format!("/api/v1/evaluations/{evaluation}/rounds"),
+    )
+    .await;
+    let rounds: Vec<(i64, &str, &str, &str)> = rounds["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().expect("id"),
+                text(r, "name"),
+                text(r, "start_period"),
+                text(r, "end_period"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rounds,
+        [
+            (
+                1,
+                "รอบ 6 เดือน (ก.ย. 2564 – ก.พ. 2565)",
+                "2021-09",
+                "2022-02"
+            ),
+            (
+                2,
+                "รอบ 12 เดือน (ก.ย. 2564 – ส.ค. 2565)",
+                "2021-09",
+                "2022-08"
+            ),
+        ]
+    );
+    let summary = |id: i64| {
+        let governor = governor.clone();
+        let app = &app;
+        async move {
+            get(
+                app,
+                &governor,
+                &format!("/api/v1/rounds/{id}/summary?as_of={DEMO_AS_OF}"),
+            )
+            .await
+        }
+    };
+    let six = summary(1).await;
+    let twelve = summary(2).await;
+    assert_eq!(six["as_of"], DEMO_AS_OF);
+    assert_eq!(
+        statuses(&six),
+        [
+            ("1.1", "not_met"),
+            ("1.2", "achieved"),
+            ("1.3", "no_data"),
+            ("1.4", "not_due"),
+            ("2.1", "achieved"),
+            ("2.2", "not_due"),
+            ("E.1", "below_target"),
+            ("E.2", "achieved"),
+        ]
+    );
+    assert_eq!(
+        statuses(&twelve),
+        [
+            ("1.1", "below_target"),
+            ("1.2", "achieved"),
+            ("1.3", "below_target"),
+            ("1.4", "below_target"),
+            ("2.1", "achieved"),
+            ("2.2", "not_due"),
+            ("E.1", "below_target"),
+            ("E.2", "achieved"),
+        ]
+    );
+    // 2.2 (annual, September) has nothing due in the 6-month round: no score, no percent.
+    let pmqa = indicator(&six, "2.2");
+    assert_eq!(pmqa["expected"], 0);
+    assert!(
+        pmqa["score"].is_null() && pmqa["percent"].is_null(),
+        "{pmqa}"
+    );
+    // 1.3: December was due and never came; March and June came late.
+    let social = indicator(&six, "1.3");
+    assert_eq!(
+        (&social["expected"], &social["received"]),
+        (&1.into(), &0.into())
+    );
+    assert_eq!(social["percent"], 0.0);
+    let social = indicator(&twelve, "1.3");
+    assert_eq!(
+        (&social["expected"], &social["received"], &social["on_time"]),
+        (&3.into(), &2.into(), &0.into())
+    );
+    let sso_missing = |summary: &Value| -> Vec<(String, String)> {
+        organization(summary, "YST-SSO")["missing"]
+            .as_array()
+            .expect("missing")
+            .iter()
+            .map(|m| (text(m, "indicator_code").into(), text(m, "period").into()))
+            .collect()
+    };
+    assert_eq!(sso_missing(&six), [("1.3".into(), "2021-12".into())]);
+    assert!(sso_missing(&twelve).contains(&("1.3".into(), "2021-12".into())));
+    // The 12-month round scores better once 1.1 and 1.3 have values and 1.4 is due.
+    let overall = |s: &Value| s["overall_percent"].as_f64().expect("overall");
+    assert!(
+        overall(&six) < 50.0 && overall(&twelve) > 80.0,
+        "{six} {twelve}"
+    );
+    for summary in [&six, &twelve] {
+        // Public health: every report before its due instant, nothing missing.
+        let punctual = organization(summary, "YST-PHO");
+        assert!(punctual["expected"].as_i64() > Some(0), "{punctual}");
+        assert_eq!(punctual["on_time"], punctual["expected"], "{punctual}");
+        assert_eq!(punctual["timeliness_percent"], 100.0, "{punctual}");
+        // Social security: most reports after their due instant.
+        let late = organization(summary, "YST-SSO");
+        let timeliness = late["timeliness_percent"].as_f64().expect("timeliness");
+        assert!(timeliness < 50.0, "{late}");
+        assert!(late["late"].as_i64() > late["on_time"].as_i64(), "{late}");
+    }
+    // The same in the reports themselves, the whole year.
+    let of = |org: &str| -> Vec<&Value> {
+        reports
+            .iter()
+            .filter(|r| text(r, "organization_code") == org)
+            .collect()
+    };
+    let punctual = of("YST-PHO");
+    assert_eq!(punctual.len(), 33);
+    assert!(punctual.iter().all(|r| r["on_time"] == true));
+    let chronic = of("YST-SSO");
+    let late = chronic.iter().filter(|r| r["on_time"] == false).count();
+    assert!(2 * late > chronic.len(), "{late} of {} late", chronic.len());
 }
