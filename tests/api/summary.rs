@@ -200,6 +200,28 @@ fn part_figures(part: &Value) -> Value {
         .collect()
 }
 
+/// `2021-11` → `พ.ย. 2564`, written out for the few months the tests name.
+fn thai_label(period: &str) -> String {
+    let (year, month) = period.split_once('-').expect("YYYY-MM");
+    let months = [
+        "ม.ค.",
+        "ก.พ.",
+        "มี.ค.",
+        "เม.ย.",
+        "พ.ค.",
+        "มิ.ย.",
+        "ก.ค.",
+        "ส.ค.",
+        "ก.ย.",
+        "ต.ค.",
+        "พ.ย.",
+        "ธ.ค.",
+    ];
+    let month: usize = month.parse().expect("month");
+    let year: i32 = year.parse().expect("year");
+    format!("{} {}", months[month - 1], year + 543)
+}
+
 fn expect_part(
     value: Option<f64>,
     baseline: Option<f64>,
@@ -207,6 +229,10 @@ fn expect_part(
     missing: &[&str],
 ) -> Value {
     let [expected, received, on_time, late] = counts;
+    let missing: Vec<Value> = missing
+        .iter()
+        .map(|period| json!({"period": period, "period_label_th": thai_label(period)}))
+        .collect();
     json!({
         "value": value, "baseline": baseline, "target": null, "expected": expected,
         "received": received, "on_time": on_time, "late": late, "missing": missing,

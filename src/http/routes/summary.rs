@@ -161,6 +161,24 @@ pub struct MissingReport {
     pub period_label_th: String,
 }
 
+/// An expected period of one organization not received by `as_of`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"period": "2021-11", "period_label_th": "พ.ย. 2564"}))]
+pub struct MissingPeriod {
+    pub period: Period,
+    /// The period in Thai: `พ.ย. 2564`.
+    pub period_label_th: String,
+}
+
+impl From<Period> for MissingPeriod {
+    fn from(period: Period) -> Self {
+        Self {
+            period,
+            period_label_th: period.thai_label(),
+        }
+    }
+}
+
 /// One reporting organization's reporting in the round, over every indicator it reports.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -380,8 +398,8 @@ pub struct IndicatorOrganization {
     pub received: usize,
     pub on_time: usize,
     pub late: usize,
-    /// Expected periods not received.
-    pub missing: Vec<Period>,
+    /// Expected periods not received, in order.
+    pub missing: Vec<MissingPeriod>,
     /// Its reports in the window whatever their status, by period; null when the caller may
     /// not read this organization's reports (an agency officer reads only its own).
     pub reports: Option<Vec<IndicatorReport>>,
@@ -477,7 +495,12 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
                 received: part.tally.received,
                 on_time: part.tally.on_time,
                 late: part.tally.late(),
-                missing: part.missing.clone(),
+                missing: part
+                    .missing
+                    .iter()
+                    .copied()
+                    .map(MissingPeriod::from)
+                    .collect(),
                 reports: drill
                     .readable
                     .contains(&organization.id)
