@@ -11,10 +11,12 @@ use diesel::sql_types::{BigInt, Double, Integer, Text, Timestamp};
 
 use super::assignments::reporting_roles;
 use super::evaluations::EvaluationRow;
+use super::organizations::{self as organizations_rows, OrganizationRow};
 use super::rounds::{self, RoundRow};
 use super::schema::{assignments, indicators, organizations, submissions};
 use super::{
-    components, decode, engine_sql, indicators as indicator_rows, to_utc, Access, DbConnection,
+    components, decode, engine_sql, indicators as indicator_rows, to_utc, written, Access,
+    DbConnection,
 };
 use crate::domain::criteria::Criteria;
 use crate::domain::period::Period;
@@ -322,26 +324,55 @@ pub fn reports_in_window(
         .collect()
 }
 
-/// A round, its evaluation and the facts of its summary at `as_of`, as `caller` reads them
-/// (404 when the round is not in view): the round is three queries (its evaluation's id, the
-/// evaluation in the caller's view, the round), the facts four more, whatever the size of the
-/// evaluation (`tests/api/summary.rs` counts them).
+/// What a summary is of: the round, its evaluation and the evaluation's province (its title
+/// row names them).
+pub struct RoundContext {
+    pub round: RoundRow,
+    pub evaluation: EvaluationRow,
+    pub province: OrganizationRow,
+}
+
+/// The round in view (404 otherwise), its evaluation and province: four queries (the round's
+/// evaluation id, the evaluation in the caller's view, the round, the province).
+fn context(conn: &mut DbConnection, caller: &Caller, round_id: i64) -> Result<RoundContext> {
+    let (round, evaluation) = rounds::get(conn, caller, round_id, Access::Read)?;
+    let province = written(
+        organizations_rows::find(conn, evaluation.province_id)?,
+        organizations_rows::ENTITY,
+        evaluation.province_id,
+    )?;
+    Ok(RoundContext {
+        round,
+        evaluation,
+        province,
+    })
+}
+
+/// A round's context and the facts of its summary at `as_of`, as `caller` reads them (404 when
+/// the round is not in view): four queries for the context, four for the facts, whatever the
+/// size of the evaluation (`tests/api/summary.rs` counts them).
 pub fn of_round(
     conn: &mut DbConnection,
     caller: &Caller,
     round_id: i64,
     as_of: DateTime<Utc>,
-) -> Result<(RoundRow, EvaluationRow, RoundFacts)> {
-    let (round, evaluation) = rounds::get(conn, caller, round_id, Access::Read)?;
-    let facts = round_facts(conn, &evaluation, round.window(), as_of, None)?;
-    Ok((round, evaluation, facts))
+) -> Result<(RoundContext, RoundFacts)> {
+    let context = context(conn, caller, round_id)?;
+    let facts = round_facts(
+        conn,
+        &context.evaluation,
+        context.round.window(),
+        as_of,
+        None,
+    )?;
+    Ok((context, facts))
 }
 
 /// The drill-down's facts: one indicator of the round's evaluation (404 otherwise), its
 /// reporting organizations, and the reports in the window of those whose reports the caller
 /// reads (`Caller::report_scope`: an agency officer only its own organization's).
 pub struct DrillDown {
-    pub round: RoundRow,
+    pub context: RoundContext,
     pub facts: RoundFacts,
     /// The organizations whose report list the caller may see.
     pub readable: Vec<i64>,
@@ -355,21 +386,23 @@ pub fn indicator_of_round(
     indicator_id: i64,
     as_of: DateTime<Utc>,
 ) -> Result<DrillDown> {
-    let (round, evaluation) = rounds::get(conn, caller, round_id, Access::Read)?;
-    let facts = round_facts(conn, &evaluation, round.window(), as_of, Some(indicator_id))?;
+    let context = context(conn, caller, round_id)?;
+    let window = context.round.window();
+    let facts = round_facts(conn, &context.evaluation, window, as_of, Some(indicator_id))?;
     if facts.indicators.is_empty() {
         return Err(Error::not_found(indicator_rows::ENTITY, indicator_id));
     }
     let scope = caller.report_scope();
+    let province_id = context.evaluation.province_id;
     let readable: Vec<i64> = facts
         .organizations
         .iter()
         .map(|organization| organization.id)
-        .filter(|id| scope.includes(evaluation.province_id, *id))
+        .filter(|id| scope.includes(province_id, *id))
         .collect();
-    let reports = reports_in_window(conn, indicator_id, round.window(), &readable)?;
+    let reports = reports_in_window(conn, indicator_id, window, &readable)?;
     Ok(DrillDown {
-        round,
+        context,
         facts,
         readable,
         reports,

@@ -395,6 +395,14 @@ async fn the_worked_example_of_domain_md(app: TestApp) {
     );
     // Overall: (70 × 80.41666… + 30 × 60) / 100 = 74.291666… → 74.29.
     assert_eq!(summary["overall_percent"], 74.29);
+    assert_eq!(
+        (
+            &summary["evaluation"]["fiscal_year"],
+            &summary["evaluation"]["province_code"],
+            &summary["evaluation"]["province_name_th"]
+        ),
+        (&json!(2565), &json!("TH-35"), &json!("จังหวัดยโสธร"))
+    );
     assert_eq!(summary["component_weight_total"], 100.0);
     // 6 + 6 + 1 + 0 = 13 expected; 5 + 5 + 1 = 11 received; 4 + 4 + 0 = 8 on time; 11 / 13 =
     // 84.615… → 84.62 %; 8 / 13 = 61.538… → 61.54 %.
@@ -1584,8 +1592,7 @@ fn counted_summary(
     let as_of: DateTime<Utc> = as_of.parse().expect("as_of");
     conn.transaction::<_, provincial_kpi::error::Error, _>(|conn| {
         count.store(0, Ordering::SeqCst);
-        let (_, _, facts) =
-            provincial_kpi::storage::summary::of_round(conn, &caller, round, as_of)?;
+        let (_, facts) = provincial_kpi::storage::summary::of_round(conn, &caller, round, as_of)?;
         Ok((count.load(Ordering::SeqCst), facts))
     })
     .expect("summary")
@@ -1597,10 +1604,10 @@ async fn a_national_round_summary_runs_in_a_constant_number_of_queries(app: Test
     let started = Instant::now();
     let admin = app.admin();
     let token = app.yasothon_admin();
-    // The round's evaluation id, the evaluation (the caller's view of it), the round; then
-    // components, indicators, the reporting assignments with their organizations, and the
+    // The round's evaluation id, the evaluation (the caller's view of it), the round, its
+    // province; then components, indicators, the reporting assignments with their organizations, and the
     // facts summed up per (indicator, organization).
-    const QUERIES: usize = 7;
+    const QUERIES: usize = 8;
 
     // A small round: 2 organizations, 1 indicator, 3 months.
     let small_document = json!({"components": [component("1", 100.0, vec![

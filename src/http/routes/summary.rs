@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::openapi::NotFound;
 use crate::http::AppState;
-use crate::storage::summary::{self, WindowReport};
+use crate::storage::evaluations::EvaluationStatus;
+use crate::storage::summary::{self, RoundContext, WindowReport};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -202,9 +203,43 @@ pub struct RoundOrganization {
     pub missing: Vec<MissingReport>,
 }
 
+/// The evaluation a summary is of, named for a title row.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 1, "title": "การประเมินส่วนราชการ จังหวัดยโสธร ปีงบประมาณ พ.ศ. 2565", "fiscal_year": 2565,
+    "status": "active", "province_id": 2, "province_code": "TH-35", "province_name_th": "จังหวัดยโสธร"
+}))]
+pub struct SummaryEvaluation {
+    pub id: i64,
+    pub title: String,
+    /// Buddhist Era.
+    pub fiscal_year: i32,
+    pub status: EvaluationStatus,
+    pub province_id: i64,
+    /// ISO 3166-2:TH.
+    pub province_code: String,
+    pub province_name_th: String,
+}
+
+impl From<&RoundContext> for SummaryEvaluation {
+    fn from(context: &RoundContext) -> Self {
+        let evaluation = &context.evaluation;
+        Self {
+            id: evaluation.id,
+            title: evaluation.title.clone(),
+            fiscal_year: evaluation.fiscal_year,
+            status: evaluation.status,
+            province_id: evaluation.province_id,
+            province_code: context.province.code.clone(),
+            province_name_th: context.province.name_th.clone(),
+        }
+    }
+}
+
 /// A round's summary at an instant: what the governor's meeting reads.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoundSummary {
+    pub evaluation: SummaryEvaluation,
     pub round: Round,
     pub as_of: DateTime<Utc>,
     /// Σ(component weight × component percent) / Σ component weight over the components that
@@ -241,7 +276,7 @@ fn internal(error: impl std::fmt::Display) -> Error {
 }
 
 impl RoundSummary {
-    fn of(round: Round, facts: &RoundFacts) -> Result<Self> {
+    fn of(context: &RoundContext, facts: &RoundFacts) -> Result<Self> {
         let summary = facts.summarize().map_err(internal)?;
         let codes = component_codes(facts);
         let indicator_codes: HashMap<i64, &str> = facts
@@ -251,7 +286,8 @@ impl RoundSummary {
             .collect();
         let code_of = |id: i64| indicator_codes.get(&id).copied().unwrap_or_default();
         Ok(Self {
-            round,
+            evaluation: context.into(),
+            round: context.round.clone().into(),
             as_of: facts.as_of,
             overall_percent: summary.overall_percent.map(present_percent),
             component_weight_total: weight_total(facts.components.iter().map(|c| c.weight)),
@@ -341,12 +377,12 @@ pub async fn round_summary(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let as_of = at_or_now(query.as_of)?;
-    let (round, _, facts) = state
+    let (context, facts) = state
         .read(auth, move |conn, caller| {
             summary::of_round(conn, caller, id, as_of)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(RoundSummary::of(round.into(), &facts)?))
+    Ok(HttpResponse::Ok().json(RoundSummary::of(&context, &facts)?))
 }
 
 /// One report of an organization in the window, as it is now.
@@ -408,6 +444,7 @@ pub struct IndicatorOrganization {
 /// One indicator of a round, per reporting organization.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorDrillDown {
+    pub evaluation: SummaryEvaluation,
     pub round: Round,
     pub as_of: DateTime<Utc>,
     /// The indicator's line of the summary.
@@ -512,7 +549,8 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
         indicator: RoundIndicator::of(input, &result, component.unwrap_or_default()),
         over_time: input.over_time,
         across_orgs: input.across_orgs,
-        round: drill.round.into(),
+        evaluation: (&drill.context).into(),
+        round: drill.context.round.clone().into(),
         as_of: facts.as_of,
         organizations,
     })
