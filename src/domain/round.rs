@@ -21,16 +21,42 @@ pub struct RoundFields {
 }
 
 impl RoundFields {
-    /// Every broken rule (422): the name (1–200 characters once trimmed) and the window inside
-    /// the evaluation's `span` (`check_window`).
+    /// Every broken rule (422): the name (`check_round_name`) and the window inside the
+    /// evaluation's `span` (`check_window`).
     pub fn check(&self, span: (Period, Period)) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        if let Err(message) = check_name(&self.name, NAME_MAX) {
+        if let Err(message) = check_round_name(&self.name) {
             errors.push(FieldError::new("name", message));
         }
         errors.extend(check_window(self.start_period, self.end_period, span));
         errors
     }
+}
+
+/// A round's name is what rankings find it by and what meeting pages print as a title: 1–200
+/// characters once trimmed, on one line (no control characters: no line break, no tab), with
+/// at least one visible character (not only spaces or invisible format characters such as a
+/// zero-width space or a byte-order mark).
+pub fn check_round_name(name: &str) -> Result<(), String> {
+    check_name(name, NAME_MAX)?;
+    if name.chars().any(char::is_control) {
+        return Err(
+            "must be one line, without control characters such as a line break or a tab".into(),
+        );
+    }
+    if name.chars().all(is_invisible) {
+        return Err("must contain a visible character".into());
+    }
+    Ok(())
+}
+
+/// Whitespace and the format characters that print as nothing.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+        )
 }
 
 /// A round's window: `start ≤ end`, both months inside the evaluation's span `(first, last)`
@@ -221,5 +247,25 @@ mod tests {
             fields,
             vec!["reporting_start", "reporting_start", "reporting_end"]
         );
+    }
+
+    #[test]
+    fn a_round_name_is_one_visible_line() {
+        assert_eq!(
+            check_round_name("รอบ 6 เดือน (ก.ย. 2564 – ก.พ. 2565)"),
+            Ok(())
+        );
+        for bad in [
+            "a\nb",
+            "a\tb",
+            "\u{200B}",
+            "\u{FEFF}",
+            " \u{200B} ",
+            "",
+            "   ",
+        ] {
+            assert!(check_round_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_round_name(&"ก".repeat(201)).is_err());
     }
 }

@@ -508,7 +508,7 @@ fn request_id_of(req: &HttpRequest) -> RequestId {
 }
 
 /// Handler for bad path segments (`/organizations/abc`).
-pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+pub fn path_error(_: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
     // A literal path under a template (`PATCH /submissions/batch` reached `/submissions/{id}`)
     // is that path with another method: 405, not a bad id.
     let routes = req.app_data::<actix_web::web::Data<super::RouteTable>>();
@@ -519,11 +519,22 @@ pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> acti
                 .into();
         }
     }
+    // Name the segment that is not an id (`/rounds/1/indicators/abc` → `indicator_id`).
+    let (field, value) = req
+        .match_info()
+        .iter()
+        .find(|(_, value)| value.parse::<i64>().is_err())
+        .map_or(("id".to_owned(), String::new()), |(name, value)| {
+            (name.to_owned(), value.to_owned())
+        });
     Error::bad_request(
         "a path parameter is not valid",
         vec![FieldError::new(
-            "id",
-            format!("must be a whole number ({error})"),
+            field,
+            format!(
+                "`{}` is not an id: ids are whole numbers up to 9223372036854775807",
+                value.escape_debug()
+            ),
         )],
     )
     .into()

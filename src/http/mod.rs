@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, extractors, error mapping. Handlers extract, run one closure of
 //! storage calls on a blocking thread (`Database::read`/`write`), and shape the response.
 
+pub mod as_of;
 pub mod caller;
 pub mod csv;
 pub mod extract;

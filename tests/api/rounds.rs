@@ -543,6 +543,10 @@ async fn round_names_follow_the_text_rule(app: TestApp) {
         "ก".repeat(201),
         "รอบ\u{202E}6".to_owned(),
         "รอบ\r6".to_owned(),
+        "รอบ\n6".to_owned(),
+        "รอบ\t6".to_owned(),
+        "\u{200B}".to_owned(),
+        "\u{FEFF}".to_owned(),
     ] {
         let refused = app
             .post(&path)

@@ -31,7 +31,7 @@ use crate::storage::{self, Access};
 /// One organization's report of one indicator for one month.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": 41, "evaluation_id": 1, "indicator_id": 7, "indicator_code": "E.1", "organization_id": 12,
+    "id": 41, "evaluation_id": 1, "indicator_id": 7, "indicator_code": "E.1", "organization_id": 11,
     "organization_code": "YST-PEO", "period": "2022-01", "period_label_th": "ม.ค. 2565",
     "value": 1180.5, "narrative": "ปิดเครื่องปรับอากาศช่วงพักเที่ยงและหลัง 16.30 น.",
     "obstacles": null, "suggestions": null,
@@ -109,7 +109,7 @@ impl From<SubmissionView> for Submission {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "indicator_id": 7, "organization_id": 12, "period": "2022-01", "value": 1180.5,
+    "indicator_id": 7, "organization_id": 11, "period": "2022-01", "value": 1180.5,
     "narrative": "ปิดเครื่องปรับอากาศช่วงพักเที่ยงและหลัง 16.30 น.",
     "evidence_urls": ["https://drive.example.go.th/peo/electricity-2565-01.pdf"],
     "status": "submitted"

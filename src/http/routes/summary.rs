@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::rounds::Round;
-use super::worklist::at_or_now;
 use crate::domain::component::weight_total;
 use crate::domain::period::Period;
 use crate::domain::scoring::{
@@ -21,6 +20,7 @@ use crate::domain::scoring::{
 };
 use crate::domain::summary::{is_received, IndicatorInput, IndicatorResult, RoundFacts};
 use crate::error::{Error, Result};
+use crate::http::as_of::AsOf;
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::openapi::NotFound;
 use crate::http::AppState;
@@ -35,7 +35,7 @@ pub struct AsOfQuery {
     /// What was due by then is expected; what had been first submitted by then and counts now
     /// is received.
     #[param(example = "2022-03-10T00:00:00Z")]
-    pub as_of: Option<DateTime<Utc>>,
+    pub as_of: Option<AsOf>,
 }
 
 /// RoundCompleteness and timeliness counts.
@@ -183,7 +183,7 @@ impl From<Period> for MissingPeriod {
 /// One reporting organization's reporting in the round, over every indicator it reports.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "organization_id": 12, "organization_code": "YST-PEO",
+    "organization_id": 11, "organization_code": "YST-PEO",
     "name_th": "สำนักงานพลังงานจังหวัดยโสธร", "expected": 6, "received": 5, "on_time": 4,
     "late": 1, "completeness_percent": 83.33, "timeliness_percent": 66.67,
     "missing": [{"indicator_code": "E.1", "period": "2021-11", "period_label_th": "พ.ย. 2564"}]
@@ -245,8 +245,9 @@ pub struct RoundSummary {
     /// Σ(component weight × component percent) / Σ component weight over the components that
     /// have a percent, 2 decimals; null when nothing is due yet.
     pub overall_percent: Option<f64>,
-    /// The sum of the component weights (100 unless renegotiated mid-year; the overall divides
-    /// by it anyway).
+    /// The sum of the component weights, 4 decimals: 100 unless renegotiated mid-year, so a
+    /// front-end can warn. The overall divides by the weights of the components that have a
+    /// percent (all of them once each has an indicator due).
     pub component_weight_total: f64,
     /// In id order.
     pub components: Vec<RoundComponent>,
@@ -376,7 +377,7 @@ pub async fn round_summary(
     QueryParams(query): QueryParams<AsOfQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let as_of = at_or_now(query.as_of)?;
+    let as_of = AsOf::or_now(query.as_of);
     let (context, facts) = state
         .read(auth, move |conn, caller| {
             summary::of_round(conn, caller, id, as_of)
@@ -409,9 +410,10 @@ pub struct IndicatorReport {
 /// One reporting organization's part in an indicator.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "organization_id": 12, "organization_code": "YST-PEO",
+    "organization_id": 11, "organization_code": "YST-PEO",
     "name_th": "สำนักงานพลังงานจังหวัดยโสธร", "value": 15.0, "baseline": 1000.0,
-    "target": 20.0, "expected": 3, "received": 3, "on_time": 2, "late": 1, "missing": [],
+    "target": 20.0, "expected": 3, "received": 3, "on_time": 2, "late": 1,
+    "completeness_percent": 100.0, "timeliness_percent": 66.67, "missing": [],
     "reports": [{
         "submission_id": 41, "period": "2021-12", "period_label_th": "ธ.ค. 2564", "value": 850.0,
         "status": "approved", "first_submitted_at": "2022-01-05T03:00:00Z", "on_time": false,
@@ -434,6 +436,10 @@ pub struct IndicatorOrganization {
     pub received: usize,
     pub on_time: usize,
     pub late: usize,
+    /// received / expected × 100, 2 decimals; null when nothing is expected of it yet.
+    pub completeness_percent: Option<f64>,
+    /// on time / expected × 100, 2 decimals; null when nothing is expected of it yet.
+    pub timeliness_percent: Option<f64>,
     /// Expected periods not received, in order.
     pub missing: Vec<MissingPeriod>,
     /// Its reports in the window whatever their status, by period; null when the caller may
@@ -486,7 +492,7 @@ pub async fn round_indicator(
     QueryParams(query): QueryParams<AsOfQuery>,
 ) -> Result<HttpResponse> {
     let (id, indicator_id) = path.into_inner();
-    let as_of = at_or_now(query.as_of)?;
+    let as_of = AsOf::or_now(query.as_of);
     let drill = state
         .read(auth, move |conn, caller| {
             summary::indicator_of_round(conn, caller, id, indicator_id, as_of)
@@ -532,6 +538,8 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
                 received: part.tally.received,
                 on_time: part.tally.on_time,
                 late: part.tally.late(),
+                completeness_percent: part.tally.completeness_percent().map(present_percent),
+                timeliness_percent: part.tally.timeliness_percent().map(present_percent),
                 missing: part
                     .missing
                     .iter()

@@ -28,7 +28,7 @@ use crate::storage::{organizations, DbConnection};
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": 7, "username": "somchai.peo", "display_name": "สมชาย ใจดี", "role": "agency_officer",
-    "organization_id": 12, "organization_code": "YST-PEO", "disabled": false, "version": 1,
+    "organization_id": 11, "organization_code": "YST-PEO", "disabled": false, "version": 1,
     "created_at": "2021-10-01T02:00:00.000000Z", "updated_at": "2021-10-01T02:00:00.000000Z"
 }))]
 pub struct User {
@@ -69,7 +69,7 @@ impl TryFrom<UserView> for User {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "username": "somchai.peo", "display_name": "สมชาย ใจดี", "password": "correct horse battery staple",
-    "role": "agency_officer", "organization_id": 12
+    "role": "agency_officer", "organization_id": 11
 }))]
 pub struct NewUser {
     /// 3–64 of `A–Z a–z 0–9 . _ - @`, unique ignoring case; cannot be changed later.

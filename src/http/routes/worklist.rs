@@ -4,7 +4,7 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpResponse};
-use chrono::{DateTime, SubsecRound, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Bangkok;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::domain::period::Period;
 use crate::domain::scoring::SubmissionStatus;
 use crate::domain::worklist::{NextAction, WorkState};
-use crate::error::{Error, FieldError, Result};
+use crate::error::Result;
+use crate::http::as_of::AsOf;
 use crate::http::csv::CsvWriter;
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::openapi::{NotFound, Unprocessable};
@@ -94,27 +95,9 @@ pub struct WorkList {
 pub struct WorkListQuery {
     /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     #[param(example = "2022-03-01T17:00:00Z")]
-    pub as_of: Option<DateTime<Utc>>,
+    pub as_of: Option<AsOf>,
     /// Only this evaluation.
     pub evaluation_id: Option<i64>,
-}
-
-/// The `as_of` query parameter, else now; to the microsecond, like every instant the service
-/// keeps. A leap second (`…:60Z`, which chrono reads as a nanosecond count of 1e9 or more) is a
-/// 400 naming `as_of`: echoed back, JavaScript and Python could not read it. Every operation
-/// with an `as_of` reads it here.
-pub(crate) fn at_or_now(as_of: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
-    match as_of {
-        Some(instant) if instant.nanosecond() >= 1_000_000_000 => Err(Error::bad_request(
-            "a query parameter is not valid",
-            vec![FieldError::new(
-                "as_of",
-                "a leap second (:60) is not accepted; write the instant one second later, :00 of \
-                 the next minute",
-            )],
-        )),
-        _ => Ok(as_of.unwrap_or_else(Utc::now).trunc_subsecs(6)),
-    }
 }
 
 /// An organization's work list.
@@ -145,7 +128,7 @@ pub async fn organization_work_list(
     QueryParams(query): QueryParams<WorkListQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let as_of = at_or_now(query.as_of)?;
+    let as_of = AsOf::or_now(query.as_of);
     let evaluation_id = query.evaluation_id;
     let (organization, entries) = state
         .read(auth, move |conn, caller| {
@@ -163,7 +146,7 @@ pub async fn organization_work_list(
 /// One reporting pair past due with no counted report, and whom to chase.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "organization_id": 12, "organization_code": "YST-PEO",
+    "organization_id": 11, "organization_code": "YST-PEO",
     "organization_name_th": "สำนักงานพลังงานจังหวัดยโสธร", "indicator_id": 7,
     "indicator_code": "E.1", "indicator_name": "ร้อยละของการลดใช้พลังงานไฟฟ้า",
     "period": "2022-01", "period_label_th": "ม.ค. 2565", "due_at": "2022-02-02T17:00:00Z",
@@ -246,7 +229,7 @@ pub struct OverdueQuery {
     pub period: Option<Period>,
     /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     #[param(example = "2022-03-01T17:00:00Z")]
-    pub as_of: Option<DateTime<Utc>>,
+    pub as_of: Option<AsOf>,
     /// `json` (the default) or `csv`.
     #[param(inline)]
     pub format: Option<ListFormat>,
@@ -344,7 +327,7 @@ pub async fn evaluation_overdue_list(
     QueryParams(query): QueryParams<OverdueQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let as_of = at_or_now(query.as_of)?;
+    let as_of = AsOf::or_now(query.as_of);
     let period = query.period;
     let (evaluation, entries) = state
         .read(auth, move |conn, caller| {
