@@ -200,26 +200,12 @@ fn part_figures(part: &Value) -> Value {
         .collect()
 }
 
-/// `2021-11` → `พ.ย. 2564`, written out for the few months the tests name.
+/// `2021-11` → `พ.ย. 2564` (the labels have tests of their own in `domain::period`).
 fn thai_label(period: &str) -> String {
-    let (year, month) = period.split_once('-').expect("YYYY-MM");
-    let months = [
-        "ม.ค.",
-        "ก.พ.",
-        "มี.ค.",
-        "เม.ย.",
-        "พ.ค.",
-        "มิ.ย.",
-        "ก.ค.",
-        "ส.ค.",
-        "ก.ย.",
-        "ต.ค.",
-        "พ.ย.",
-        "ธ.ค.",
-    ];
-    let month: usize = month.parse().expect("month");
-    let year: i32 = year.parse().expect("year");
-    format!("{} {}", months[month - 1], year + 543)
+    period
+        .parse::<provincial_kpi::domain::period::Period>()
+        .expect("YYYY-MM")
+        .thai_label()
 }
 
 fn expect_part(
