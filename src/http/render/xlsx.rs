@@ -22,6 +22,8 @@ const MIN_WIDTH: f64 = 8.0;
 const MAX_WIDTH: f64 = 60.0;
 /// A header wraps onto a second line rather than widen a column of figures.
 const HEADER_WIDTH: f64 = 12.0;
+/// Points a line of wrapped text takes (the default row is 15).
+const LINE_HEIGHT: f64 = 15.0;
 
 /// The workbook of `parts` (every part by default), as the bytes of an .xlsx file.
 pub fn summary(summary: &RoundSummary, parts: &[SummaryPart]) -> Result<Vec<u8>> {
@@ -69,31 +71,46 @@ fn write_sheet(
     sheet.write_string_with_format(TITLE_ROW, 0, title, &title_format)?;
     sheet.set_row_height(TITLE_ROW, 24)?;
     sheet.set_row_height(HEADER_ROW, 36)?;
+    for (col, header) in table.headers.iter().enumerate() {
+        sheet.write_string_with_format(HEADER_ROW, col as u16, *header, &header_format)?;
+    }
+    // Widths first: a row whose text wraps in its column is made tall enough for its lines
+    // (spreadsheets do not grow a row for wrapped text they did not lay out themselves).
     let mut widths: Vec<f64> = table
         .headers
         .iter()
         .map(|h| display_width(h).min(HEADER_WIDTH))
         .collect();
-    for (col, header) in table.headers.iter().enumerate() {
-        sheet.write_string_with_format(HEADER_ROW, col as u16, *header, &header_format)?;
+    for cells in &table.rows {
+        for (widest, cell) in widths.iter_mut().zip(cells) {
+            *widest = widest.max(cell_width(cell));
+        }
+    }
+    let widths: Vec<f64> = widths
+        .iter()
+        .map(|width| (width + 2.0).clamp(MIN_WIDTH, MAX_WIDTH))
+        .collect();
+    for (col, width) in widths.iter().enumerate() {
+        sheet.set_column_width(col as u16, *width)?;
     }
     for (offset, cells) in table.rows.iter().enumerate() {
         let row = FIRST_DATA_ROW + offset as u32;
+        let mut lines = 1.0_f64;
         for (col, cell) in cells.iter().enumerate() {
             let column = col as u16;
-            let width = match cell {
+            match cell {
                 Cell::Text(text) => {
                     sheet.write_string_with_format(row, column, text, &text_format)?;
-                    display_width(text)
+                    if let Some(width) = widths.get(col) {
+                        lines = lines.max((display_width(text) / (width - 1.0)).ceil());
+                    }
                 }
                 Cell::Number(Some(number)) => {
                     sheet.write_number_with_format(row, column, *number, &number_format)?;
-                    display_width(&format!("{number:.2}"))
                 }
-                Cell::Number(None) => 0.0,
+                Cell::Number(None) => {}
                 Cell::Count(count) => {
                     sheet.write_number_with_format(row, column, *count as f64, &count_format)?;
-                    display_width(&count.to_string())
                 }
                 Cell::Status(status) => {
                     let colour = StatusColour::of(*status);
@@ -101,18 +118,18 @@ fn write_sheet(
                         .set_background_color(Color::RGB(colour.fill))
                         .set_font_color(Color::RGB(colour.text))
                         .set_align(FormatAlign::Top);
-                    let label = status_label_th(*status);
-                    sheet.write_string_with_format(row, column, label, &format)?;
-                    display_width(label)
+                    sheet.write_string_with_format(
+                        row,
+                        column,
+                        status_label_th(*status),
+                        &format,
+                    )?;
                 }
-            };
-            if let Some(widest) = widths.get_mut(col) {
-                *widest = widest.max(width);
             }
         }
-    }
-    for (col, width) in widths.iter().enumerate() {
-        sheet.set_column_width(col as u16, (width + 2.0).clamp(MIN_WIDTH, MAX_WIDTH))?;
+        if lines > 1.0 {
+            sheet.set_row_height(row, LINE_HEIGHT * lines)?;
+        }
     }
     sheet.set_freeze_panes(FIRST_DATA_ROW, 0)?;
     sheet.set_paper_size(9); // A4
@@ -120,6 +137,17 @@ fn write_sheet(
     sheet.set_print_fit_to_pages(1, 0);
     sheet.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
     Ok(())
+}
+
+/// How wide a cell's content shows, in `0`s.
+fn cell_width(cell: &Cell) -> f64 {
+    match cell {
+        Cell::Text(text) => display_width(text),
+        Cell::Number(Some(number)) => display_width(&format!("{number:.2}")),
+        Cell::Number(None) => 0.0,
+        Cell::Count(count) => display_width(&count.to_string()),
+        Cell::Status(status) => display_width(status_label_th(*status)),
+    }
 }
 
 /// About how many `0`s wide a text shows in a spreadsheet: Thai vowel and tone marks above or
