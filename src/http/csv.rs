@@ -49,6 +49,24 @@ impl CsvWriter {
         self.push_row(cells, false);
     }
 
+    /// One row of text cells (neutralised like `row`) and figures the service computed
+    /// (written as numbers, never prefixed: `-5.25` stays a negative number).
+    pub fn row_of<'a, I>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = CsvCell<'a>>,
+    {
+        for (i, cell) in cells.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push(',');
+            }
+            match cell {
+                CsvCell::Text(text) => push_cell(&mut self.text, text, true),
+                CsvCell::Number(number) => self.text.push_str(&number.to_string()),
+            }
+        }
+        self.text.push_str("\r\n");
+    }
+
     fn push_row<I, S>(&mut self, cells: I, neutralise: bool)
     where
         I: IntoIterator<Item = S>,
@@ -77,6 +95,14 @@ impl CsvWriter {
             ))
             .body(self.finish())
     }
+}
+
+/// A cell of `CsvWriter::row_of`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CsvCell<'a> {
+    Text(&'a str),
+    /// Written as Rust writes it: unformatted, no exponent, `.` as the decimal point.
+    Number(f64),
 }
 
 /// Whether a spreadsheet could read the cell as a formula (or a command): it starts with
@@ -200,6 +226,18 @@ mod tests {
             read(&csv.finish()),
             vec![vec!["-12.5", "=1+1, said they", "two\r\nlines"]]
         );
+    }
+
+    #[test]
+    fn figures_are_numbers_and_text_is_neutralised() {
+        let mut csv = CsvWriter::new();
+        csv.row_of([
+            CsvCell::Number(-5.25),
+            CsvCell::Number(70.0),
+            CsvCell::Text("-5"),
+            CsvCell::Text("a,b"),
+        ]);
+        assert_eq!(read(&csv.finish()), vec![vec!["-5.25", "70", "'-5", "a,b"]]);
     }
 
     proptest! {

@@ -10,6 +10,7 @@ mod components;
 mod contract;
 mod demo;
 mod evaluations;
+mod exports;
 mod fixtures;
 mod framework_document;
 mod guards;

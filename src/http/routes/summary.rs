@@ -5,11 +5,14 @@
 
 use std::collections::HashMap;
 
+use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::rounds::Round;
 use crate::domain::component::weight_total;
@@ -19,26 +22,126 @@ use crate::domain::scoring::{
     SubmissionFacts, SubmissionStatus, Tally,
 };
 use crate::domain::summary::{is_received, IndicatorInput, IndicatorResult, RoundFacts};
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::http::as_of::AsOf;
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::openapi::NotFound;
+use crate::http::render::{self, SummaryPart};
 use crate::http::AppState;
 use crate::storage::evaluations::EvaluationStatus;
 use crate::storage::summary::{self, RoundContext, WindowReport};
 
+/// How a summary is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SummaryFormat {
+    Json,
+    /// One table (`part`) as CSV: UTF-8 with a byte order mark, Thai headers, CRLF.
+    Csv,
+    /// One Excel workbook, a sheet per part.
+    Xlsx,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct AsOfQuery {
+pub struct SummaryQuery {
     /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     /// What was due by then is expected; what had been first submitted by then and counts now
     /// is received.
     #[param(example = "2022-03-10T00:00:00Z")]
     pub as_of: Option<AsOf>,
+    /// `json` (the default), `csv` (one table, chosen by `part`) or `xlsx` (a workbook with a
+    /// sheet per part).
+    #[param(inline)]
+    pub format: Option<SummaryFormat>,
+    /// Only with `format=csv` or `format=xlsx`: the table to write, `indicators` (the default
+    /// for CSV), `organizations` (completeness and timeliness) or `missing` (the reports
+    /// expected and not received); for XLSX the workbook then has that sheet only.
+    #[param(inline)]
+    pub part: Option<SummaryPart>,
 }
 
-/// RoundCompleteness and timeliness counts.
+/// How a drill-down is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DrillDownFormat {
+    Json,
+    /// One row per reporting organization: UTF-8 with a byte order mark, Thai headers, CRLF.
+    Csv,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DrillDownQuery {
+    /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
+    /// What was due by then is expected; what had been first submitted by then and counts now
+    /// is received.
+    #[param(example = "2022-03-10T00:00:00Z")]
+    pub as_of: Option<AsOf>,
+    /// `json` (the default) or `csv` (one row per reporting organization; its reports are in
+    /// the JSON only).
+    #[param(inline)]
+    pub format: Option<DrillDownFormat>,
+}
+
+/// An XLSX workbook.
+pub struct XlsxFile;
+
+impl PartialSchema for XlsxFile {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .format(Some(SchemaFormat::Custom("binary".into())))
+            .description(Some(
+                "An Excel workbook (Office Open XML): sheets indicators, organizations and \
+                 missing, each with a title row (province, fiscal year, round, as of in Bangkok \
+                 time), Thai headers, figures as numbers, status cells coloured. Values only.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for XlsxFile {}
+
+/// A summary table as CSV.
+pub struct SummaryCsv;
+
+impl PartialSchema for SummaryCsv {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .description(Some(
+                "UTF-8 with a byte order mark, CRLF, RFC 4180 quoting: a header row of Thai \
+                 column names, then one row per line of the table. Figures unformatted as in the \
+                 JSON (blank when null), a month beside its Thai label, a status in Thai; text a \
+                 spreadsheet would run as a formula is prefixed with `'`.",
+            ))
+            .examples([serde_json::json!(
+                "\u{feff}รหัสหน่วยงาน,หน่วยงาน,รายงานที่ต้องส่ง,ได้รับแล้ว,ส่งตรงเวลา,ส่งล่าช้า,ค้างส่ง,ร้อยละความครบถ้วน,ร้อยละความตรงเวลา\r\nYST-PEO,สำนักงานพลังงานจังหวัดยโสธร,6,5,4,1,1,83.33,66.67\r\n"
+            )])
+            .into()
+    }
+}
+
+impl ToSchema for SummaryCsv {}
+
+/// The `part` parameter makes sense only for a table format: with JSON it is a 400 naming it.
+fn check_part(format: SummaryFormat, part: Option<SummaryPart>) -> Result<()> {
+    if format == SummaryFormat::Json && part.is_some() {
+        return Err(Error::bad_request(
+            "a query parameter is not valid",
+            vec![FieldError::new(
+                "part",
+                "only with format=csv or format=xlsx (the JSON has every part)",
+            )],
+        ));
+    }
+    Ok(())
+}
+
+/// Completeness and timeliness counts.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "expected": 13, "received": 11, "on_time": 8, "late": 3, "missing": 2,
@@ -360,11 +463,26 @@ impl RoundSummary {
 /// returned since does not count). Computed unrounded; scores and values are shown to 4
 /// decimals, percents to 2, half away from zero. Everyone who may read the evaluation reads its
 /// summaries (an agency officer too: the meeting shows every agency).
+///
+/// For the meeting's spreadsheets: `format=csv` writes one table (`part`: `indicators`, the
+/// default, `organizations` or `missing`) as an attachment
+/// `summary-<round>-<part>-<as_of date in Bangkok>.csv` (UTF-8 with BOM, Thai headers, CRLF,
+/// figures unformatted, a month beside its Thai label, formula-like text prefixed with `'`);
+/// `format=xlsx` writes one workbook `summary-<round>-<date>.xlsx` with a sheet per part (a title
+/// row naming the province, fiscal year, round and `as_of` in Bangkok time; figures as numbers
+/// shown with 2 decimals; status cells coloured; values only, never formulas). An unknown
+/// `format`, or a `part` without `format=csv|xlsx`, is a 400 naming it.
 #[utoipa::path(
     tag = "rounds",
-    params(("id" = i64, Path, description = "Round id"), AsOfQuery),
+    params(("id" = i64, Path, description = "Round id"), SummaryQuery),
     responses(
-        (status = 200, description = "The summary", body = RoundSummary),
+        (status = 200, description = "The summary, as JSON, one table as CSV, or a workbook",
+            content(
+                (RoundSummary = "application/json"),
+                (SummaryCsv = "text/csv"),
+                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            ),
+            headers(("Content-Disposition" = String, description = "With CSV or XLSX: `attachment; filename=\"summary-<round>-<part>-<date>.csv\"` or `attachment; filename=\"summary-<round>-<date>.xlsx\"`"))),
         (status = 404, response = NotFound),
     ),
     security(("bearer" = []))
@@ -374,16 +492,46 @@ pub async fn round_summary(
     state: Data<AppState>,
     auth: Authenticated,
     id: Path<i64>,
-    QueryParams(query): QueryParams<AsOfQuery>,
+    QueryParams(query): QueryParams<SummaryQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let as_of = AsOf::or_now(query.as_of);
+    let format = query.format.unwrap_or(SummaryFormat::Json);
+    check_part(format, query.part)?;
     let (context, facts) = state
         .read(auth, move |conn, caller| {
             summary::of_round(conn, caller, id, as_of)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(RoundSummary::of(&context, &facts)?))
+    let summary = RoundSummary::of(&context, &facts)?;
+    let date = render::file_date(summary.as_of);
+    match format {
+        SummaryFormat::Json => Ok(HttpResponse::Ok().json(summary)),
+        SummaryFormat::Csv => {
+            let part = query.part.unwrap_or(SummaryPart::Indicators);
+            Ok(render::csv::summary(&summary, part).attachment(&format!(
+                "summary-{}-{}-{date}.csv",
+                summary.round.id,
+                part.name()
+            )))
+        }
+        SummaryFormat::Xlsx => {
+            let parts = query
+                .part
+                .map_or(SummaryPart::ALL.to_vec(), |part| vec![part]);
+            let bytes = render::xlsx::summary(&summary, &parts)?;
+            Ok(HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, render::xlsx::CONTENT_TYPE))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"summary-{}-{date}.xlsx\"",
+                        summary.round.id
+                    ),
+                ))
+                .body(bytes))
+        }
+    }
 }
 
 /// One report of an organization in the window, as it is now.
@@ -470,16 +618,21 @@ pub struct IndicatorDrillDown {
 /// own target, expected / received / on time at `as_of`, its missing periods and its reports in
 /// the window. An agency officer sees every organization's figures and only its own
 /// organization's reports (`reports` is null for the others). 404 when the indicator is not of
-/// the round's evaluation.
+/// the round's evaluation. `format=csv` writes one row per reporting organization (its figures
+/// and its missing months, each month beside its Thai label; the reports are in the JSON only)
+/// as an attachment `indicator-<round>-<indicator>-<as_of date in Bangkok>.csv`, like the
+/// summary's CSV.
 #[utoipa::path(
     tag = "rounds",
     params(
         ("id" = i64, Path, description = "Round id"),
         ("indicator_id" = i64, Path, description = "Indicator id (of the round's evaluation)"),
-        AsOfQuery
+        DrillDownQuery
     ),
     responses(
-        (status = 200, description = "The indicator per organization", body = IndicatorDrillDown),
+        (status = 200, description = "The indicator per organization, as JSON or CSV",
+            content((IndicatorDrillDown = "application/json"), (SummaryCsv = "text/csv")),
+            headers(("Content-Disposition" = String, description = "With CSV: `attachment; filename=\"indicator-<round>-<indicator>-<date>.csv\"`"))),
         (status = 404, response = NotFound),
     ),
     security(("bearer" = []))
@@ -489,7 +642,7 @@ pub async fn round_indicator(
     state: Data<AppState>,
     auth: Authenticated,
     path: Path<(i64, i64)>,
-    QueryParams(query): QueryParams<AsOfQuery>,
+    QueryParams(query): QueryParams<DrillDownQuery>,
 ) -> Result<HttpResponse> {
     let (id, indicator_id) = path.into_inner();
     let as_of = AsOf::or_now(query.as_of);
@@ -498,7 +651,16 @@ pub async fn round_indicator(
             summary::indicator_of_round(conn, caller, id, indicator_id, as_of)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(drill_down(drill)?))
+    let drill = drill_down(drill)?;
+    match query.format.unwrap_or(DrillDownFormat::Json) {
+        DrillDownFormat::Json => Ok(HttpResponse::Ok().json(drill)),
+        DrillDownFormat::Csv => Ok(render::csv::drill_down(&drill).attachment(&format!(
+            "indicator-{}-{}-{}.csv",
+            drill.round.id,
+            drill.indicator.indicator_id,
+            render::file_date(drill.as_of)
+        ))),
+    }
 }
 
 fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
