@@ -9,6 +9,7 @@ pub mod merge_patch;
 pub mod observe;
 pub mod openapi;
 pub mod problem;
+pub mod render;
 pub mod routes;
 pub mod stream;
 

@@ -1,0 +1,1 @@
+//! A round's summary as one printable page (`text/html`).
