@@ -14,6 +14,9 @@ both_engines!(
     the_chart_of_the_demo_s_two_rounds,
     the_chart_s_routes_and_problems,
     names_are_escaped_in_the_chart,
+    the_page_of_the_demo_s_two_rounds,
+    the_page_s_routes_and_problems,
+    names_are_escaped_in_the_page,
 );
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
@@ -292,4 +295,202 @@ async fn names_are_escaped_in_the_chart(app: TestApp) {
     assert!(!svg.contains("<script"), "{svg}");
     let doc = parse(&svg);
     assert!(texts(&doc).iter().any(|t| t.contains(HOSTILE)), "{svg}");
+}
+
+/// Every `src=`/`href=` value (and CSS `url(`) of a page: a page that prints alone has none
+/// that leaves it.
+fn external_references(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for marker in ["src=", "href=", "url(", "@import", "http://", "https://"] {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(marker) {
+            let start = from + at;
+            found.push(html[start..(start + 60).min(html.len())].to_owned());
+            from = start + marker.len();
+        }
+    }
+    found
+}
+
+/// The printable page: A4 print CSS, no script, nothing fetched, the chart inline, the
+/// lagging list in order, a row per organization with what it has not sent, the figures.
+async fn the_page_of_the_demo_s_two_rounds(app: TestApp) {
+    seeded(&app).await;
+    let governor = governor(&app);
+    let handler = regex::Regex::new(r"(?i)<[^>]*\son[a-z]+\s*=").expect("regex");
+    for round in [1, 2] {
+        let summary = get(
+            &app,
+            &governor,
+            &format!("/api/v1/rounds/{round}/summary?as_of={DEMO_AS_OF}"),
+        )
+        .await;
+        let response = fetch(
+            &app,
+            &governor,
+            &format!("/api/v1/rounds/{round}/summary.html?as_of={DEMO_AS_OF}"),
+        )
+        .await;
+        response.assert_status(200);
+        assert_eq!(
+            response.header("content-type").as_deref(),
+            Some("text/html; charset=utf-8")
+        );
+        let html = body(&response);
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        assert!(html.contains(r#"<html lang="th">"#));
+        assert!(html.contains("@page { size: A4;"), "A4 print CSS");
+        assert!(!html.to_ascii_lowercase().contains("<script"), "no script");
+        assert!(!handler.is_match(&html), "no event handler attributes");
+        assert_eq!(
+            external_references(&html),
+            Vec::<String>::new(),
+            "no external resource"
+        );
+        // The chart inline, the same bars as summary.svg.
+        assert_eq!(html.matches("<svg").count(), 1);
+        assert_eq!(
+            html.matches(r#"class="indicator""#).count(),
+            summary["indicators"].as_array().map_or(0, Vec::len)
+        );
+        assert!(html.contains(summary["round"]["name"].as_str().expect("name")));
+        assert!(html.contains("ข้อมูล ณ 10 ส.ค. 2565 10:00 น."));
+        assert!(html.contains(&percent_text(&summary["overall_percent"])));
+        for component in summary["components"].as_array().expect("components") {
+            assert!(html.contains(&percent_text(&component["percent"])));
+        }
+        // The lagging, lowest first, each with its name.
+        let lagging: Vec<&str> = summary["lagging"]
+            .as_array()
+            .expect("lagging")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(!lagging.is_empty());
+        let list = &html[html
+            .find(r#"<ol class="lagging">"#)
+            .expect("the lagging list")..];
+        let list = &list[..list.find("</ol>").expect("its end")];
+        let positions: Vec<usize> = lagging
+            .iter()
+            .map(|code| {
+                list.find(&format!(r#"<li data-code="{code}">"#))
+                    .unwrap_or_else(|| panic!("{code} in {list}"))
+            })
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "in the summary's order"
+        );
+        for indicator in summary["indicators"].as_array().expect("indicators") {
+            let code = indicator["indicator_code"].as_str().expect("code");
+            assert_eq!(
+                list.contains(indicator["name"].as_str().expect("name")),
+                lagging.contains(&code),
+                "{code}"
+            );
+        }
+        // A row per organization, with its missing pairs.
+        for organization in summary["organizations"].as_array().expect("organizations") {
+            let code = organization["organization_code"].as_str().expect("code");
+            let start = html
+                .find(&format!(r#"<tr data-code="{code}">"#))
+                .unwrap_or_else(|| panic!("a row for {code}"));
+            let row = &html[start..];
+            let row = &row[..row.find("</tr>").expect("row end")];
+            assert!(
+                row.contains(organization["name_th"].as_str().expect("name")),
+                "{row}"
+            );
+            assert!(
+                row.contains(&format!(">{}<", organization["expected"])),
+                "{row}"
+            );
+            for missing in organization["missing"].as_array().expect("missing") {
+                let pair = format!(
+                    "{} {}",
+                    missing["indicator_code"].as_str().expect("code"),
+                    missing["period_label_th"].as_str().expect("label")
+                );
+                assert!(row.contains(&pair), "{code}: {pair} in {row}");
+            }
+        }
+        assert!(html.contains(&format!(
+            "ขาด {} รายงาน",
+            summary["completeness"]["missing"]
+        )));
+    }
+}
+
+async fn the_page_s_routes_and_problems(app: TestApp) {
+    seeded(&app).await;
+    let governor = governor(&app);
+    let page = fetch(&app, &governor, "/api/v1/rounds/2/summary.html").await;
+    page.assert_status(200);
+    assert_eq!(
+        page.header("content-type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    fetch(&app, &governor, "/api/v1/rounds/9999/summary.html")
+        .await
+        .assert_problem(404, "not-found");
+    let bad = fetch(
+        &app,
+        &governor,
+        "/api/v1/rounds/2/summary.html?as_of=2022-13-01",
+    )
+    .await;
+    bad.assert_problem(400, "bad-request");
+    assert_eq!(bad.error_fields(), ["as_of"]);
+    fetch(&app, &governor, "/api/v1/rounds/2/summary.html?format=pdf")
+        .await
+        .assert_problem(400, "bad-request");
+    app.get("/api/v1/rounds/2/summary.html")
+        .send()
+        .await
+        .assert_problem(401, "unauthorized");
+    fetch(
+        &app,
+        &app.token("province_admin", Some("SPK-PO")),
+        "/api/v1/rounds/2/summary.html",
+    )
+    .await
+    .assert_problem(404, "not-found");
+    // An agency officer reads the meeting's page like the summary.
+    fetch(
+        &app,
+        &app.token("agency_officer", Some("YST-PEO")),
+        "/api/v1/rounds/2/summary.html",
+    )
+    .await
+    .assert_status(200);
+}
+
+/// A round and an organization named like markup come out as text in the page (and in the
+/// chart inside it).
+async fn names_are_escaped_in_the_page(app: TestApp) {
+    seeded(&app).await;
+    let admin = app.yasothon_admin();
+    patch(&app, &admin, "/api/v1/rounds/1", json!({"name": HOSTILE}))
+        .await
+        .assert_status(200);
+    let peo = app.org_id("YST-PEO").await;
+    patch(
+        &app,
+        &admin,
+        &format!("/api/v1/organizations/{peo}"),
+        json!({"name_th": HOSTILE}),
+    )
+    .await
+    .assert_status(200);
+    let response = fetch(&app, &governor(&app), "/api/v1/rounds/1/summary.html").await;
+    response.assert_status(200);
+    let html = body(&response);
+    assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
+    let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 'รอบ'";
+    // In the heading line, the chart's text, and the organization's row.
+    assert!(html.matches(escaped).count() >= 3, "{html}");
+    let row = &html[html.find(r#"<tr data-code="YST-PEO">"#).expect("the row")..];
+    assert!(row[..row.find("</tr>").expect("end")].contains(escaped));
 }

@@ -34,6 +34,17 @@ pub fn status_label_th(status: IndicatorStatus) -> &'static str {
     }
 }
 
+/// The status as the JSON spells it (`data-status` in the chart, a class in the page).
+pub fn status_key(status: IndicatorStatus) -> &'static str {
+    match status {
+        IndicatorStatus::Achieved => "achieved",
+        IndicatorStatus::BelowTarget => "below_target",
+        IndicatorStatus::NotMet => "not_met",
+        IndicatorStatus::NoData => "no_data",
+        IndicatorStatus::NotDue => "not_due",
+    }
+}
+
 /// An instant as a Thai reader writes it, in Bangkok time: `10 ส.ค. 2565 10:00 น.` (day,
 /// month abbreviation and Buddhist Era year as `Period::thai_label`, 24-hour clock).
 pub fn bangkok_time_th(at: DateTime<Utc>) -> String {

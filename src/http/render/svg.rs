@@ -12,7 +12,7 @@
 
 use maud::{html, Markup};
 
-use super::{bangkok_time_th, figure, percent, status_colour, status_label_th};
+use super::{bangkok_time_th, figure, percent, status_colour, status_key, status_label_th};
 use crate::domain::scoring::{IndicatorStatus, ScoreBasis};
 use crate::http::routes::summary::{RoundIndicator, RoundSummary};
 
@@ -61,17 +61,6 @@ pub fn render(summary: &RoundSummary) -> String {
 /// The chart to place inside an HTML page (no namespace needed there, nor any URL).
 pub fn inline(summary: &RoundSummary) -> Markup {
     chart(summary, false)
-}
-
-/// The status as the JSON writes it (`data-status`, for scripts and tests).
-fn status_key(status: IndicatorStatus) -> &'static str {
-    match status {
-        IndicatorStatus::Achieved => "achieved",
-        IndicatorStatus::BelowTarget => "below_target",
-        IndicatorStatus::NotMet => "not_met",
-        IndicatorStatus::NoData => "no_data",
-        IndicatorStatus::NotDue => "not_due",
-    }
 }
 
 /// A coordinate, to one decimal.

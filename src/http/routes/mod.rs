@@ -86,6 +86,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(rounds::delete_round)
                 .service(summary::round_summary)
                 .service(pages::round_summary_svg)
+                .service(pages::round_summary_html)
                 .service(summary::round_indicator)
                 .service(audit::list_audit_events),
         );

@@ -64,3 +64,33 @@ pub async fn round_summary_svg(
         .content_type(SVG)
         .body(render::svg::render(&summary)))
 }
+
+/// A round's summary as one printable page.
+///
+/// For the governor's meeting, printed from the browser (A4): the title with the province,
+/// fiscal year (BE), round and `as_of` in Bangkok time; the overall, component and reporting
+/// percents; the chart of `summary.svg` inline; the lagging indicators, lowest percent first;
+/// and each reporting organization's expected, received, on-time and late reports with what
+/// it has not sent (indicator and month). Thai, no script, no external resource (inline CSS,
+/// the reader's fonts). Same figures and access as `GET /rounds/{id}/summary`.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Round id"), AsOfQuery),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/rounds/{id}/summary.html")]
+pub async fn round_summary_html(
+    state: Data<AppState>,
+    auth: Authenticated,
+    id: Path<i64>,
+    QueryParams(query): QueryParams<AsOfQuery>,
+) -> Result<HttpResponse> {
+    let summary = summary_of(&state, auth, id.into_inner(), query).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(HTML)
+        .body(render::html::render(&summary)))
+}
