@@ -18,6 +18,7 @@ mod import;
 mod indicators;
 mod matrix;
 mod organizations;
+mod pages;
 mod problems;
 mod rounds;
 mod submissions;

@@ -4,6 +4,8 @@
 //! never a rule), so a stored snapshot renders the same way as the live summary.
 
 pub mod csv;
+pub mod html;
+pub mod svg;
 pub mod xlsx;
 
 use chrono::{DateTime, Timelike, Utc};
@@ -82,6 +84,17 @@ pub const fn status_label_th(status: IndicatorStatus) -> &'static str {
     }
 }
 
+/// The status as the JSON spells it (`data-status` in the chart, a class in the page).
+pub fn status_key(status: IndicatorStatus) -> &'static str {
+    match status {
+        IndicatorStatus::Achieved => "achieved",
+        IndicatorStatus::BelowTarget => "below_target",
+        IndicatorStatus::NotMet => "not_met",
+        IndicatorStatus::NoData => "no_data",
+        IndicatorStatus::NotDue => "not_due",
+    }
+}
+
 /// What an indicator's value is, in Thai.
 pub const fn score_basis_label_th(basis: ScoreBasis) -> &'static str {
     match basis {
@@ -100,6 +113,25 @@ pub fn bangkok_time_th(instant: DateTime<Utc>) -> String {
         local.hour(),
         local.minute()
     )
+}
+
+/// A figure as the summary gives it (already rounded there), without trailing zeros:
+/// `57.3`, `12.8771`, `80`. Nothing is recomputed; at most 4 decimals are shown.
+pub fn figure(x: f64) -> String {
+    let text = format!("{x:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".to_owned(),
+        text => text.to_owned(),
+    }
+}
+
+/// A percent of the summary (2 decimals there) with its sign: `64.39 %`; `–` when absent.
+pub fn percent(x: Option<f64>) -> String {
+    match x {
+        Some(x) => format!("{} %", figure(x)),
+        None => "–".to_owned(),
+    }
 }
 
 /// The title of a summary's page or sheet: province, fiscal year (BE), round, as of when.
@@ -387,5 +419,15 @@ mod tests {
             statuses.iter().map(|s| StatusColour::of(*s).fill).collect();
         assert_eq!(fills.len(), statuses.len());
         assert_eq!(StatusColour::ACHIEVED.fill_hex(), "#2E7D32");
+    }
+
+    #[test]
+    fn figures_without_trailing_zeros() {
+        assert_eq!(figure(57.3), "57.3");
+        assert_eq!(figure(12.8771), "12.8771");
+        assert_eq!(figure(80.0), "80");
+        assert_eq!(figure(-0.0), "0");
+        assert_eq!(percent(Some(45.62)), "45.62 %");
+        assert_eq!(percent(None), "–");
     }
 }

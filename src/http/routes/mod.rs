@@ -11,6 +11,7 @@ pub mod framework;
 pub mod health;
 pub mod indicators;
 pub mod organizations;
+pub mod pages;
 pub mod rounds;
 pub mod submissions;
 pub mod summary;
@@ -84,6 +85,8 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(rounds::patch_round)
                 .service(rounds::delete_round)
                 .service(summary::round_summary)
+                .service(pages::round_summary_svg)
+                .service(pages::round_summary_html)
                 .service(summary::round_indicator)
                 .service(audit::list_audit_events),
         );

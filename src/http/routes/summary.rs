@@ -380,7 +380,7 @@ fn internal(error: impl std::fmt::Display) -> Error {
 }
 
 impl RoundSummary {
-    fn of(context: &RoundContext, facts: &RoundFacts) -> Result<Self> {
+    pub(crate) fn of(context: &RoundContext, facts: &RoundFacts) -> Result<Self> {
         let summary = facts.summarize().map_err(internal)?;
         let codes = component_codes(facts);
         let indicator_codes: HashMap<i64, &str> = facts
