@@ -35,6 +35,32 @@ fn committed_openapi_matches_the_code() {
 /// Every `in: path` parameter names a `{segment}` of its path, and every `{segment}` has one.
 /// (utoipa-actix-web guesses `in: path` for an `IntoParams` struct without `parameter_in`:
 /// validators then reject the document and client generators skip the operation.)
+/// Every `$ref` points at something the document defines: a type used only through
+/// `IntoParams` is not registered as a component, and validators reject the dangling reference.
+#[test]
+fn every_reference_resolves() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&provincial_kpi::cli::openapi_json().expect("spec")).expect("json");
+    let mut pending = vec![&spec];
+    let mut dangling = Vec::new();
+    while let Some(value) = pending.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    let pointer = target.trim_start_matches('#');
+                    if spec.pointer(pointer).is_none() {
+                        dangling.push(target.clone());
+                    }
+                }
+                pending.extend(map.values());
+            }
+            serde_json::Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    assert!(dangling.is_empty(), "unresolved references: {dangling:?}");
+}
+
 /// utoipa names a schema by its type's name and keeps the last one registered: two types of
 /// one name (an `OrganizationSummary` in auth and another in the summaries) silently gave one
 /// operation the other's schema. Every type deriving `ToSchema` has its own name.

@@ -28,6 +28,7 @@ pub struct AsOfQuery {
     /// What was due by then is expected; what had been first submitted by then and counts now
     /// is received.
     #[param(example = "2022-08-10T03:00:00Z")]
+    #[param(inline)]
     pub as_of: Option<AsOf>,
 }
 

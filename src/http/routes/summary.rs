@@ -50,6 +50,7 @@ pub struct SummaryQuery {
     /// What was due by then is expected; what had been first submitted by then and counts now
     /// is received.
     #[param(example = "2022-03-10T00:00:00Z")]
+    #[param(inline)]
     pub as_of: Option<AsOf>,
     /// `json` (the default), `csv` (one table, chosen by `part`) or `xlsx` (a workbook with a
     /// sheet per part).
@@ -79,6 +80,7 @@ pub struct DrillDownQuery {
     /// What was due by then is expected; what had been first submitted by then and counts now
     /// is received.
     #[param(example = "2022-03-10T00:00:00Z")]
+    #[param(inline)]
     pub as_of: Option<AsOf>,
     /// `json` (the default) or `csv` (one row per reporting organization; its reports are in
     /// the JSON only).

@@ -95,6 +95,7 @@ pub struct WorkList {
 pub struct WorkListQuery {
     /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     #[param(example = "2022-03-01T17:00:00Z")]
+    #[param(inline)]
     pub as_of: Option<AsOf>,
     /// Only this evaluation.
     pub evaluation_id: Option<i64>,
@@ -229,6 +230,7 @@ pub struct OverdueQuery {
     pub period: Option<Period>,
     /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     #[param(example = "2022-03-01T17:00:00Z")]
+    #[param(inline)]
     pub as_of: Option<AsOf>,
     /// `json` (the default) or `csv`.
     #[param(inline)]
