@@ -4,7 +4,15 @@
 
 use std::cmp::Ordering;
 
+use super::evaluation::EvaluationStatus;
 use super::scoring::present_percent;
+
+/// Which evaluations a ranking compares: active and closed ones. A draft's framework is still
+/// being written (components, indicators, weights may change), so its figures are not yet
+/// comparable with another province's.
+pub fn is_ranked(status: EvaluationStatus) -> bool {
+    status != EvaluationStatus::Draft
+}
 
 /// One ranked entry: its rank (None when it has no overall percent) and the entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +81,13 @@ mod tests {
             .into_iter()
             .map(|s| (s.rank, s.entry.1))
             .collect()
+    }
+
+    #[test]
+    fn drafts_are_not_ranked() {
+        assert!(!is_ranked(EvaluationStatus::Draft));
+        assert!(is_ranked(EvaluationStatus::Active));
+        assert!(is_ranked(EvaluationStatus::Closed));
     }
 
     #[test]
