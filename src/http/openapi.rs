@@ -34,6 +34,8 @@ Merge Patch and needs `If-Match` with the resource's `ETag`. Creating `POST`s ac
     // clients and schemathesis all resolve it against where they read the document).
     servers((url = "/", description = "The server this document is served from")),
     modifiers(&BearerScheme),
+    // Query parameters refer to `AsOf` by name; utoipa does not collect it from them.
+    components(schemas(crate::http::as_of::AsOf)),
     tags(
         (name = "auth", description = "Tokens and the caller's identity"),
         (name = "users", description = "Local accounts"),
@@ -42,6 +44,7 @@ Merge Patch and needs `If-Match` with the resource's `ETag`. Creating `POST`s ac
         (name = "indicators", description = "Indicators with scoring criteria, and the organizations assigned to them"),
         (name = "submissions", description = "Monthly reports (ผลการดำเนินงานรายเดือน): filing, review (submit, approve, return) and history"),
         (name = "rounds", description = "Rounds (รอบการประเมิน): named windows of months of an evaluation, such as the 6-month and 12-month rounds, that summaries cover"),
+        (name = "rankings", description = "Provinces compared: a fiscal year's evaluations ranked by a round's overall percent"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health, readiness and metrics for operators"),
     )

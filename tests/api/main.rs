@@ -18,6 +18,7 @@ mod indicators;
 mod matrix;
 mod organizations;
 mod problems;
+mod rankings;
 mod rounds;
 mod submissions;
 mod summary;

@@ -11,6 +11,7 @@ pub mod framework;
 pub mod health;
 pub mod indicators;
 pub mod organizations;
+pub mod rankings;
 pub mod rounds;
 pub mod submissions;
 pub mod summary;
@@ -85,6 +86,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(rounds::delete_round)
                 .service(summary::round_summary)
                 .service(summary::round_indicator)
+                .service(rankings::fiscal_year_rankings)
                 .service(audit::list_audit_events),
         );
 }
