@@ -36,6 +36,7 @@ pub mod framework;
 pub mod indicator;
 pub mod organization;
 pub mod period;
+pub mod ranking;
 pub mod round;
 pub mod scoring;
 pub mod submission;

@@ -42,6 +42,7 @@ Merge Patch and needs `If-Match` with the resource's `ETag`. Creating `POST`s ac
         (name = "indicators", description = "Indicators with scoring criteria, and the organizations assigned to them"),
         (name = "submissions", description = "Monthly reports (ผลการดำเนินงานรายเดือน): filing, review (submit, approve, return) and history"),
         (name = "rounds", description = "Rounds (รอบการประเมิน): named windows of months of an evaluation, such as the 6-month and 12-month rounds, that summaries cover"),
+        (name = "rankings", description = "Provinces compared: a fiscal year's evaluations ranked by a round's overall percent"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health, readiness and metrics for operators"),
     )

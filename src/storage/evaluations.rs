@@ -28,7 +28,7 @@ pub const ENTITY: &str = "evaluation";
 /// An evaluation as stored; only `EvaluationRow::read` turns it into a row the service uses.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = evaluations)]
-struct StoredEvaluation {
+pub(super) struct StoredEvaluation {
     id: i64,
     province_id: i64,
     fiscal_year: i32,
@@ -60,7 +60,7 @@ pub struct EvaluationRow {
 }
 
 impl EvaluationRow {
-    fn read(stored: StoredEvaluation) -> Result<Self> {
+    pub(super) fn read(stored: StoredEvaluation) -> Result<Self> {
         let id = stored.id;
         let period =
             |column: &str, text: &str| decode(ENTITY, id, column, text, |t| t.parse().ok());

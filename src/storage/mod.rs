@@ -30,6 +30,7 @@ pub mod indicators;
 pub mod login_throttle;
 pub mod organizations;
 pub mod pagination;
+pub mod rankings;
 pub mod rounds;
 pub mod schema;
 pub mod submissions;
@@ -350,7 +351,7 @@ pub fn ensure_code_free(
 }
 
 /// `$1`, `$2`… as the engine spells bind parameters (SQLite: `?1`, `?2`…).
-pub fn engine_sql(conn: &DbConnection, sql: &'static str) -> std::borrow::Cow<'static, str> {
+pub fn engine_sql<'a>(conn: &DbConnection, sql: &'a str) -> std::borrow::Cow<'a, str> {
     match conn {
         DbConnection::Postgres(_) => sql.into(),
         DbConnection::Sqlite(_) => sql.replace('$', "?").into(),

@@ -21,7 +21,7 @@ pub const ENTITY: &str = "round";
 /// A round as stored; only `RoundRow::read` turns it into a row the service uses.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rounds)]
-struct StoredRound {
+pub(super) struct StoredRound {
     id: i64,
     evaluation_id: i64,
     name: String,
@@ -47,7 +47,7 @@ pub struct RoundRow {
 }
 
 impl RoundRow {
-    fn read(stored: StoredRound) -> Result<Self> {
+    pub(super) fn read(stored: StoredRound) -> Result<Self> {
         let id = stored.id;
         let period =
             |column: &str, text: &str| decode(ENTITY, id, column, text, |t| t.parse().ok());

@@ -1,8 +1,10 @@
-//! The facts of a round's summary and of its indicator drill-down, in a constant number of
-//! queries whatever the size of the evaluation: components, indicators, the reporting
-//! assignments with their organizations, and the received reports summed up per (indicator,
-//! organization) by the database (`FACTS`). The rules are the domain's (`domain::summary`).
+//! The facts of a round's summary and of its indicator drill-down, and of many summaries at
+//! once (a ranking's), in a constant number of queries whatever the size of the evaluations
+//! and their number: components, indicators, the reporting assignments with their
+//! organizations, and the received reports summed up per (summary, indicator, organization)
+//! by the database (`FACTS`). The rules are the domain's (`domain::summary`).
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -10,14 +12,15 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Integer, Text, Timestamp};
 
 use super::assignments::reporting_roles;
+use super::components::ComponentRow;
 use super::evaluations::EvaluationRow;
+use super::indicators::{self as indicator_rows, IndicatorRow};
 use super::organizations::{self as organizations_rows, OrganizationRow};
 use super::rounds::{self, RoundRow};
-use super::schema::{assignments, indicators, organizations, submissions};
-use super::{
-    components, decode, engine_sql, indicators as indicator_rows, to_utc, written, Access,
-    DbConnection,
+use super::schema::{
+    assignments, components as component_table, indicators, organizations, submissions,
 };
+use super::{decode, engine_sql, to_utc, written, Access, DbConnection, MultiBackend};
 use crate::domain::criteria::Criteria;
 use crate::domain::period::Period;
 use crate::domain::scoring::{SubmissionStatus, ValueFacts};
@@ -28,14 +31,17 @@ use crate::domain::summary::{
 use crate::error::{Error, Result};
 use crate::policy::Caller;
 
-/// The received reports of an evaluation's window at `as_of`, summed up per (indicator,
-/// organization): of a counted status now (`SubmissionStatus::is_counted`), first submitted by
-/// `as_of` ($4), of a period in the window and due by `as_of` ($2 … $3: the window's start to
-/// the earlier of its end and `Period::last_due_by`), of a reporting assignment
-/// (`AssignmentRole::reports`). `received_months` and `on_time_months` are `MonthSet` bits:
-/// 2^(months from the window's start; $5 = the start's year × 12 + month). `latest` is the
-/// value of the latest period (a window function, which both engines have). $6 = 0 for every
-/// indicator, else one. One row per pair, never one per report.
+/// The received reports of many (evaluation, window) pairs at `as_of`, summed up per (pair,
+/// indicator, organization): of a counted status now (`SubmissionStatus::is_counted`), first
+/// submitted by `as_of` ($1), of a period in the pair's window and due by `as_of` (`bounds`:
+/// the window's start to the earlier of its end and `Period::last_due_by` with the
+/// evaluation's deadline day), of a reporting assignment (`AssignmentRole::reports`).
+/// `received_months` and `on_time_months` are `MonthSet` bits: 2^(months from the window's
+/// start; `start_index` = the start's year × 12 + month). `latest` is the value of the latest
+/// period (a window function, which both engines have). $2 = 0 for every indicator, else one.
+/// `bounds` is a `VALUES` list of one row of binds per pair (`{bounds}`: $3 … $7, $8 … $12, …),
+/// so one statement reads every pair: one row per (pair, indicator, organization), never one
+/// per report, and the same text on both engines.
 static FACTS: LazyLock<String> = LazyLock::new(|| {
     let quoted = |names: Vec<&str>| {
         names
@@ -51,22 +57,26 @@ static FACTS: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "\
-WITH counted AS (
-    SELECT s.indicator_id, s.organization_id, s.value, s.on_time,
-           CAST(SUBSTR(s.period, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR(s.period, 6, 2) AS INTEGER) - $5
-               AS month_offset,
-           ROW_NUMBER() OVER (PARTITION BY s.indicator_id, s.organization_id ORDER BY s.period DESC)
-               AS recency
-    FROM submissions s
+WITH bounds (k, evaluation_id, first_period, last_period, start_index) AS (
+    VALUES {{bounds}}
+),
+counted AS (
+    SELECT b.k, s.indicator_id, s.organization_id, s.value, s.on_time,
+           CAST(SUBSTR(s.period, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR(s.period, 6, 2) AS INTEGER)
+               - b.start_index AS month_offset,
+           ROW_NUMBER() OVER (
+               PARTITION BY b.k, s.indicator_id, s.organization_id ORDER BY s.period DESC
+           ) AS recency
+    FROM bounds b
+    JOIN submissions s ON s.evaluation_id = b.evaluation_id
     JOIN assignments a ON a.indicator_id = s.indicator_id AND a.organization_id = s.organization_id
-    WHERE s.evaluation_id = $1
-      AND s.period >= $2 AND s.period <= $3
+    WHERE s.period >= b.first_period AND s.period <= b.last_period
       AND s.status IN ({counted})
-      AND s.first_submitted_at <= $4
+      AND s.first_submitted_at <= $1
       AND a.role IN ({reporting})
-      AND ($6 = 0 OR s.indicator_id = $6)
+      AND ($2 = 0 OR s.indicator_id = $2)
 )
-SELECT indicator_id, organization_id,
+SELECT k, indicator_id, organization_id,
        COUNT(*) AS received,
        CAST(SUM(CAST(1 AS BIGINT) << month_offset) AS BIGINT) AS received_months,
        CAST(SUM(CASE WHEN on_time THEN CAST(1 AS BIGINT) << month_offset ELSE 0 END) AS BIGINT)
@@ -76,14 +86,34 @@ SELECT indicator_id, organization_id,
        MAX(value) AS value_max,
        MAX(CASE WHEN recency = 1 THEN value END) AS latest
 FROM counted
-GROUP BY indicator_id, organization_id",
+GROUP BY k, indicator_id, organization_id",
         counted = quoted(counted),
         reporting = quoted(reporting_roles()),
     )
 });
 
+/// Binds before `bounds`' ($1 `as_of`, $2 the one indicator), and per row of `bounds`.
+const FIXED_BINDS: usize = 2;
+const BINDS_PER_BOUND: usize = 5;
+
+/// The facts statement for `pairs` rows of `bounds`.
+fn facts_sql(pairs: usize) -> String {
+    let rows: Vec<String> = (0..pairs)
+        .map(|i| {
+            let first = FIXED_BINDS + i * BINDS_PER_BOUND + 1;
+            let binds: Vec<String> = (first..first + BINDS_PER_BOUND)
+                .map(|n| format!("${n}"))
+                .collect();
+            format!("({})", binds.join(", "))
+        })
+        .collect();
+    FACTS.replace("{bounds}", &rows.join(", "))
+}
+
 #[derive(QueryableByName)]
 struct FactsRow {
+    #[diesel(sql_type = BigInt)]
+    k: i64,
     #[diesel(sql_type = BigInt)]
     indicator_id: i64,
     #[diesel(sql_type = BigInt)]
@@ -104,9 +134,15 @@ struct FactsRow {
     latest: f64,
 }
 
+/// What one summary is of: an evaluation and a round's window.
+#[derive(Debug, Clone, Copy)]
+pub struct FactsRequest<'a> {
+    pub evaluation: &'a EvaluationRow,
+    pub window: (Period, Period),
+}
+
 /// The facts of `evaluation`'s summary over `window` at `as_of`, or of one indicator
-/// (`only`, for the drill-down). Components in id order, indicators by component then id,
-/// organizations by code (the same on both engines: sorted here, not by a collation).
+/// (`only`, for the drill-down): `many_round_facts` of one pair.
 pub fn round_facts(
     conn: &mut DbConnection,
     evaluation: &EvaluationRow,
@@ -114,79 +150,135 @@ pub fn round_facts(
     as_of: DateTime<Utc>,
     only: Option<i64>,
 ) -> Result<RoundFacts> {
-    let deadline_day = u32::try_from(evaluation.deadline_day).unwrap_or(1);
-    let components: Vec<ComponentInput> = components::all_of(conn, evaluation.id)?
-        .into_iter()
-        .map(|row| ComponentInput {
-            id: row.id,
-            code: row.code,
-            name: row.name,
-            weight: row.weight,
-        })
-        .collect();
-    let mut indicators = Vec::new();
-    for stored in indicator_rows::of_evaluation(conn, evaluation.id)? {
-        if only.is_some_and(|id| id != stored.id) {
-            continue;
-        }
+    let request = FactsRequest { evaluation, window };
+    many_round_facts(conn, &[request], as_of, only)?
+        .pop()
+        .ok_or_else(|| Error::Internal("the facts of one summary came back empty".into()))
+}
+
+/// The facts of many summaries at `as_of` (one per request, in the requests' order; of one
+/// indicator when `only`), in as many queries as one summary's: the components, the
+/// indicators and the reporting assignments of every evaluation at once (`IN`), and one
+/// grouped statement of the received facts of every pair (`FACTS`), skipped when nothing of
+/// any pair is due yet; none for no request. Components in id order, indicators by component
+/// then id, organizations by code (the same on both engines: sorted here, not by a collation).
+pub fn many_round_facts(
+    conn: &mut DbConnection,
+    requests: &[FactsRequest<'_>],
+    as_of: DateTime<Utc>,
+    only: Option<i64>,
+) -> Result<Vec<RoundFacts>> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<i64> = requests.iter().map(|r| r.evaluation.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut components: HashMap<i64, Vec<ComponentInput>> = HashMap::new();
+    let component_rows: Vec<ComponentRow> = component_table::table
+        .filter(component_table::evaluation_id.eq_any(&ids))
+        .order(component_table::id.asc())
+        .select(ComponentRow::as_select())
+        .load(conn)?;
+    for row in component_rows {
+        components
+            .entry(row.evaluation_id)
+            .or_default()
+            .push(ComponentInput {
+                id: row.id,
+                code: row.code,
+                name: row.name,
+                weight: row.weight,
+            });
+    }
+    let mut indicator_query = indicators::table
+        .filter(indicators::evaluation_id.eq_any(&ids))
+        .order(indicators::id.asc())
+        .select(IndicatorRow::as_select())
+        .into_boxed();
+    if let Some(indicator_id) = only {
+        indicator_query = indicator_query.filter(indicators::id.eq(indicator_id));
+    }
+    let mut indicator_inputs: HashMap<i64, Vec<IndicatorInput>> = HashMap::new();
+    for row in indicator_query.load::<IndicatorRow>(conn)? {
+        let stored = row.decode()?;
         let spec = stored.spec;
         let criteria = Criteria::new(spec.criteria, "criteria").map_err(|_| {
             super::unreadable(indicator_rows::ENTITY, stored.id, "criteria", "breakpoints")
         })?;
-        indicators.push(IndicatorInput {
-            id: stored.id,
-            component_id: stored.component_id,
-            code: spec.code,
-            name: spec.name,
-            unit: spec.unit,
-            frequency: spec.frequency,
-            over_time: spec.over_time,
-            across_orgs: spec.across_orgs,
-            score_basis: spec.score_basis,
-            baseline: spec.baseline,
-            target: spec.target,
-            weight: spec.weight,
-            criteria,
-        });
+        indicator_inputs
+            .entry(stored.evaluation_id)
+            .or_default()
+            .push(IndicatorInput {
+                id: stored.id,
+                component_id: stored.component_id,
+                code: spec.code,
+                name: spec.name,
+                unit: spec.unit,
+                frequency: spec.frequency,
+                over_time: spec.over_time,
+                across_orgs: spec.across_orgs,
+                score_basis: spec.score_basis,
+                baseline: spec.baseline,
+                target: spec.target,
+                weight: spec.weight,
+                criteria,
+            });
     }
-    let position = |component_id: i64| components.iter().position(|c| c.id == component_id);
-    indicators.sort_by_key(|i| (position(i.component_id), i.id));
-    let (assignments, organizations) = reporting_assignments(conn, evaluation.id, only)?;
-    let last_due = Period::last_due_by(as_of, deadline_day);
-    let received = if window.0 <= last_due.min(window.1) {
-        received_facts(conn, evaluation.id, window, last_due, as_of, only)?
-    } else {
-        Vec::new()
-    };
-    Ok(RoundFacts {
-        calendar: Calendar {
-            fiscal_year: evaluation.fiscal_year(),
-            span: evaluation.span(),
-            deadline_day,
-        },
-        window,
-        as_of,
-        components,
-        indicators,
-        assignments,
-        organizations,
-        received,
-    })
+    let mut assignments = reporting_assignments(conn, &ids, only)?;
+    let mut received = received_facts(conn, requests, as_of, only)?;
+    Ok(requests
+        .iter()
+        .enumerate()
+        .map(|(k, request)| {
+            let evaluation = request.evaluation;
+            let components = components.get(&evaluation.id).cloned().unwrap_or_default();
+            let mut indicators = indicator_inputs
+                .get(&evaluation.id)
+                .cloned()
+                .unwrap_or_default();
+            let position = |component_id: i64| components.iter().position(|c| c.id == component_id);
+            indicators.sort_by_key(|i| (position(i.component_id), i.id));
+            let (assignments, organizations) =
+                assignments.remove(&evaluation.id).unwrap_or_default();
+            RoundFacts {
+                calendar: Calendar {
+                    fiscal_year: evaluation.fiscal_year(),
+                    span: evaluation.span(),
+                    deadline_day: deadline_day(evaluation),
+                },
+                window: request.window,
+                as_of,
+                components,
+                indicators,
+                assignments,
+                organizations,
+                received: received.remove(&k).unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
-/// The reporting assignments of the evaluation (or of one indicator) and their
-/// organizations, in one query.
+fn deadline_day(evaluation: &EvaluationRow) -> u32 {
+    u32::try_from(evaluation.deadline_day).unwrap_or(1)
+}
+
+/// Per evaluation, its reporting assignments (of one indicator when `only`) and their
+/// organizations (by code), in one query.
+type Reporting = (Vec<ReportingAssignment>, Vec<OrganizationInput>);
+
 fn reporting_assignments(
     conn: &mut DbConnection,
-    evaluation_id: i64,
+    evaluation_ids: &[i64],
     only: Option<i64>,
-) -> Result<(Vec<ReportingAssignment>, Vec<OrganizationInput>)> {
+) -> Result<HashMap<i64, Reporting>> {
     let mut query = assignments::table
         .inner_join(indicators::table)
         .inner_join(organizations::table)
-        .filter(indicators::evaluation_id.eq(evaluation_id))
+        .filter(indicators::evaluation_id.eq_any(evaluation_ids))
         .filter(assignments::role.eq_any(reporting_roles()))
         .select((
+            indicators::evaluation_id,
             assignments::indicator_id,
             assignments::organization_id,
             assignments::baseline,
@@ -199,11 +291,11 @@ fn reporting_assignments(
     if let Some(indicator_id) = only {
         query = query.filter(assignments::indicator_id.eq(indicator_id));
     }
-    type Row = (i64, i64, Option<f64>, Option<f64>, String, String);
+    type Row = (i64, i64, i64, Option<f64>, Option<f64>, String, String);
     let rows: Vec<Row> = query.load(conn)?;
-    let mut organizations: Vec<OrganizationInput> = Vec::new();
-    let mut assignments = Vec::with_capacity(rows.len());
-    for (indicator_id, organization_id, baseline, target, code, name_th) in rows {
+    let mut by_evaluation: HashMap<i64, Reporting> = HashMap::new();
+    for (evaluation_id, indicator_id, organization_id, baseline, target, code, name_th) in rows {
+        let (assignments, organizations) = by_evaluation.entry(evaluation_id).or_default();
         assignments.push(ReportingAssignment {
             indicator_id,
             organization_id,
@@ -218,31 +310,54 @@ fn reporting_assignments(
             });
         }
     }
-    organizations.sort_by(|a, b| a.code.cmp(&b.code).then(a.id.cmp(&b.id)));
-    Ok((assignments, organizations))
+    for (_, organizations) in by_evaluation.values_mut() {
+        organizations.sort_by(|a, b| a.code.cmp(&b.code).then(a.id.cmp(&b.id)));
+    }
+    Ok(by_evaluation)
 }
 
+/// The received facts of each request (by its index), in one statement; the requests with
+/// nothing due yet are left out of it, and no statement runs when none has anything due.
 fn received_facts(
     conn: &mut DbConnection,
-    evaluation_id: i64,
-    window: (Period, Period),
-    last_due: Period,
+    requests: &[FactsRequest<'_>],
     as_of: DateTime<Utc>,
     only: Option<i64>,
-) -> Result<Vec<ReceivedFacts>> {
-    let start = window.0;
-    let start_index = start.year() * 12 + i32::try_from(start.month()).unwrap_or(1);
-    let rows: Vec<FactsRow> = diesel::sql_query(engine_sql(conn, FACTS.as_str()))
-        .bind::<BigInt, _>(evaluation_id)
-        .bind::<Text, _>(start.to_string())
-        .bind::<Text, _>(window.1.min(last_due).to_string())
+) -> Result<HashMap<usize, Vec<ReceivedFacts>>> {
+    // (k, evaluation, first period, last period, start index) of the pairs with something due.
+    let bounds: Vec<(usize, i64, Period, Period, i32)> = requests
+        .iter()
+        .enumerate()
+        .filter_map(|(k, request)| {
+            let (start, end) = request.window;
+            let last = end.min(Period::last_due_by(as_of, deadline_day(request.evaluation)));
+            let start_index = start.year() * 12 + i32::try_from(start.month()).unwrap_or(1);
+            (start <= last).then_some((k, request.evaluation.id, start, last, start_index))
+        })
+        .collect();
+    let mut received: HashMap<usize, Vec<ReceivedFacts>> = HashMap::new();
+    if bounds.is_empty() {
+        return Ok(received);
+    }
+    let sql = facts_sql(bounds.len());
+    let mut query = diesel::sql_query(engine_sql(conn, &sql))
+        .into_boxed::<MultiBackend>()
         .bind::<Timestamp, _>(as_of.naive_utc())
-        .bind::<Integer, _>(start_index)
-        .bind::<BigInt, _>(only.unwrap_or(0))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ReceivedFacts {
+        .bind::<BigInt, _>(only.unwrap_or(0));
+    for (k, evaluation_id, first, last, start_index) in bounds {
+        query = query
+            .bind::<BigInt, _>(i64::try_from(k).unwrap_or(i64::MAX))
+            .bind::<BigInt, _>(evaluation_id)
+            .bind::<Text, _>(first.to_string())
+            .bind::<Text, _>(last.to_string())
+            .bind::<Integer, _>(start_index);
+    }
+    let rows: Vec<FactsRow> = query.load(conn)?;
+    for row in rows {
+        let Ok(k) = usize::try_from(row.k) else {
+            continue;
+        };
+        received.entry(k).or_default().push(ReceivedFacts {
             indicator_id: row.indicator_id,
             organization_id: row.organization_id,
             received: MonthSet::from_bits(row.received_months),
@@ -254,8 +369,9 @@ fn received_facts(
                 max: row.value_max,
                 latest: row.latest,
             },
-        })
-        .collect())
+        });
+    }
+    Ok(received)
 }
 
 /// One report of the drill-down's list, as it is now.

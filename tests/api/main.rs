@@ -20,6 +20,7 @@ mod matrix;
 mod organizations;
 mod pages;
 mod problems;
+mod rankings;
 mod rounds;
 mod submissions;
 mod summary;

@@ -799,6 +799,25 @@ async fn role_matrix(app: TestApp) {
             none,
             [204, 404, 403, 403, 403, 403, 403, 403],
         ),
+        // rankings: every caller reads them (each sees the rows in its scope; a province's
+        // callers only its own); never a 403 or 404.
+        case(
+            "rankings",
+            Method::GET,
+            fixed(format!(
+                "/api/v1/fiscal-years/2565/rankings?round_name={}",
+                crate::support::encode("รอบ 6 เดือน (ก.ย. 2564 – ก.พ. 2565)")
+            )),
+            none,
+            READ,
+        ),
+        case(
+            "rankings without round_name",
+            Method::GET,
+            fixed("/api/v1/fiscal-years/2565/rankings".into()),
+            none,
+            [400; 8],
+        ),
         case(
             "audit events",
             Method::GET,

@@ -12,6 +12,7 @@ pub mod health;
 pub mod indicators;
 pub mod organizations;
 pub mod pages;
+pub mod rankings;
 pub mod rounds;
 pub mod submissions;
 pub mod summary;
@@ -88,6 +89,7 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(pages::round_summary_svg)
                 .service(pages::round_summary_html)
                 .service(summary::round_indicator)
+                .service(rankings::fiscal_year_rankings)
                 .service(audit::list_audit_events),
         );
 }

@@ -1,0 +1,92 @@
+//! What a fiscal year's ranking is computed from: every ranked evaluation of the fiscal year
+//! with a round of the name asked for, its province, and the facts of each one's summary, read
+//! all at once (`summary::many_round_facts`) in a constant number of queries, never one summary
+//! per province. The order and the ranks are the domain's (`domain::ranking`); who sees which
+//! rows is the policy's.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::evaluations::{EvaluationRow, StoredEvaluation};
+use super::rounds::{RoundRow, StoredRound};
+use super::schema::{evaluations, organizations, rounds};
+use super::summary::{many_round_facts, FactsRequest};
+use super::DbConnection;
+use crate::domain::evaluation::EvaluationStatus;
+use crate::domain::period::FiscalYear;
+use crate::domain::ranking::is_ranked;
+use crate::domain::round::name_key;
+use crate::domain::summary::RoundFacts;
+use crate::error::Result;
+
+/// One evaluation of the ranking: its round of that name, its province and its facts.
+pub struct Contender {
+    pub evaluation: EvaluationRow,
+    pub round: RoundRow,
+    pub province_code: String,
+    pub province_name_th: String,
+    pub facts: RoundFacts,
+}
+
+/// Every ranked evaluation (`domain::ranking::is_ranked`) of `fiscal_year` whatever its
+/// province, with its round named `round_name` (compared by `domain::round::name_key`, as round
+/// names are unique by it), and the facts of that round's summary at `as_of`: one query for the
+/// rounds with their evaluations and provinces, then the four of `many_round_facts`, whatever
+/// the number of provinces (`tests/api/rankings.rs` counts them). In evaluation id order.
+pub fn of_fiscal_year(
+    conn: &mut DbConnection,
+    fiscal_year: FiscalYear,
+    round_name: &str,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<Contender>> {
+    let statuses: Vec<&str> = EvaluationStatus::ALL
+        .iter()
+        .copied()
+        .filter(|status| is_ranked(*status))
+        .map(EvaluationStatus::as_str)
+        .collect();
+    type Row = (StoredRound, StoredEvaluation, String, String);
+    let rows: Vec<Row> = rounds::table
+        .inner_join(evaluations::table.inner_join(organizations::table))
+        .filter(evaluations::fiscal_year.eq(fiscal_year.0))
+        .filter(evaluations::status.eq_any(statuses))
+        .filter(rounds::name_key.eq(name_key(round_name)))
+        .order(evaluations::id.asc())
+        .select((
+            StoredRound::as_select(),
+            StoredEvaluation::as_select(),
+            organizations::code,
+            organizations::name_th,
+        ))
+        .load(conn)?;
+    let mut read = Vec::with_capacity(rows.len());
+    for (round, evaluation, code, name_th) in rows {
+        read.push((
+            RoundRow::read(round)?,
+            EvaluationRow::read(evaluation)?,
+            code,
+            name_th,
+        ));
+    }
+    let requests: Vec<FactsRequest<'_>> = read
+        .iter()
+        .map(|(round, evaluation, _, _)| FactsRequest {
+            evaluation,
+            window: round.window(),
+        })
+        .collect();
+    let facts = many_round_facts(conn, &requests, as_of, None)?;
+    Ok(read
+        .into_iter()
+        .zip(facts)
+        .map(
+            |((round, evaluation, province_code, province_name_th), facts)| Contender {
+                evaluation,
+                round,
+                province_code,
+                province_name_th,
+                facts,
+            },
+        )
+        .collect())
+}
