@@ -38,6 +38,7 @@ pub mod organization;
 pub mod period;
 pub mod round;
 pub mod scoring;
+pub mod snapshot;
 pub mod submission;
 pub mod summary;
 pub mod text;

@@ -32,6 +32,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod rounds;
 pub mod schema;
+pub mod snapshots;
 pub mod submissions;
 pub mod summary;
 pub mod users;

@@ -12,6 +12,7 @@ pub mod health;
 pub mod indicators;
 pub mod organizations;
 pub mod rounds;
+pub mod snapshots;
 pub mod submissions;
 pub mod summary;
 pub mod users;
@@ -85,6 +86,9 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(rounds::delete_round)
                 .service(summary::round_summary)
                 .service(summary::round_indicator)
+                .service(snapshots::publish_snapshot)
+                .service(snapshots::list_snapshots)
+                .service(snapshots::get_snapshot)
                 .service(audit::list_audit_events),
         );
 }
