@@ -19,6 +19,7 @@ mod matrix;
 mod organizations;
 mod problems;
 mod rounds;
+mod snapshots;
 mod submissions;
 mod summary;
 mod users;
