@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::both_engines;
-use crate::fixtures::{backfill, get, indicator_by_code, patch};
+use crate::fixtures::{backfill, get, indicator_by_code, patch, sql};
 use crate::support::TestApp;
 use provincial_kpi::demo::{self, DEMO_AS_OF};
 use provincial_kpi::storage::{write_transaction, ConnectionManager};
@@ -19,6 +19,7 @@ both_engines!(
     an_idempotency_key_replays_the_same_snapshot,
     an_as_of_later_than_now_is_refused_and_the_default_is_now,
     a_round_with_a_snapshot_is_not_deleted,
+    a_summary_changed_behind_the_service_is_never_served,
 );
 
 /// The demo framework, its two rounds and its reports, seeded as `serve --demo` does (see
@@ -416,4 +417,31 @@ async fn a_round_with_a_snapshot_is_not_deleted(app: TestApp) {
         .send()
         .await
         .assert_status(204);
+}
+
+/// A stored summary is served only when it hashes to its `sha256`: one edited behind the
+/// service's back (a script "correcting" a figure) is an internal error, logged, never shown
+/// to a meeting as the published figures.
+async fn a_summary_changed_behind_the_service_is_never_served(app: TestApp) {
+    let (_, round) = seeded(&app).await;
+    let token = app.yasothon_admin();
+    let published = app
+        .post(&publish_path(round, Some(DEMO_AS_OF)))
+        .bearer(&token)
+        .send()
+        .await;
+    published.assert_status(201);
+    let id = published.json()["id"].as_i64().expect("id");
+    let tamper = format!(
+        "UPDATE snapshots SET summary = replace(summary, '\"overall_percent\":', \
+         '\"overall_percent\":1') WHERE id = {id}"
+    );
+    sql(&app, &tamper, &tamper);
+    app.get(&format!("/api/v1/snapshots/{id}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_problem(500, "internal");
+    // The list shows what was published (no figures), so it still reads.
+    get(&app, &token, &format!("/api/v1/rounds/{round}/snapshots")).await;
 }
