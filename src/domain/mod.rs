@@ -39,6 +39,7 @@ pub mod period;
 pub mod ranking;
 pub mod round;
 pub mod scoring;
+pub mod snapshot;
 pub mod submission;
 pub mod summary;
 pub mod text;

@@ -33,6 +33,7 @@ pub mod pagination;
 pub mod rankings;
 pub mod rounds;
 pub mod schema;
+pub mod snapshots;
 pub mod submissions;
 pub mod summary;
 pub mod users;

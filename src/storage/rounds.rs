@@ -253,7 +253,9 @@ fn write(conn: &mut DbConnection, current: &RoundRow, values: RoundValues) -> Re
     update_versioned!(conn, rounds, current.id, current.version, values)
 }
 
-/// Deletes a round while the evaluation is draft or active (closed: 409).
+/// Deletes a round while the evaluation is draft or active (closed: 409) and nothing was
+/// published of it: a round with snapshots is what meetings were shown, kept with them (409
+/// `referenced`).
 pub fn delete(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -263,6 +265,17 @@ pub fn delete(
 ) -> Result<()> {
     caller.may_manage_evaluations(evaluation.province_id)?;
     evaluation.require_open()?;
+    let published = super::snapshots::count_of_round(conn, current.id)?;
+    if published > 0 {
+        return Err(Error::conflict(
+            ConflictKind::Referenced,
+            format!(
+                "round {} has {published} published snapshot(s), which stay as they were shown; \
+                 a round with snapshots is not deleted (rename it or leave it)",
+                current.id
+            ),
+        ));
+    }
     diesel::delete(rounds::table.find(current.id)).execute(conn)?;
     let details = audit::fields(current)?;
     let change = evaluation.change("delete", ENTITY, current.id, details);

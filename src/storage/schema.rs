@@ -196,6 +196,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    snapshots (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        evaluation_id -> BigInt,
+        as_of -> Timestamp,
+        published_at -> Timestamp,
+        published_by -> Text,
+        published_by_name -> Text,
+        sha256 -> Text,
+        summary -> Text,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(evaluations -> organizations (province_id));
 diesel::joinable!(components -> evaluations (evaluation_id));
@@ -207,6 +221,8 @@ diesel::joinable!(submissions -> indicators (indicator_id));
 diesel::joinable!(submissions -> organizations (organization_id));
 diesel::joinable!(submission_events -> submissions (submission_id));
 diesel::joinable!(rounds -> evaluations (evaluation_id));
+diesel::joinable!(snapshots -> rounds (round_id));
+diesel::joinable!(snapshots -> evaluations (evaluation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -221,4 +237,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     submissions,
     submission_events,
     rounds,
+    snapshots,
 );

@@ -22,6 +22,7 @@ mod pages;
 mod problems;
 mod rankings;
 mod rounds;
+mod snapshots;
 mod submissions;
 mod summary;
 mod users;

@@ -264,6 +264,18 @@ async fn role_matrix(app: TestApp) {
         spare_rounds.push(round_id(created));
     }
 
+    // Snapshots: one published of each province's round.
+    let publish =
+        |round: i64| format!("/api/v1/rounds/{round}/snapshots?as_of=2022-08-10T03:00:00Z");
+    let snapshot_id = |created: Value| created["id"].as_i64().expect("snapshot");
+    let mut snapshot_ids = Vec::new();
+    for round in [y_round, s_round] {
+        let created = app.post(&publish(round)).bearer(&admin).send().await;
+        created.assert_status(201);
+        snapshot_ids.push(snapshot_id(created.json()));
+    }
+    let (y_snapshot, s_snapshot) = (snapshot_ids[0], snapshot_ids[1]);
+
     let cases = vec![
         case("me", Method::GET, fixed("/api/v1/me".into()), none, READ),
         // organizations
@@ -817,6 +829,49 @@ async fn role_matrix(app: TestApp) {
             fixed("/api/v1/fiscal-years/2565/rankings".into()),
             none,
             [400; 8],
+        ),
+        // snapshots
+        case(
+            "publish own snapshot",
+            Method::POST,
+            fixed(publish(y_round)),
+            none,
+            CREATE,
+        ),
+        case(
+            "publish other snapshot",
+            Method::POST,
+            fixed(publish(s_round)),
+            none,
+            [201, 404, 403, 403, 403, 403, 403, 403],
+        ),
+        case(
+            "list own snapshots",
+            Method::GET,
+            fixed(format!("/api/v1/rounds/{y_round}/snapshots")),
+            none,
+            READ,
+        ),
+        case(
+            "list other snapshots",
+            Method::GET,
+            fixed(format!("/api/v1/rounds/{s_round}/snapshots")),
+            none,
+            OTHER_READ,
+        ),
+        case(
+            "read own snapshot",
+            Method::GET,
+            fixed(format!("/api/v1/snapshots/{y_snapshot}")),
+            none,
+            READ,
+        ),
+        case(
+            "read other snapshot",
+            Method::GET,
+            fixed(format!("/api/v1/snapshots/{s_snapshot}")),
+            none,
+            OTHER_READ,
         ),
         case(
             "audit events",

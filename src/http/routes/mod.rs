@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod pages;
 pub mod rankings;
 pub mod rounds;
+pub mod snapshots;
 pub mod submissions;
 pub mod summary;
 pub mod users;
@@ -90,6 +91,9 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(pages::round_summary_html)
                 .service(summary::round_indicator)
                 .service(rankings::fiscal_year_rankings)
+                .service(snapshots::publish_snapshot)
+                .service(snapshots::list_snapshots)
+                .service(snapshots::get_snapshot)
                 .service(audit::list_audit_events),
         );
 }

@@ -22,7 +22,7 @@ use crate::storage::rounds::{self, RoundRow};
 use crate::storage::{evaluations, Access};
 
 /// A round (รอบการประเมิน): a named window of months of an evaluation, inside its span.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "id": 1, "evaluation_id": 1, "name": "รอบ 6 เดือน (ก.ย. 2564 – ก.พ. 2565)",
     "start_period": "2021-09", "start_period_label_th": "ก.ย. 2564",

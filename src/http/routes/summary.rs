@@ -144,7 +144,7 @@ fn check_part(format: SummaryFormat, part: Option<SummaryPart>) -> Result<()> {
 }
 
 /// Completeness and timeliness counts.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "expected": 13, "received": 11, "on_time": 8, "late": 3, "missing": 2,
     "completeness_percent": 84.62, "timeliness_percent": 61.54
@@ -179,7 +179,7 @@ impl From<Tally> for RoundCompleteness {
 }
 
 /// A component's percent in the round.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "code": "1", "name": "การประเมินประสิทธิผลการดำเนินงาน (Performance Base)", "weight": 70.0,
     "percent": 80.42
@@ -195,7 +195,7 @@ pub struct RoundComponent {
 }
 
 /// An indicator's result in the round.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "indicator_id": 7, "indicator_code": "E.1", "component_code": "1",
     "name": "ร้อยละการลดใช้พลังงานไฟฟ้าของส่วนราชการ", "unit": "kWh",
@@ -258,7 +258,7 @@ impl RoundIndicator {
 }
 
 /// An expected report not received by `as_of`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"indicator_code": "E.1", "period": "2021-11", "period_label_th": "พ.ย. 2564"}))]
 pub struct MissingReport {
     pub indicator_code: String,
@@ -286,7 +286,7 @@ impl From<Period> for MissingPeriod {
 }
 
 /// One reporting organization's reporting in the round, over every indicator it reports.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "organization_id": 11, "organization_code": "YST-PEO",
     "name_th": "สำนักงานพลังงานจังหวัดยโสธร", "expected": 6, "received": 5, "on_time": 4,
@@ -309,7 +309,7 @@ pub struct RoundOrganization {
 }
 
 /// The evaluation a summary is of, named for a title row.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "id": 1, "title": "การประเมินส่วนราชการ จังหวัดยโสธร ปีงบประมาณ พ.ศ. 2565", "fiscal_year": 2565,
     "status": "active", "province_id": 2, "province_code": "TH-35", "province_name_th": "จังหวัดยโสธร"
@@ -342,7 +342,7 @@ impl From<&RoundContext> for SummaryEvaluation {
 }
 
 /// A round's summary at an instant: what the governor's meeting reads.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RoundSummary {
     pub evaluation: SummaryEvaluation,
     pub round: Round,
