@@ -95,6 +95,28 @@ async fn a_snapshot_keeps_its_figures_when_reports_targets_and_weights_change(ap
     let province_admin = app.yasothon_admin();
     let live_path = format!("/api/v1/rounds/{round}/summary?as_of={DEMO_AS_OF}");
     let live_before = get(&app, &province_admin, &live_path).await;
+    // The live summary in every other format at that instant.
+    let body_of = |path: String| {
+        let app = &app;
+        let token = province_admin.clone();
+        async move {
+            let response = app.get(&path).bearer(&token).send().await;
+            response.assert_status(200);
+            response.body.clone()
+        }
+    };
+    let live_files = [
+        body_of(format!("{live_path}&format=csv&part=organizations")).await,
+        body_of(format!("{live_path}&format=csv")).await,
+        body_of(format!(
+            "/api/v1/rounds/{round}/summary.svg?as_of={DEMO_AS_OF}"
+        ))
+        .await,
+        body_of(format!(
+            "/api/v1/rounds/{round}/summary.html?as_of={DEMO_AS_OF}"
+        ))
+        .await,
+    ];
 
     let published = app
         .post(&publish_path(round, Some(DEMO_AS_OF)))
@@ -197,6 +219,33 @@ async fn a_snapshot_keeps_its_figures_when_reports_targets_and_weights_change(ap
     assert_eq!(again.json(), snapshot);
     assert_eq!(again.header("etag"), Some(format!("\"{hash}\"")));
     assert_eq!(sha256(&canonical(&again.json()["summary"])), hash);
+    // Served in every format of the live summary, as the live one was when published.
+    let snapshot_files = [
+        body_of(format!(
+            "/api/v1/snapshots/{id}?format=csv&part=organizations"
+        ))
+        .await,
+        body_of(format!("/api/v1/snapshots/{id}?format=csv")).await,
+        body_of(format!("/api/v1/snapshots/{id}/summary.svg")).await,
+        body_of(format!("/api/v1/snapshots/{id}/summary.html")).await,
+    ];
+    for (live, stored) in live_files.iter().zip(&snapshot_files) {
+        assert!(
+            live == stored,
+            "a snapshot's file differs from the live one at publishing"
+        );
+    }
+    let workbook = app
+        .get(&format!("/api/v1/snapshots/{id}?format=xlsx"))
+        .bearer(&province_admin)
+        .send()
+        .await;
+    workbook.assert_status(200);
+    assert_eq!(
+        workbook.header("content-type").as_deref(),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert_eq!(workbook.header("etag"), Some(format!("\"{hash}\"")));
 
     // A second publication now has the new figures and another hash; the list has both, in
     // the order published, without their summaries.

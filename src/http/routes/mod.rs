@@ -94,6 +94,8 @@ pub fn register(cfg: &mut ServiceConfig) {
                 .service(snapshots::publish_snapshot)
                 .service(snapshots::list_snapshots)
                 .service(snapshots::get_snapshot)
+                .service(pages::snapshot_summary_svg)
+                .service(pages::snapshot_summary_html)
                 .service(audit::list_audit_events),
         );
 }

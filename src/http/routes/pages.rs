@@ -14,7 +14,7 @@ use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::openapi::NotFound;
 use crate::http::render;
 use crate::http::AppState;
-use crate::storage::summary;
+use crate::storage::{snapshots, summary};
 
 pub const SVG: &str = "image/svg+xml";
 pub const HTML: &str = "text/html; charset=utf-8";
@@ -105,6 +105,64 @@ pub async fn round_summary_html(
     QueryParams(query): QueryParams<AsOfQuery>,
 ) -> Result<HttpResponse> {
     let summary = summary_of(&state, auth, id.into_inner(), query).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(HTML)
+        .body(render::html::render(&summary)))
+}
+
+/// The summary a published snapshot stored.
+async fn snapshot_summary(state: &AppState, auth: Authenticated, id: i64) -> Result<RoundSummary> {
+    let row = state
+        .read(auth, move |conn, caller| snapshots::get(conn, caller, id))
+        .await?;
+    super::snapshots::summary_of(&row)
+}
+
+/// A published snapshot's summary as a bar chart.
+///
+/// The chart of `GET /rounds/{id}/summary.svg`, drawn from the figures the snapshot stored
+/// (never recomputed). Everyone who may read the round.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Snapshot id")),
+    responses(
+        (status = 200, description = "The chart", content_type = "image/svg+xml", body = String),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/snapshots/{id}/summary.svg")]
+pub async fn snapshot_summary_svg(
+    state: Data<AppState>,
+    auth: Authenticated,
+    id: Path<i64>,
+) -> Result<HttpResponse> {
+    let summary = snapshot_summary(&state, auth, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(SVG)
+        .body(render::svg::render(&summary)))
+}
+
+/// A published snapshot's summary as one printable page.
+///
+/// The page of `GET /rounds/{id}/summary.html`, from the figures the snapshot stored (never
+/// recomputed). Everyone who may read the round.
+#[utoipa::path(
+    tag = "rounds",
+    params(("id" = i64, Path, description = "Snapshot id")),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/snapshots/{id}/summary.html")]
+pub async fn snapshot_summary_html(
+    state: Data<AppState>,
+    auth: Authenticated,
+    id: Path<i64>,
+) -> Result<HttpResponse> {
+    let summary = snapshot_summary(&state, auth, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type(HTML)
         .body(render::html::render(&summary)))

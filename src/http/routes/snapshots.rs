@@ -10,13 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
-use super::summary::RoundSummary;
+use super::summary::{check_part, summary_file, RoundSummary, SummaryCsv, SummaryFormat, XlsxFile};
 use super::{timestamp, Page, PageParams};
 use crate::error::{Error, Result};
 use crate::http::as_of::AsOf;
 use crate::http::extract::{Authenticated, IdempotencyKey, QueryParams};
 use crate::http::idempotent::{self, Created};
 use crate::http::openapi::{NotFound, Unprocessable};
+use crate::http::render::SummaryPart;
 use crate::http::AppState;
 use crate::policy::Caller;
 use crate::storage::snapshots::{self, Publication, SnapshotInfo, SnapshotRow};
@@ -136,13 +137,6 @@ impl Snapshot {
 /// The one way from a stored snapshot to the `RoundSummary` every format renders from: its
 /// stored figures read back (never recomputed), so CSV, XLSX, SVG and HTML show what was
 /// published.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the renderers (`?format=csv|xlsx`, `summary.svg|html`) call it once merged"
-    )
-)]
 pub(crate) fn summary_of(row: &SnapshotRow) -> Result<RoundSummary> {
     serde_json::from_str(&row.summary).map_err(internal)
 }
@@ -266,9 +260,18 @@ pub async fn list_snapshots(
 /// figures are the stored ones, never recomputed. Everyone who may read the round.
 #[utoipa::path(
     tag = "rounds",
-    params(("id" = i64, Path, description = "Snapshot id", example = 1)),
+    params(("id" = i64, Path, description = "Snapshot id", example = 1), SnapshotQuery),
     responses(
-        (status = 200, description = "The snapshot", body = Snapshot, headers(("ETag" = String, description = "The summary's SHA-256, quoted"))),
+        (status = 200, description = "The snapshot as JSON; its summary as one table in CSV, or a workbook",
+            content(
+                (Snapshot = "application/json"),
+                (SummaryCsv = "text/csv"),
+                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            ),
+            headers(
+                ("ETag" = String, description = "The summary's SHA-256, quoted"),
+                ("Content-Disposition" = String, description = "With CSV or XLSX: the file name, as for the live summary")
+            )),
         (status = 404, response = NotFound),
     ),
     security(("bearer" = []))
@@ -278,14 +281,42 @@ pub async fn get_snapshot(
     state: Data<AppState>,
     auth: Authenticated,
     id: Path<i64>,
+    QueryParams(query): QueryParams<SnapshotQuery>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
+    let format = query.format.unwrap_or(SummaryFormat::Json);
+    check_part(format, query.part)?;
     let row = state
         .read(auth, move |conn, caller| snapshots::get(conn, caller, id))
         .await?;
+    if format != SummaryFormat::Json {
+        let sha256 = row.info.sha256.clone();
+        let mut response = summary_file(&summary_of(&row)?, format, query.part)?;
+        response.headers_mut().insert(
+            header::ETAG,
+            header::HeaderValue::from_str(&format!("\"{sha256}\"")).map_err(internal)?,
+        );
+        return Ok(response);
+    }
     let snapshot = Snapshot::of(row)?;
     let sha256 = snapshot.sha256.clone();
     Ok(with_sha256_etag(&snapshot, &sha256))
+}
+
+/// How a snapshot is served: as the live summary is (`GET /rounds/{id}/summary`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotQuery {
+    /// `json` (the default: the snapshot with its summary), `csv` (one table of its summary,
+    /// chosen by `part`) or `xlsx` (a workbook with a sheet per part). Its chart and printable
+    /// page are `/snapshots/{id}/summary.svg` and `/snapshots/{id}/summary.html`.
+    #[param(inline)]
+    pub format: Option<SummaryFormat>,
+    /// Only with `format=csv` or `format=xlsx`: `indicators` (the default for CSV),
+    /// `organizations` or `missing`.
+    #[param(inline)]
+    pub part: Option<SummaryPart>,
 }
 
 #[cfg(test)]

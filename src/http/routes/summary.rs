@@ -130,7 +130,7 @@ impl PartialSchema for SummaryCsv {
 impl ToSchema for SummaryCsv {}
 
 /// The `part` parameter makes sense only for a table format: with JSON it is a 400 naming it.
-fn check_part(format: SummaryFormat, part: Option<SummaryPart>) -> Result<()> {
+pub(crate) fn check_part(format: SummaryFormat, part: Option<SummaryPart>) -> Result<()> {
     if format == SummaryFormat::Json && part.is_some() {
         return Err(Error::bad_request(
             "a query parameter is not valid",
@@ -506,22 +506,33 @@ pub async fn round_summary(
         })
         .await?;
     let summary = RoundSummary::of(&context, &facts)?;
+    match format {
+        SummaryFormat::Json => Ok(HttpResponse::Ok().json(summary)),
+        format => summary_file(&summary, format, query.part),
+    }
+}
+
+/// A summary as a file: one table as CSV (`part`, default indicators) or a workbook (every
+/// part, or only `part`). For the live summary and a published snapshot alike.
+pub(crate) fn summary_file(
+    summary: &RoundSummary,
+    format: SummaryFormat,
+    part: Option<SummaryPart>,
+) -> Result<HttpResponse> {
     let date = render::file_date(summary.as_of);
     match format {
         SummaryFormat::Json => Ok(HttpResponse::Ok().json(summary)),
         SummaryFormat::Csv => {
-            let part = query.part.unwrap_or(SummaryPart::Indicators);
-            Ok(render::csv::summary(&summary, part).attachment(&format!(
+            let part = part.unwrap_or(SummaryPart::Indicators);
+            Ok(render::csv::summary(summary, part).attachment(&format!(
                 "summary-{}-{}-{date}.csv",
                 summary.round.id,
                 part.name()
             )))
         }
         SummaryFormat::Xlsx => {
-            let parts = query
-                .part
-                .map_or(SummaryPart::ALL.to_vec(), |part| vec![part]);
-            let bytes = render::xlsx::summary(&summary, &parts)?;
+            let parts = part.map_or(SummaryPart::ALL.to_vec(), |part| vec![part]);
+            let bytes = render::xlsx::summary(summary, &parts)?;
             Ok(HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, render::xlsx::CONTENT_TYPE))
                 .insert_header((
