@@ -316,8 +316,8 @@ async fn a_ranking_reads_in_a_constant_number_of_queries(app: TestApp) {
     let yasothon = evaluation(&app, "TH-35", "YST-PEO", false).await;
     report(&app, yasothon, "YST-PEO", [80.0, 80.0, 80.0], false).await;
     round(&app, yasothon, ROUND, "2021-10", "2021-12").await;
-    let (one, rows) = counted_ranking(&app);
-    assert_eq!((one, rows), (QUERIES, 1));
+    let (one, fact_rows) = counted_ranking(&app);
+    assert_eq!((one, fact_rows), (QUERIES, 1));
 
     let samut_prakan = evaluation(&app, "TH-11", "SPK-PO", false).await;
     report(&app, samut_prakan, "SPK-PO", [90.0, 90.0, 90.0], false).await;
@@ -328,13 +328,63 @@ async fn a_ranking_reads_in_a_constant_number_of_queries(app: TestApp) {
     round(&app, amnat, ROUND, "2021-10", "2021-12").await;
     let later = evaluation(&app, "TH-11", "SPK-PO", false).await;
     round(&app, later, ROUND, "2022-06", "2022-08").await;
-    let (many, rows) = counted_ranking(&app);
-    assert_eq!((many, rows), (QUERIES, 4), "as many statements as for one");
+    let (many, fact_rows) = counted_ranking(&app);
+    assert_eq!(
+        (many, fact_rows),
+        (QUERIES, 4),
+        "as many statements as for one"
+    );
     let ranking = rankings(&app, &app.admin(), ROUND).await;
     assert_eq!(
         rows_ranks(&ranking),
         vec![json!(1), json!(2), json!(2), Value::Null]
     );
+
+    // The same rows as CSV (BOM, Thai headers) and as a workbook (title, headers, numbers).
+    let path = format!("{}&format=csv", rankings_path("2565", ROUND));
+    let csv = app.get(&path).bearer(&app.admin()).send().await;
+    csv.assert_status(200);
+    let text = std::str::from_utf8(&csv.body).expect("UTF-8");
+    let text = text.strip_prefix('\u{feff}').expect("a byte order mark");
+    let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.headers().expect("headers").get(0), Some("อันดับ"));
+    let table: Vec<(String, String, String)> = reader
+        .records()
+        .map(|record| {
+            let record = record.expect("a row");
+            (
+                record[0].to_owned(),
+                record[1].to_owned(),
+                record[5].to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = rows(&ranking)
+        .into_iter()
+        .map(|(rank, code, overall)| {
+            let number = |v: &Value| v.as_f64().map(|n| n.to_string()).unwrap_or_default();
+            (number(&rank), code, number(&overall))
+        })
+        .collect();
+    assert_eq!(table, expected);
+    let workbook = app
+        .get(&format!("{}&format=xlsx", rankings_path("2565", ROUND)))
+        .bearer(&app.admin())
+        .send()
+        .await;
+    workbook.assert_status(200);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(workbook.body.to_vec()))
+            .expect("a workbook");
+    use calamine::Reader;
+    let sheet = book
+        .worksheet_range("rankings")
+        .expect("the rankings sheet");
+    let cells: Vec<Vec<calamine::Data>> = sheet.rows().map(<[calamine::Data]>::to_vec).collect();
+    assert!(cells[0][0].to_string().contains("2565"), "the title row");
+    assert_eq!(cells[1][0].to_string(), "อันดับ");
+    assert_eq!(cells[2][0], calamine::Data::Float(1.0));
+    assert_eq!(cells.len(), 2 + 4, "title, headers, four rows");
 }
 
 fn rows_ranks(ranking: &Value) -> Vec<Value> {

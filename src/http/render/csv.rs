@@ -1,8 +1,11 @@
 //! A summary's table, or a drill-down, as a CSV file (src/http/csv.rs: BOM, CRLF, formula-like
 //! text neutralised): Thai headers, figures unformatted as in the JSON, a status in Thai.
 
-use super::{drill_down_table, status_label_th, summary_table, Cell, SummaryPart, Table};
+use super::{
+    drill_down_table, rankings_table, status_label_th, summary_table, Cell, SummaryPart, Table,
+};
 use crate::http::csv::{CsvCell, CsvWriter};
+use crate::http::routes::rankings::Rankings;
 use crate::http::routes::summary::{IndicatorDrillDown, RoundSummary};
 
 /// One part of the summary: indicators, organizations or missing reports.
@@ -13,6 +16,11 @@ pub fn summary(summary: &RoundSummary, part: SummaryPart) -> CsvWriter {
 /// The drill-down: one row per reporting organization.
 pub fn drill_down(drill: &IndicatorDrillDown) -> CsvWriter {
     write(&drill_down_table(drill))
+}
+
+/// A fiscal year's ranking: one row per evaluation.
+pub fn rankings(rankings: &Rankings) -> CsvWriter {
+    write(&rankings_table(rankings))
 }
 
 fn write(table: &Table) -> CsvWriter {

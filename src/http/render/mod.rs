@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::domain::period::Period;
 use crate::domain::scoring::{IndicatorStatus, ScoreBasis};
+use crate::http::routes::rankings::Rankings;
 use crate::http::routes::summary::{IndicatorDrillDown, RoundSummary};
 
 /// An indicator status's colour, the same in every output (spreadsheet cells, chart bars,
@@ -277,6 +278,51 @@ const DRILL_DOWN_HEADERS: &[&str] = &[
     "เดือนที่ค้างส่ง",
     "เดือนที่ค้างส่ง (ไทย)",
 ];
+
+const RANKING_HEADERS: &[&str] = &[
+    "อันดับ",
+    "รหัสจังหวัด",
+    "จังหวัด",
+    "รหัสการประเมิน",
+    "รหัสรอบ",
+    "ร้อยละคะแนนภาพรวม",
+    "ร้อยละความครบถ้วน",
+    "ร้อยละความตรงเวลา",
+];
+
+/// A ranking's title: `การจัดอันดับจังหวัด · ปีงบประมาณ พ.ศ. 2565 · รอบ 6 เดือน · ข้อมูล ณ …`.
+pub fn rankings_title_th(rankings: &Rankings) -> String {
+    format!(
+        "การจัดอันดับจังหวัด · ปีงบประมาณ พ.ศ. {} · {} · ข้อมูล ณ {}",
+        rankings.fiscal_year,
+        rankings.round_name,
+        bangkok_time_th(rankings.as_of)
+    )
+}
+
+/// A ranking as a table, one row per evaluation in the ranking's order (a blank rank when the
+/// overall is null).
+pub fn rankings_table(rankings: &Rankings) -> Table {
+    Table {
+        headers: RANKING_HEADERS,
+        rows: rankings
+            .items
+            .iter()
+            .map(|item| {
+                vec![
+                    Cell::Number(item.rank.map(|rank| rank as f64)),
+                    Cell::text(&item.province_code),
+                    Cell::text(&item.name_th),
+                    Cell::Count(usize::try_from(item.evaluation_id).unwrap_or_default()),
+                    Cell::Count(usize::try_from(item.round_id).unwrap_or_default()),
+                    Cell::Number(item.overall_percent),
+                    Cell::Number(item.completeness_percent),
+                    Cell::Number(item.timeliness_percent),
+                ]
+            })
+            .collect(),
+    }
+}
 
 /// One part of a summary as a table, rows in the summary's order.
 pub fn summary_table(summary: &RoundSummary, part: SummaryPart) -> Table {

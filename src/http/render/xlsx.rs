@@ -5,8 +5,12 @@
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
-use super::{status_label_th, summary_table, summary_title_th, Cell, StatusColour, SummaryPart};
+use super::{
+    rankings_table, rankings_title_th, status_label_th, summary_table, summary_title_th, Cell,
+    StatusColour, SummaryPart,
+};
 use crate::error::{Error, Result};
+use crate::http::routes::rankings::Rankings;
 use crate::http::routes::summary::RoundSummary;
 
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -29,6 +33,25 @@ const LINE_HEIGHT: f64 = 15.0;
 pub fn summary(summary: &RoundSummary, parts: &[SummaryPart]) -> Result<Vec<u8>> {
     workbook(summary, parts).map_err(|error| {
         tracing::error!(%error, "writing a summary workbook");
+        Error::Internal(format!("the workbook could not be written: {error}"))
+    })
+}
+
+/// A fiscal year's ranking as a workbook of one sheet, `rankings`.
+pub fn rankings(rankings: &Rankings) -> Result<Vec<u8>> {
+    let written = (|| {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("rankings")?;
+        write_sheet(
+            sheet,
+            &rankings_title_th(rankings),
+            &rankings_table(rankings),
+        )?;
+        workbook.save_to_buffer()
+    })();
+    written.map_err(|error| {
+        tracing::error!(%error, "writing a rankings workbook");
         Error::Internal(format!("the workbook could not be written: {error}"))
     })
 }

@@ -2,6 +2,7 @@
 //! evaluation of a fiscal year ranked by the overall percent of its round of a name);
 //! docs/DOMAIN.md, "Rankings".
 
+use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -15,6 +16,8 @@ use crate::error::{Error, FieldError, Result};
 use crate::http::as_of::AsOf;
 use crate::http::extract::{Authenticated, QueryParams};
 use crate::http::openapi::Unprocessable;
+use crate::http::render;
+use crate::http::routes::summary::{SummaryCsv, SummaryFormat, XlsxFile};
 use crate::http::AppState;
 use crate::policy::Visibility;
 use crate::storage::rankings::{self, Contender};
@@ -32,6 +35,10 @@ pub struct RankingQuery {
     #[param(example = "2022-03-10T00:00:00Z")]
     #[param(inline)]
     pub as_of: Option<AsOf>,
+    /// `json` (the default), `csv` (UTF-8 with a byte order mark, Thai headers) or `xlsx` (one
+    /// sheet, `rankings`, with a title row).
+    #[param(inline)]
+    pub format: Option<SummaryFormat>,
 }
 
 /// One province's evaluation in the ranking.
@@ -187,7 +194,13 @@ fn fiscal_year(text: &str) -> Result<FiscalYear> {
         RankingQuery
     ),
     responses(
-        (status = 200, description = "The ranking", body = Rankings),
+        (status = 200, description = "The ranking, as JSON, CSV or a workbook",
+            content(
+                (Rankings = "application/json"),
+                (SummaryCsv = "text/csv"),
+                (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            ),
+            headers(("Content-Disposition" = String, description = "With CSV or XLSX: `attachment; filename=\"rankings-<fiscal year>-<date>.csv\"` (or `.xlsx`)"))),
         (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []))
@@ -208,6 +221,7 @@ pub async fn fiscal_year_rankings(
         ));
     }
     let as_of = AsOf::or_now(query.as_of);
+    let format = query.format.unwrap_or(SummaryFormat::Json);
     let rankings = state
         .read(auth, move |conn, caller| {
             let contenders = rankings::of_fiscal_year(conn, fiscal_year, &round_name, as_of)?;
@@ -220,5 +234,18 @@ pub async fn fiscal_year_rankings(
             )
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rankings))
+    let name = format!("rankings-{}-{}", fiscal_year.0, render::file_date(as_of));
+    match format {
+        SummaryFormat::Json => Ok(HttpResponse::Ok().json(rankings)),
+        SummaryFormat::Csv => {
+            Ok(render::csv::rankings(&rankings).attachment(&format!("{name}.csv")))
+        }
+        SummaryFormat::Xlsx => Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, render::xlsx::CONTENT_TYPE))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.xlsx\""),
+            ))
+            .body(render::xlsx::rankings(&rankings)?)),
+    }
 }
