@@ -10,12 +10,14 @@ use sha2::{Digest, Sha256};
 
 use crate::error::FieldError;
 
-/// The canonical JSON of a value: object members sorted by key (by Unicode code point, which
-/// is the order of the keys' UTF-8 bytes) at every depth, no whitespace outside strings,
-/// strings escaped and numbers written as serde_json writes them (integers as integers, other
-/// numbers in the shortest form that reads back to the same `f64`). Two values that are equal
-/// as JSON documents have the same canonical text, whatever order their members were written
-/// in; the text is what a snapshot stores and hashes.
+/// The canonical JSON of a value, by RFC 8785 (the JSON Canonicalization Scheme, JCS): object
+/// members sorted by key, comparing the keys' UTF-16 code units, at every depth; no whitespace
+/// outside strings; strings escaped as ECMAScript's `JSON.stringify` escapes them (`"`, `\`,
+/// `\b \f \n \r \t`, other control characters as `\u00xx`, everything else as is); numbers
+/// as ECMAScript writes an IEEE double (`70`, `0.00005`, `1e-7`, `1e+21`). Any JCS library
+/// (Python `jcs`, JavaScript `canonicalize`, Java `json-canonicalization`) gives the same text
+/// from a snapshot's `summary`; two values equal as JSON documents have the same text. The
+/// text is what a snapshot stores and hashes.
 pub fn canonical_json(value: &Value) -> String {
     let mut out = String::new();
     write_canonical(value, &mut out);
@@ -24,8 +26,10 @@ pub fn canonical_json(value: &Value) -> String {
 
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
-            // serde_json writes scalars compactly, escaping strings the one way it does.
+        Value::Number(number) => out.push_str(&ecmascript_number(number.as_f64().unwrap_or(0.0))),
+        Value::Null | Value::Bool(_) | Value::String(_) => {
+            // serde_json escapes strings exactly as JSON.stringify does (the short escapes,
+            // other control characters as lower-case `\u00xx`, nothing else).
             out.push_str(&value.to_string());
         }
         Value::Array(items) => {
@@ -42,7 +46,7 @@ fn write_canonical(value: &Value, out: &mut String) {
             // Sorted here, not by the map: serde_json's map keeps insertion order when its
             // `preserve_order` feature is on anywhere in the build.
             let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
             out.push('{');
             for (i, (key, item)) in sorted.into_iter().enumerate() {
                 if i > 0 {
@@ -54,6 +58,43 @@ fn write_canonical(value: &Value, out: &mut String) {
             }
             out.push('}');
         }
+    }
+}
+
+/// An IEEE double as ECMAScript's `Number::toString` writes it (RFC 8785, section 3.2.2.3):
+/// the shortest digits that read back to the same double (Rust's `{:e}` gives them), in plain
+/// notation from 1e-6 up to 1e21 and in exponent notation (`1e-7`, `1.5e+21`) outside.
+fn ecmascript_number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        // -0 is 0; JSON has no NaN nor infinity (serde_json never reads one).
+        return "0".to_owned();
+    }
+    if x < 0.0 {
+        return format!("-{}", ecmascript_number(-x));
+    }
+    let scientific = format!("{x:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let k = digits.len() as i32;
+    // x = 0.d1d2…dk × 10^n
+    let n = exponent.parse::<i32>().unwrap_or(0) + 1;
+    if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        let (whole, fraction) = digits.split_at(n as usize);
+        format!("{whole}.{fraction}")
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        let e = n - 1;
+        let sign = if e >= 0 { '+' } else { '-' };
+        let (first, rest) = digits.split_at(1);
+        let rest = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        format!("{first}{rest}e{sign}{}", e.abs())
     }
 }
 
@@ -99,14 +140,13 @@ mod tests {
     }
 
     #[test]
-    fn keys_sort_by_code_point_not_by_utf16_or_locale() {
-        // U+FF21 (3 bytes in UTF-8) sorts after U+00E9 (2 bytes) and after 'z'; U+1F600 (an
-        // astral character, a surrogate pair in UTF-16) sorts after U+FF21 by code point, where
-        // UTF-16 order would put it first.
+    fn keys_sort_by_utf16_code_units_as_rfc_8785_says() {
+        // U+1F600 (an astral character, the surrogate pair D83D DE00 in UTF-16) sorts before
+        // U+FF21 in UTF-16 order, where code-point order would put it last.
         let value = json!({"\u{1F600}": 4, "\u{FF21}": 3, "é": 2, "z": 1, "Z": 0});
         assert_eq!(
             canonical_json(&value),
-            "{\"Z\":0,\"z\":1,\"é\":2,\"\u{FF21}\":3,\"\u{1F600}\":4}"
+            "{\"Z\":0,\"z\":1,\"é\":2,\"\u{1F600}\":4,\"\u{FF21}\":3}"
         );
     }
 
@@ -127,21 +167,34 @@ mod tests {
     }
 
     #[test]
-    fn numbers_and_strings_are_written_as_serde_json_writes_them() {
+    fn numbers_and_strings_are_written_as_ecmascript_writes_them() {
         let value = json!([
             70.0,
             0.1,
             1e21,
+            1e20,
             -0.0,
             12,
             -3,
             84.62,
-            "a\"b\\c\n\u{1}",
+            0.00005,
+            0.000001,
+            1e-7,
+            333333333.3333333,
+            5e-324,
+            1.7976931348623157e308,
+            9007199254740992.0,
+            295147905179352830000.0,
+            -1.5e-9,
+            "a\"b\\c\n\u{1}\u{1f}",
             "ยโสธร"
         ]);
+        // The numbers of RFC 8785's appendix B and ECMAScript's Number::toString.
         assert_eq!(
             canonical_json(&value),
-            r#"[70.0,0.1,1e+21,-0.0,12,-3,84.62,"a\"b\\c\n\u0001","ยโสธร"]"#
+            "[70,0.1,1e+21,100000000000000000000,0,12,-3,84.62,0.00005,0.000001,1e-7,\
+             333333333.3333333,5e-324,1.7976931348623157e+308,9007199254740992,\
+             295147905179352830000,-1.5e-9,\"a\\\"b\\\\c\\n\\u0001\\u001f\",\"ยโสธร\"]"
         );
     }
 

@@ -107,7 +107,7 @@ pub enum CsvCell<'a> {
 
 /// Whether a spreadsheet could read the cell as a formula (or a command): it starts with
 /// `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP, "CSV Injection").
-fn formula_prone(cell: &str) -> bool {
+pub fn formula_prone(cell: &str) -> bool {
     cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 

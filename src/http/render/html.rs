@@ -7,7 +7,9 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::svg::FONT_FAMILY;
-use super::{bangkok_time_th, figure, percent, status_key, status_label_th, svg, StatusColour};
+use super::{
+    bangkok_time_th, figure, percent, status_key, status_label_th, svg, Publication, StatusColour,
+};
 use crate::http::routes::summary::{RoundIndicator, RoundSummary};
 
 /// The page's style: screen shows the sheet as it prints; print keeps the colours and keeps
@@ -47,15 +49,15 @@ footer { margin-top: 4mm; font-size: 8.5pt; color: #757575; }
 "#;
 
 /// The page.
-pub fn render(summary: &RoundSummary) -> String {
-    page(summary).into_string()
+pub fn render(summary: &RoundSummary, publication: Option<&Publication>) -> String {
+    page(summary, publication).into_string()
 }
 
 fn indicator<'a>(summary: &'a RoundSummary, code: &str) -> Option<&'a RoundIndicator> {
     summary.indicators.iter().find(|i| i.indicator_code == code)
 }
 
-fn page(summary: &RoundSummary) -> Markup {
+fn page(summary: &RoundSummary, publication: Option<&Publication>) -> Markup {
     let evaluation = &summary.evaluation;
     let round = &summary.round;
     let heading = format!(
@@ -87,6 +89,9 @@ fn page(summary: &RoundSummary) -> Markup {
                             " (" (round.start_period_label_th) " – " (round.end_period_label_th) ")"
                         }
                         " · ข้อมูล ณ " (at)
+                    }
+                    @if let Some(publication) = publication {
+                        p.sub.publication { (publication.line_th()) }
                     }
                 }
                 section.figures {

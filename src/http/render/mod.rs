@@ -135,6 +135,29 @@ pub fn percent(x: Option<f64>) -> String {
     }
 }
 
+/// A published snapshot, named on its chart and page so a printed copy says which one it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Publication<'a> {
+    pub id: i64,
+    pub sha256: &'a str,
+    pub published_at: DateTime<Utc>,
+    /// The publisher's name.
+    pub published_by: &'a str,
+}
+
+impl Publication<'_> {
+    /// `ฉบับเผยแพร่ #1 · เผยแพร่เมื่อ 10 ส.ค. 2565 10:00 น. โดย … · SHA-256 1e60…`.
+    pub fn line_th(&self) -> String {
+        format!(
+            "ฉบับเผยแพร่ #{} · เผยแพร่เมื่อ {} โดย {} · SHA-256 {}",
+            self.id,
+            bangkok_time_th(self.published_at),
+            self.published_by,
+            self.sha256
+        )
+    }
+}
+
 /// The title of a summary's page or sheet: province, fiscal year (BE), round, as of when.
 /// `จังหวัดยโสธร · ปีงบประมาณ พ.ศ. 2565 · รอบ 6 เดือน (…) · ข้อมูล ณ 10 ส.ค. 2565 10:00 น.`
 pub fn summary_title_th(summary: &RoundSummary) -> String {
@@ -310,7 +333,7 @@ pub fn rankings_table(rankings: &Rankings) -> Table {
             .iter()
             .map(|item| {
                 vec![
-                    Cell::Number(item.rank.map(|rank| rank as f64)),
+                    item.rank.map_or(Cell::text(""), Cell::Count),
                     Cell::text(&item.province_code),
                     Cell::text(&item.name_th),
                     Cell::Count(usize::try_from(item.evaluation_id).unwrap_or_default()),

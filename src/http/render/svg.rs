@@ -12,7 +12,9 @@
 
 use maud::{html, Markup};
 
-use super::{bangkok_time_th, figure, percent, status_key, status_label_th, StatusColour};
+use super::{
+    bangkok_time_th, figure, percent, status_key, status_label_th, Publication, StatusColour,
+};
 use crate::domain::scoring::{IndicatorStatus, ScoreBasis};
 use crate::http::routes::summary::{RoundIndicator, RoundSummary};
 
@@ -50,8 +52,8 @@ const STATUSES: [IndicatorStatus; 5] = [
 ];
 
 /// The standalone chart, served as `image/svg+xml` (XML declaration, SVG namespace).
-pub fn render(summary: &RoundSummary) -> String {
-    let chart = chart(summary, true);
+pub fn render(summary: &RoundSummary, publication: Option<&Publication>) -> String {
+    let chart = chart(summary, true, publication);
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
         chart.into_string()
@@ -60,7 +62,7 @@ pub fn render(summary: &RoundSummary) -> String {
 
 /// The chart to place inside an HTML page (no namespace needed there, nor any URL).
 pub fn inline(summary: &RoundSummary) -> Markup {
-    chart(summary, false)
+    chart(summary, false, None)
 }
 
 /// A coordinate, to one decimal.
@@ -177,11 +179,13 @@ const LEGEND_Y: f64 = 130.0;
 const AXIS_Y: f64 = 168.0;
 const ROWS_Y: f64 = 178.0;
 const FOOTER_H: f64 = 44.0;
+/// The line a published snapshot's chart adds under the footer.
+const PUBLICATION_H: f64 = 22.0;
 
-fn chart(summary: &RoundSummary, standalone: bool) -> Markup {
+fn chart(summary: &RoundSummary, standalone: bool, publication: Option<&Publication>) -> Markup {
     let rows = rows(summary);
     let rows_end = ROWS_Y + rows.iter().map(Row::height).sum::<f64>();
-    let height = rows_end + FOOTER_H;
+    let height = rows_end + FOOTER_H + publication.map_or(0.0, |_| PUBLICATION_H);
     let evaluation = &summary.evaluation;
     let title = format!(
         "ผลการประเมินส่วนราชการ {} ปีงบประมาณ พ.ศ. {}",
@@ -227,6 +231,10 @@ fn chart(summary: &RoundSummary, standalone: bool) -> Markup {
             text x=(n(MARGIN)) y=(n(rows_end + 28.0)) font-size="13" fill=(MUTED) {
                 "แถบ = ร้อยละของคะแนนเต็ม (คะแนน ÷ คะแนนสูงสุด × 100) · เส้นประ = 100 % · "
                 "องค์ประกอบและภาพรวม: ค่าเฉลี่ยถ่วงน้ำหนักของตัวชี้วัดที่ถึงกำหนด"
+            }
+            @if let Some(publication) = publication {
+                text class="publication" x=(n(MARGIN)) y=(n(rows_end + 28.0 + PUBLICATION_H))
+                    font-size="13" fill=(MUTED) { (publication.line_th()) }
             }
         }
     }

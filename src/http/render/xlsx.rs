@@ -3,13 +3,17 @@
 //! figures as numbers shown with 2 decimals, status cells in the status colours, columns wide
 //! enough for their Thai text. Values only: every text is written as a string, never a formula.
 
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+    XlsxError,
+};
 
 use super::{
     rankings_table, rankings_title_th, status_label_th, summary_table, summary_title_th, Cell,
     StatusColour, SummaryPart,
 };
 use crate::error::{Error, Result};
+use crate::http::csv::formula_prone;
 use crate::http::routes::rankings::Rankings;
 use crate::http::routes::summary::RoundSummary;
 
@@ -41,6 +45,7 @@ pub fn summary(summary: &RoundSummary, parts: &[SummaryPart]) -> Result<Vec<u8>>
 pub fn rankings(rankings: &Rankings) -> Result<Vec<u8>> {
     let written = (|| {
         let mut workbook = Workbook::new();
+        workbook.set_properties(&properties(rankings.as_of)?);
         let sheet = workbook.add_worksheet();
         sheet.set_name("rankings")?;
         write_sheet(
@@ -56,11 +61,21 @@ pub fn rankings(rankings: &Rankings) -> Result<Vec<u8>> {
     })
 }
 
+/// The workbook's properties, dated `as_of` rather than the moment it is written: the same
+/// figures give the same bytes (a published snapshot's workbook keeps its strong ETag).
+fn properties(
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> std::result::Result<DocProperties, XlsxError> {
+    let created = ExcelDateTime::from_timestamp(as_of.timestamp())?;
+    Ok(DocProperties::new().set_creation_datetime(&created))
+}
+
 fn workbook(
     summary: &RoundSummary,
     parts: &[SummaryPart],
 ) -> std::result::Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
+    workbook.set_properties(&properties(summary.as_of)?);
     let title = summary_title_th(summary);
     for part in parts {
         let sheet = workbook.add_worksheet();
@@ -84,6 +99,7 @@ fn write_sheet(
         .set_background_color(Color::RGB(0xE7E6E6))
         .set_border_bottom(FormatBorder::Thin);
     let text_format = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let quoted_format = text_format.clone().set_quote_prefix();
     let number_format = Format::new()
         .set_num_format("0.00")
         .set_align(FormatAlign::Top);
@@ -123,7 +139,14 @@ fn write_sheet(
             let column = col as u16;
             match cell {
                 Cell::Text(text) => {
-                    sheet.write_string_with_format(row, column, text, &text_format)?;
+                    // A string cell is never run, but editing one that starts like a formula
+                    // (F2, Enter) would make it one: Excel's quote prefix keeps it text.
+                    let format = if formula_prone(text) {
+                        &quoted_format
+                    } else {
+                        &text_format
+                    };
+                    sheet.write_string_with_format(row, column, text, format)?;
                     if let Some(width) = widths.get(col) {
                         lines = lines.max((display_width(text) / (width - 1.0)).ceil());
                     }

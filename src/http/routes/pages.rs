@@ -77,7 +77,7 @@ pub async fn round_summary_svg(
     let summary = summary_of(&state, auth, id.into_inner(), query).await?;
     Ok(HttpResponse::Ok()
         .content_type(SVG)
-        .body(render::svg::render(&summary)))
+        .body(render::svg::render(&summary, None)))
 }
 
 /// A round's summary as one printable page.
@@ -107,15 +107,36 @@ pub async fn round_summary_html(
     let summary = summary_of(&state, auth, id.into_inner(), query).await?;
     Ok(HttpResponse::Ok()
         .content_type(HTML)
-        .body(render::html::render(&summary)))
+        .body(render::html::render(&summary, None)))
 }
 
-/// The summary a published snapshot stored.
-async fn snapshot_summary(state: &AppState, auth: Authenticated, id: i64) -> Result<RoundSummary> {
+/// A published snapshot's stored summary, drawn with `draw` and the publication named, with
+/// the snapshot's strong ETag (its SHA-256: the same figures give the same bytes).
+async fn snapshot_file(
+    state: &AppState,
+    auth: Authenticated,
+    id: i64,
+    content_type: &str,
+    draw: fn(&RoundSummary, Option<&render::Publication>) -> String,
+) -> Result<HttpResponse> {
     let row = state
         .read(auth, move |conn, caller| snapshots::get(conn, caller, id))
         .await?;
-    super::snapshots::summary_of(&row)
+    let summary = super::snapshots::summary_of(&row)?;
+    let info = &row.info;
+    let publication = render::Publication {
+        id: info.id,
+        sha256: &info.sha256,
+        published_at: crate::storage::to_utc(info.published_at),
+        published_by: &info.published_by_name,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::ETAG,
+            format!("\"{}\"", info.sha256),
+        ))
+        .body(draw(&summary, Some(&publication))))
 }
 
 /// A published snapshot's summary as a bar chart.
@@ -137,10 +158,7 @@ pub async fn snapshot_summary_svg(
     auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
-    let summary = snapshot_summary(&state, auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(SVG)
-        .body(render::svg::render(&summary)))
+    snapshot_file(&state, auth, id.into_inner(), SVG, render::svg::render).await
 }
 
 /// A published snapshot's summary as one printable page.
@@ -162,8 +180,5 @@ pub async fn snapshot_summary_html(
     auth: Authenticated,
     id: Path<i64>,
 ) -> Result<HttpResponse> {
-    let summary = snapshot_summary(&state, auth, id.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(HTML)
-        .body(render::html::render(&summary)))
+    snapshot_file(&state, auth, id.into_inner(), HTML, render::html::render).await
 }

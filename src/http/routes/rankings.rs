@@ -29,7 +29,7 @@ pub struct RankingQuery {
     /// The round's name, as each province named its round (compared trimmed and ignoring
     /// case, like round names are kept unique): every evaluation with a round of that name is
     /// ranked.
-    #[param(example = "รอบ 6 เดือน")]
+    #[param(example = "รอบ 6 เดือน", min_length = 1, max_length = 200)]
     pub round_name: String,
     /// The instant to compute at, RFC 3339 (write `+` as `%2B`; no leap second); default now.
     #[param(example = "2022-03-10T00:00:00Z")]
@@ -52,6 +52,7 @@ pub struct RankingItem {
     /// 1 + the number of evaluations with a strictly higher overall percent (as shown, 2
     /// decimals): ties share a rank and the next rank skips (1, 2, 2, 4). Null when the overall
     /// is null (nothing due yet): such rows come last.
+    #[schema(minimum = 1)]
     pub rank: Option<usize>,
     pub province_id: i64,
     /// ISO 3166-2:TH.
@@ -214,10 +215,16 @@ pub async fn fiscal_year_rankings(
 ) -> Result<HttpResponse> {
     let fiscal_year = fiscal_year(&path.into_inner())?;
     let round_name = query.round_name.trim().to_owned();
-    if round_name.is_empty() {
+    if round_name.is_empty() || round_name.chars().count() > crate::domain::round::NAME_MAX {
         return Err(Error::bad_request(
             "a query parameter is not valid",
-            vec![FieldError::new("round_name", "must name a round")],
+            vec![FieldError::new(
+                "round_name",
+                format!(
+                    "must name a round: 1–{} characters",
+                    crate::domain::round::NAME_MAX
+                ),
+            )],
         ));
     }
     let as_of = AsOf::or_now(query.as_of);

@@ -59,8 +59,8 @@ pub struct SnapshotListItem {
     pub as_of: DateTime<Utc>,
     pub published_at: DateTime<Utc>,
     pub published_by: Publisher,
-    /// SHA-256 of the summary's canonical JSON (members sorted by key, by code point, at every
-    /// depth; no whitespace; numbers as written), 64 lower-case hex digits; also the `ETag`.
+    /// SHA-256 of the summary's canonical JSON (RFC 8785, JCS: any JCS library recomputes it),
+    /// 64 lower-case hex digits; also the `ETag`.
     #[schema(pattern = "^[0-9a-f]{64}$", min_length = 64, max_length = 64)]
     pub sha256: String,
 }
@@ -98,8 +98,8 @@ pub struct Snapshot {
     #[schema(example = "2022-08-10T03:05:12.345678Z")]
     pub published_at: DateTime<Utc>,
     pub published_by: Publisher,
-    /// SHA-256 of `summary`'s canonical JSON (members sorted by key, by code point, at every
-    /// depth; no whitespace; numbers as written), 64 lower-case hex digits; also the `ETag`.
+    /// SHA-256 of `summary`'s canonical JSON (RFC 8785, JCS: any JCS library recomputes it),
+    /// 64 lower-case hex digits; also the `ETag`.
     #[schema(
         pattern = "^[0-9a-f]{64}$",
         min_length = 64,
@@ -107,7 +107,8 @@ pub struct Snapshot {
         example = "9f2c4e0d8b1a6f3e5d7c9b0a2e4f6d8c1b3a5e7f9d0c2b4a6e8f0d1c3b5a7e9f"
     )]
     pub sha256: String,
-    /// The summary as published, in its canonical JSON (members sorted by key).
+    /// The summary as published, in its canonical JSON (RFC 8785: members sorted by key,
+    /// integral numbers without `.0`).
     #[schema(value_type = RoundSummary)]
     pub summary: Box<RawValue>,
 }
@@ -151,8 +152,8 @@ fn with_sha256_etag<T: Serialize>(body: &T, sha256: &str) -> HttpResponse {
 ///
 /// Computes the round's summary at `as_of` (default now) exactly as
 /// `GET /rounds/{id}/summary` does and stores it once: the computed figures as the summary's
-/// canonical JSON (members sorted by key, by code point, at every depth; no whitespace; numbers
-/// as serde_json writes them), the SHA-256 of that text, who published it and when. A snapshot
+/// canonical JSON (RFC 8785, the JSON Canonicalization Scheme), the SHA-256 of that text, who
+/// published it and when. A snapshot
 /// never changes: there is no PATCH or DELETE, and later reports, target, criteria and weight
 /// changes or code upgrades leave its figures and hash as they were. For the province's
 /// administrator and national administrators, whatever the evaluation's status; another role

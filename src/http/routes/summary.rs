@@ -538,8 +538,9 @@ pub(crate) fn summary_file(
                 .insert_header((
                     header::CONTENT_DISPOSITION,
                     format!(
-                        "attachment; filename=\"summary-{}-{date}.xlsx\"",
-                        summary.round.id
+                        "attachment; filename=\"summary-{}{}-{date}.xlsx\"",
+                        summary.round.id,
+                        part.map_or(String::new(), |part| format!("-{}", part.name()))
                     ),
                 ))
                 .body(bytes))
