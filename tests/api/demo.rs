@@ -7,10 +7,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::both_engines;
-use crate::fixtures::get;
+use crate::fixtures::{demo_year, get};
 use crate::support::TestApp;
-use provincial_kpi::demo::{self, DEMO_AS_OF};
-use provincial_kpi::storage::{write_transaction, ConnectionManager};
+use provincial_kpi::demo::DEMO_AS_OF;
 
 both_engines!(
     a_year_of_reports_up_to_the_demo_s_as_of,
@@ -23,22 +22,13 @@ both_engines!(
 /// has the demo's organizations and accounts) in one transaction, as `serve --demo` does;
 /// returns the evaluation and every report in it.
 async fn seeded(app: &TestApp) -> (i64, Vec<Value>) {
-    let mut conn = ConnectionManager::new(app.config.database_url.clone())
-        .establish()
-        .expect("connect");
     let started = Instant::now();
-    let (evaluation, filed) = write_transaction(&mut conn, |conn| {
-        let evaluation = demo::seed_framework(conn)?;
-        demo::seed_rounds(conn, evaluation)?;
-        Ok((evaluation, demo::seed_reports(conn, evaluation)?))
-    })
-    .expect("demo seeding");
+    let (evaluation, filed) = demo_year(app);
     eprintln!(
         "{:?}: demo framework, rounds and {filed} reports seeded in {:?}",
         app.engine,
         started.elapsed()
     );
-    drop(conn);
     let path = format!("/api/v1/submissions?evaluation_id={evaluation}&limit=500");
     let reports = get(app, &app.admin(), &path).await["items"]
         .as_array()

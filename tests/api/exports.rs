@@ -8,12 +8,11 @@ use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::fixtures::{get, patch};
+use crate::fixtures::{demo_year, get, patch};
 use crate::support::{TestApp, TestResponse};
-use provincial_kpi::demo::{self, DEMO_AS_OF};
+use provincial_kpi::demo::DEMO_AS_OF;
 use provincial_kpi::domain::IndicatorStatus;
 use provincial_kpi::http::render::status_label_th;
-use provincial_kpi::storage::{write_transaction, ConnectionManager};
 
 both_engines!(
     each_part_of_the_summary_as_csv_has_the_json_s_figures,
@@ -28,16 +27,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 /// Seeds the demo's framework, rounds (1: 6 months, 2: 12 months) and reports.
 async fn seeded(app: &TestApp) -> i64 {
-    let mut conn = ConnectionManager::new(app.config.database_url.clone())
-        .establish()
-        .expect("connect");
-    write_transaction(&mut conn, |conn| {
-        let evaluation = demo::seed_framework(conn)?;
-        demo::seed_rounds(conn, evaluation)?;
-        demo::seed_reports(conn, evaluation)?;
-        Ok(evaluation)
-    })
-    .expect("demo seeding")
+    demo_year(app).0
 }
 
 async fn fetch(app: &TestApp, token: &str, path: &str) -> TestResponse {

@@ -226,3 +226,21 @@ pub async fn backfill(app: &TestApp, evaluation: i64, reports: &[Backfill<'_>]) 
         "every report created"
     );
 }
+
+/// The demo's framework, its two rounds (ids 1 and 2 in a fresh test database) and its year
+/// of reports, seeded in one transaction as `serve --demo` does; returns the evaluation and how
+/// many reports were filed.
+pub fn demo_year(app: &TestApp) -> (i64, usize) {
+    let mut conn = ConnectionManager::new(app.config.database_url.clone())
+        .establish()
+        .expect("connect");
+    provincial_kpi::storage::write_transaction(&mut conn, |conn| {
+        let evaluation = provincial_kpi::demo::seed_framework(conn)?;
+        provincial_kpi::demo::seed_rounds(conn, evaluation)?;
+        Ok((
+            evaluation,
+            provincial_kpi::demo::seed_reports(conn, evaluation)?,
+        ))
+    })
+    .expect("demo seeding")
+}

@@ -5,10 +5,9 @@
 use serde_json::{json, Value};
 
 use crate::both_engines;
-use crate::fixtures::{get, patch};
+use crate::fixtures::{demo_year, get, patch};
 use crate::support::{TestApp, TestResponse};
-use provincial_kpi::demo::{self, DEMO_AS_OF};
-use provincial_kpi::storage::{write_transaction, ConnectionManager};
+use provincial_kpi::demo::DEMO_AS_OF;
 
 both_engines!(
     the_chart_of_the_demo_s_two_rounds,
@@ -24,16 +23,7 @@ const SVG_NS: &str = "http://www.w3.org/2000/svg";
 /// The demo's framework, its two rounds (ids 1 and 2) and its reports, as `serve --demo`
 /// seeds them (tests/api/demo.rs); the evaluation's id.
 async fn seeded(app: &TestApp) -> i64 {
-    let mut conn = ConnectionManager::new(app.config.database_url.clone())
-        .establish()
-        .expect("connect");
-    write_transaction(&mut conn, |conn| {
-        let evaluation = demo::seed_framework(conn)?;
-        demo::seed_rounds(conn, evaluation)?;
-        demo::seed_reports(conn, evaluation)?;
-        Ok(evaluation)
-    })
-    .expect("demo seeding")
+    demo_year(app).0
 }
 
 fn governor(app: &TestApp) -> String {

@@ -8,10 +8,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::both_engines;
-use crate::fixtures::{backfill, get, indicator_by_code, patch, sql};
+use crate::fixtures::{backfill, demo_year, get, indicator_by_code, patch, sql};
 use crate::support::TestApp;
-use provincial_kpi::demo::{self, DEMO_AS_OF};
-use provincial_kpi::storage::{write_transaction, ConnectionManager};
+use provincial_kpi::demo::DEMO_AS_OF;
 
 both_engines!(
     a_snapshot_keeps_its_figures_when_reports_targets_and_weights_change,
@@ -25,17 +24,7 @@ both_engines!(
 /// The demo framework, its two rounds and its reports, seeded as `serve --demo` does (see
 /// tests/api/demo.rs); returns the evaluation and the 6-month round (round 1 of the demo).
 async fn seeded(app: &TestApp) -> (i64, i64) {
-    let mut conn = ConnectionManager::new(app.config.database_url.clone())
-        .establish()
-        .expect("connect");
-    let evaluation = write_transaction(&mut conn, |conn| {
-        let evaluation = demo::seed_framework(conn)?;
-        demo::seed_rounds(conn, evaluation)?;
-        demo::seed_reports(conn, evaluation)?;
-        Ok(evaluation)
-    })
-    .expect("demo seeding");
-    drop(conn);
+    let (evaluation, _) = demo_year(app);
     let rounds = get(
         app,
         &app.admin(),
