@@ -424,6 +424,32 @@ async fn an_idempotency_key_replays_the_same_snapshot(app: TestApp) {
         .assert_problem(422, "idempotency-key-reused");
     let list = get(&app, &token, &format!("/api/v1/rounds/{round}/snapshots")).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+
+    // A burst of 8 parallel publications with one new key stores one snapshot: each answer is
+    // that snapshot (201) or "still running" (409), never a second publication.
+    let path = publish_path(round, Some(DEMO_AS_OF));
+    let burst = (0..8).map(|_| {
+        app.post(&path)
+            .bearer(&token)
+            .header("Idempotency-Key", "meeting-burst-2565")
+            .send()
+    });
+    let responses = futures_util::future::join_all(burst).await;
+    let mut ids = std::collections::BTreeSet::new();
+    for response in &responses {
+        match response.status.as_u16() {
+            201 => {
+                ids.insert(response.json()["id"].as_i64().expect("id"));
+            }
+            409 => {
+                response.assert_problem(409, "idempotency-in-progress");
+            }
+            other => panic!("a burst answered {other}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "one snapshot for one key: {ids:?}");
+    let list = get(&app, &token, &format!("/api/v1/rounds/{round}/snapshots")).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(2));
 }
 
 /// A snapshot publishes what was known: an `as_of` later than now is a 422 naming `as_of`, and
