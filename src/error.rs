@@ -208,6 +208,15 @@ fn is_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
 }
 
+/// A reduction value without a baseline is stored data the rules did not write (activation
+/// refuses such a framework): logged, an internal error, never a quiet figure.
+impl From<crate::domain::scoring::MissingBaseline> for Error {
+    fn from(error: crate::domain::scoring::MissingBaseline) -> Self {
+        tracing::error!(%error, "stored data the rules did not write");
+        Self::Internal(error.to_string())
+    }
+}
+
 impl From<r2d2::Error> for Error {
     fn from(error: r2d2::Error) -> Self {
         Self::Unavailable(format!("no database connection available: {error}"))

@@ -8,7 +8,8 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::svg::FONT_FAMILY;
 use super::{
-    bangkok_time_th, figure, percent, status_key, status_label_th, svg, Publication, StatusColour,
+    bangkok_time_th, figure, percent, status_key, status_label_th, svg, PublicationMark,
+    StatusColour,
 };
 use crate::http::routes::summary::{RoundIndicator, RoundSummary};
 
@@ -49,7 +50,7 @@ footer { margin-top: 4mm; font-size: 8.5pt; color: #757575; }
 "#;
 
 /// The page.
-pub fn render(summary: &RoundSummary, publication: Option<&Publication>) -> String {
+pub fn render(summary: &RoundSummary, publication: Option<&PublicationMark>) -> String {
     page(summary, publication).into_string()
 }
 
@@ -57,7 +58,7 @@ fn indicator<'a>(summary: &'a RoundSummary, code: &str) -> Option<&'a RoundIndic
     summary.indicators.iter().find(|i| i.indicator_code == code)
 }
 
-fn page(summary: &RoundSummary, publication: Option<&Publication>) -> Markup {
+fn page(summary: &RoundSummary, publication: Option<&PublicationMark>) -> Markup {
     let evaluation = &summary.evaluation;
     let round = &summary.round;
     let heading = format!(

@@ -137,7 +137,7 @@ pub fn percent(x: Option<f64>) -> String {
 
 /// A published snapshot, named on its chart and page so a printed copy says which one it is.
 #[derive(Debug, Clone, Copy)]
-pub struct Publication<'a> {
+pub struct PublicationMark<'a> {
     pub id: i64,
     pub sha256: &'a str,
     pub published_at: DateTime<Utc>,
@@ -145,7 +145,7 @@ pub struct Publication<'a> {
     pub published_by: &'a str,
 }
 
-impl Publication<'_> {
+impl PublicationMark<'_> {
     /// `ฉบับเผยแพร่ #1 · เผยแพร่เมื่อ 10 ส.ค. 2565 10:00 น. โดย … · SHA-256 1e60…`.
     pub fn line_th(&self) -> String {
         format!(

@@ -13,7 +13,7 @@
 use maud::{html, Markup};
 
 use super::{
-    bangkok_time_th, figure, percent, status_key, status_label_th, Publication, StatusColour,
+    bangkok_time_th, figure, percent, status_key, status_label_th, PublicationMark, StatusColour,
 };
 use crate::domain::scoring::{IndicatorStatus, ScoreBasis};
 use crate::http::routes::summary::{RoundIndicator, RoundSummary};
@@ -52,7 +52,7 @@ const STATUSES: [IndicatorStatus; 5] = [
 ];
 
 /// The standalone chart, served as `image/svg+xml` (XML declaration, SVG namespace).
-pub fn render(summary: &RoundSummary, publication: Option<&Publication>) -> String {
+pub fn render(summary: &RoundSummary, publication: Option<&PublicationMark>) -> String {
     let chart = chart(summary, true, publication);
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
@@ -182,7 +182,11 @@ const FOOTER_H: f64 = 44.0;
 /// The line a published snapshot's chart adds under the footer.
 const PUBLICATION_H: f64 = 22.0;
 
-fn chart(summary: &RoundSummary, standalone: bool, publication: Option<&Publication>) -> Markup {
+fn chart(
+    summary: &RoundSummary,
+    standalone: bool,
+    publication: Option<&PublicationMark>,
+) -> Markup {
     let rows = rows(summary);
     let rows_end = ROWS_Y + rows.iter().map(Row::height).sum::<f64>();
     let height = rows_end + FOOTER_H + publication.map_or(0.0, |_| PUBLICATION_H);

@@ -117,14 +117,14 @@ async fn snapshot_file(
     auth: Authenticated,
     id: i64,
     content_type: &str,
-    draw: fn(&RoundSummary, Option<&render::Publication>) -> String,
+    draw: fn(&RoundSummary, Option<&render::PublicationMark>) -> String,
 ) -> Result<HttpResponse> {
     let row = state
         .read(auth, move |conn, caller| snapshots::get(conn, caller, id))
         .await?;
     let summary = super::snapshots::summary_of(&row)?;
     let info = &row.info;
-    let publication = render::Publication {
+    let publication = render::PublicationMark {
         id: info.id,
         sha256: &info.sha256,
         published_at: crate::storage::to_utc(info.published_at),

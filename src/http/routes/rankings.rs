@@ -94,11 +94,6 @@ pub struct Rankings {
     pub items: Vec<RankingItem>,
 }
 
-fn internal(error: impl std::fmt::Display) -> Error {
-    tracing::error!(%error, "stored data the rules did not write");
-    Error::Internal(error.to_string())
-}
-
 impl Rankings {
     /// Every contender's summary (`RoundFacts::summarize`), ranked among all
     /// (`domain::ranking::rank`), then only the rows in `visibility`.
@@ -111,7 +106,7 @@ impl Rankings {
     ) -> Result<Self> {
         let mut rows = Vec::with_capacity(contenders.len());
         for contender in contenders {
-            let summary = contender.facts.summarize().map_err(internal)?;
+            let summary = contender.facts.summarize()?;
             rows.push((contender, summary));
         }
         let standings = rank(

@@ -376,14 +376,9 @@ fn component_codes(facts: &RoundFacts) -> HashMap<i64, String> {
         .collect()
 }
 
-fn internal(error: impl std::fmt::Display) -> Error {
-    tracing::error!(%error, "stored data the rules did not write");
-    Error::Internal(error.to_string())
-}
-
 impl RoundSummary {
     pub(crate) fn of(context: &RoundContext, facts: &RoundFacts) -> Result<Self> {
-        let summary = facts.summarize().map_err(internal)?;
+        let summary = facts.summarize()?;
         let codes = component_codes(facts);
         let indicator_codes: HashMap<i64, &str> = facts
             .indicators
@@ -684,8 +679,7 @@ fn drill_down(drill: summary::DrillDown) -> Result<IndicatorDrillDown> {
         .first()
         .ok_or_else(|| Error::Internal("a drill-down without its indicator".into()))?;
     let result = facts
-        .indicator(input.id)
-        .map_err(internal)?
+        .indicator(input.id)?
         .ok_or_else(|| Error::Internal("a drill-down without its indicator".into()))?;
     let component = component_codes(facts).remove(&input.component_id);
     let mut reports: HashMap<i64, Vec<IndicatorReport>> = HashMap::new();
