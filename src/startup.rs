@@ -8,7 +8,7 @@ use actix_web::HttpServer;
 use anyhow::Context;
 use rand::RngCore;
 
-use crate::auth::TokenService;
+use crate::auth::{CallerCache, TokenService};
 use crate::config::{Config, JwtKeys};
 use crate::domain::account::LoginThrottle;
 use crate::http::observe::Metrics;
@@ -17,11 +17,17 @@ use crate::storage::{self, idempotency, login_throttle, Database};
 
 /// The shared state for a configuration whose signing keys are settled.
 pub fn build_state(config: &Config) -> anyhow::Result<Data<AppState>> {
-    let db = Database::connect(&config.database_url, config.db_pool_size)?;
+    let metrics = Arc::new(Metrics::new()?);
+    let db = Database::connect(
+        &config.database_url,
+        config.db_pool_size,
+        metrics.db_statements.clone(),
+    )?;
     Ok(Data::new(AppState {
+        callers: Arc::new(CallerCache::new(db.caller_facts_epoch().clone())),
         db,
         tokens: TokenService::new(&config.jwt)?,
-        metrics: Arc::new(Metrics::new()?),
+        metrics,
         max_batch_bytes: config.max_batch_bytes,
         batch_slots: Arc::new(tokio::sync::Semaphore::new(crate::http::BATCH_SLOTS)),
     }))

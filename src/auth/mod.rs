@@ -1,19 +1,26 @@
 //! Authentication: bearer tokens (JWT), local passwords, and resolving a token to a `Caller`.
 
+pub mod cache;
 pub mod passwords;
 pub mod tokens;
 
 use crate::domain::account::{check_placement, token_predates_credentials, Role};
 use crate::error::{Error, Result};
 use crate::policy::{Caller, CallerOrganization};
-use crate::storage::users::{self, AccountFacts, CallerFacts, OrganizationFacts};
+use crate::storage::users::{AccountFacts, CallerFacts, OrganizationFacts};
 use crate::storage::DbConnection;
 
+pub use cache::CallerCache;
 pub use tokens::{Claims, TokenService};
 
-/// Turns verified claims into a caller, in one query per request (docs/DOMAIN.md, "Accounts").
-pub fn resolve_caller(conn: &mut DbConnection, claims: &Claims) -> Result<Caller> {
-    let facts = users::caller_facts(conn, &claims.sub, claims.org.as_deref())?;
+/// Turns verified claims into a caller (docs/DOMAIN.md, "Accounts"): its facts from the cache
+/// when they are current, else in one query.
+pub fn resolve_caller(
+    conn: &mut DbConnection,
+    callers: &CallerCache,
+    claims: &Claims,
+) -> Result<Caller> {
+    let facts = callers.facts(conn, &claims.sub, claims.org.as_deref())?;
     caller_from(claims, facts)
 }
 

@@ -128,10 +128,11 @@ where
         Claim::Proceed => {}
     }
     let complete_request = keyed.clone();
+    let callers = state.callers.clone();
     let outcome = state
         .db
         .write(move |conn| {
-            let response = in_caller_scope(conn, auth, gated)?;
+            let response = in_caller_scope(conn, &callers, auth, gated)?;
             idempotency::complete(conn, &complete_request, &response)?;
             Ok(response)
         })

@@ -27,7 +27,7 @@ use utoipa::OpenApi as _;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::TokenService;
+use crate::auth::{CallerCache, TokenService};
 use crate::error::Error;
 use crate::storage::Database;
 use observe::Metrics;
@@ -36,6 +36,8 @@ use observe::Metrics;
 pub struct AppState {
     pub db: Database,
     pub tokens: TokenService,
+    /// Callers resolved from their tokens, kept while their accounts do not change.
+    pub callers: Arc<CallerCache>,
     pub metrics: Arc<Metrics>,
     pub max_batch_bytes: usize,
     /// Batch bodies parsed at once by this instance (each holds a blocking thread while its

@@ -25,6 +25,9 @@ pub struct Metrics {
     pub pool_connections: IntGaugeVec,
     /// Password hashes and checks run (argon2, ~19 MiB and tens of milliseconds each).
     pub password_hashes: IntCounter,
+    /// Statements sent to the database (pings, BEGIN and COMMIT included): divided by requests,
+    /// the round trips a request costs.
+    pub db_statements: IntCounter,
 }
 
 impl Metrics {
@@ -55,7 +58,12 @@ impl Metrics {
             "kpi_password_hashes_total",
             "Password hashes and checks run (logins and password changes)",
         )?;
+        let db_statements = IntCounter::new(
+            "kpi_db_statements_total",
+            "Statements sent to the database, transaction control and connection checks included",
+        )?;
         registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(db_statements.clone()))?;
         registry.register(Box::new(password_hashes.clone()))?;
         Ok(Self {
             registry,
@@ -63,6 +71,7 @@ impl Metrics {
             latency,
             pool_connections,
             password_hashes,
+            db_statements,
         })
     }
 }

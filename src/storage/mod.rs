@@ -28,8 +28,10 @@ pub mod framework;
 pub mod idempotency;
 pub mod indicators;
 pub mod login_throttle;
+pub mod notify;
 pub mod organizations;
 pub mod pagination;
+mod pool;
 pub mod rankings;
 pub mod rounds;
 pub mod schema;
@@ -39,10 +41,7 @@ pub mod summary;
 pub mod users;
 pub mod worklist;
 
-use std::time::Duration;
-
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -50,6 +49,10 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::config::DatabaseUrl;
 use crate::domain::organization::code_key;
 use crate::error::{Error, Result};
+
+pub use pool::{
+    read_transaction, statements_on_this_thread, write_transaction, ConnectionManager, Database,
+};
 
 /// One connection type over both engines; queries written once run on either.
 #[derive(diesel::MultiConnection)]
@@ -78,64 +81,6 @@ pub fn now() -> NaiveDateTime {
 pub fn to_utc(stored: NaiveDateTime) -> DateTime<Utc> {
     stored.and_utc()
 }
-
-/// Opens connections to the engine `DATABASE_URL` names. The derive's own `establish` would
-/// try each engine in turn, and SQLite accepts any string as a file name.
-#[derive(Debug, Clone)]
-pub struct ConnectionManager {
-    url: DatabaseUrl,
-}
-
-impl ConnectionManager {
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
-    }
-
-    pub fn establish(&self) -> ConnectionResult<DbConnection> {
-        match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                // busy_timeout first, so switching to WAL waits rather than fails; NORMAL in
-                // WAL mode keeps every acknowledged commit through a process kill.
-                for pragma in [
-                    "PRAGMA busy_timeout = 5000",
-                    "PRAGMA journal_mode = WAL",
-                    "PRAGMA synchronous = NORMAL",
-                    "PRAGMA foreign_keys = ON",
-                ] {
-                    conn.batch_execute(pragma).map_err(|e| {
-                        ConnectionError::BadConnection(format!("{pragma} failed: {e}"))
-                    })?;
-                }
-                Ok(DbConnection::Sqlite(conn))
-            }
-        }
-    }
-}
-
-impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
-    type Error = ConnectionError;
-
-    fn connect(&self) -> Result<DbConnection, ConnectionError> {
-        self.establish()
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
-            .map_err(|e| ConnectionError::BadConnection(e.to_string()))
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        // A connection handed back inside a transaction (a panic mid-request) is not reused.
-        let status =
-            <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
-        !matches!(status.transaction_depth(), Ok(None))
-    }
-}
-
-pub type Pool = r2d2::Pool<ConnectionManager>;
 
 /// Applies the engine's embedded migrations; returns how many ran.
 pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
@@ -180,112 +125,6 @@ pub fn migrations_current(conn: &mut DbConnection) -> Result<bool> {
     pending
         .map(|pending| !pending)
         .map_err(|e| Error::Unavailable(format!("cannot read the migration state: {e}")))
-}
-
-/// The pool and the blocking bridge: diesel is synchronous, so every database call runs on
-/// actix's blocking threads, never on the async workers.
-#[derive(Clone)]
-pub struct Database {
-    pool: Pool,
-    engine: &'static str,
-}
-
-impl Database {
-    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Self> {
-        let pool = r2d2::Pool::builder()
-            .max_size(pool_size)
-            // Queue for a connection on a bound we chose, then answer 503 rather than hang.
-            .connection_timeout(Duration::from_secs(10))
-            .build(ConnectionManager::new(url.clone()))
-            .map_err(|e| anyhow::anyhow!("opening the pool for {}: {e}", url.redacted()))?;
-        Ok(Self {
-            pool,
-            engine: url.engine(),
-        })
-    }
-
-    pub fn engine(&self) -> &'static str {
-        self.engine
-    }
-
-    pub fn pool_state(&self) -> r2d2::State {
-        self.pool.state()
-    }
-
-    /// Runs `work` on a blocking thread with a pooled connection, in the caller's span.
-    pub async fn run<T, F>(&self, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        actix_web::rt::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("database task failed: {e}")))?
-    }
-
-    /// Like `run`, inside one write transaction: all of it is stored, or none.
-    pub async fn write<T, F>(&self, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
-    {
-        self.run(move |conn| write_transaction(conn, work)).await
-    }
-
-    /// Like `run`, inside one read-only transaction, so a response is one consistent snapshot
-    /// (SQLite: a deferred transaction reads one snapshot; PostgreSQL: REPEATABLE READ).
-    pub async fn read<T, F>(&self, work: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
-    {
-        self.run(move |conn| {
-            conn.transaction(|conn| {
-                if let DbConnection::Postgres(_) = conn {
-                    conn.batch_execute(
-                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-                    )?;
-                }
-                work(conn)
-            })
-        })
-        .await
-    }
-}
-
-/// A transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`: a deferred
-/// transaction that reads first fails with SQLITE_BUSY, busy timeout or not, when another
-/// writer commits before it writes.
-pub fn write_transaction<T>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T>,
-) -> Result<T> {
-    type Manager = <DbConnection as Connection>::TransactionManager;
-    match conn {
-        DbConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
-        }
-        DbConnection::Postgres(_) => Manager::begin_transaction(conn)?,
-    }
-    match work(conn) {
-        Ok(value) => match Manager::commit_transaction(conn) {
-            Ok(()) => Ok(value),
-            Err(commit_error) => {
-                let _ = Manager::rollback_transaction(conn);
-                Err(commit_error.into())
-            }
-        },
-        Err(error) => {
-            Manager::rollback_transaction(conn)?;
-            Err(error)
-        }
-    }
 }
 
 /// Updates are conditional on the version the request read (`WHERE version = read`): when no

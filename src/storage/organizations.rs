@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::audit::{self, Actor, Change};
+use super::notify;
 use super::pagination::{Page, PageRequest};
 use super::schema::{assignments, evaluations, indicators, organizations, users};
 use super::{
@@ -249,6 +250,7 @@ pub fn create(
     actor: &Actor,
     spec: OrganizationSpec,
 ) -> Result<OrganizationRow> {
+    notify::caller_facts_changed();
     let spec = spec.normalized();
     let province_id = check_spec(conn, caller, &spec, None)?;
     caller.may_write_organization(province_id, spec.kind.as_str())?;
@@ -283,6 +285,7 @@ pub fn update(
     current: &OrganizationRow,
     spec: OrganizationSpec,
 ) -> Result<OrganizationRow> {
+    notify::caller_facts_changed();
     let spec = spec.normalized();
     let province_id = match check_spec(conn, caller, &spec, Some(current.id)) {
         Ok(province_id) => {
@@ -407,6 +410,7 @@ fn repair_descendant_provinces(
 /// (`check_reported_delete`, 409), then units under it, accounts, and (by their foreign keys)
 /// assignments and evaluations are each a 409 naming what refers to it.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, current: &OrganizationRow) -> Result<()> {
+    notify::caller_facts_changed();
     let reports = submissions::count_for_organization(conn, current.id)?;
     check_reported_delete(&current.code, reports)?;
     let children: i64 = organizations::table

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use serde_json::json;
 
 use super::audit::{self, Actor, Change};
+use super::notify;
 use super::pagination::{Page, PageRequest};
 use super::schema::{organizations, users};
 use super::{engine_sql, ensure_unique, expect_one_updated, now, DbConnection};
@@ -165,6 +166,7 @@ pub fn create(
     fields: &UserFields,
     province_id: Option<i64>,
 ) -> Result<UserView> {
+    notify::caller_facts_changed();
     let holder = find_by_username(conn, &fields.username)?;
     ensure_unique(holder.map(|view| view.user.id), None, "username", || {
         format!("the username {} is taken", fields.username)
@@ -206,6 +208,7 @@ pub fn update(
     current: &UserRow,
     change: &UserChange,
 ) -> Result<UserView> {
+    notify::caller_facts_changed();
     let fields = &change.fields;
     let timestamp = now();
     let credentials_changed_at = if change.resets_credentials {

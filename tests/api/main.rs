@@ -21,6 +21,7 @@ mod organizations;
 mod pages;
 mod problems;
 mod rankings;
+mod round_trips;
 mod rounds;
 mod snapshots;
 mod submissions;

@@ -27,7 +27,7 @@ fn new_user(username: &str, role: &str, org: Option<i64>) -> Value {
 }
 
 /// The id of an account by username (as admin).
-async fn user_id(app: &TestApp, username: &str) -> i64 {
+pub(crate) async fn user_id(app: &TestApp, username: &str) -> i64 {
     let listed = app
         .get("/api/v1/users?limit=500")
         .bearer(&app.admin())

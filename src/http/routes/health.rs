@@ -76,7 +76,8 @@ pub async fn readyz(state: Data<AppState>) -> HttpResponse {
 /// Prometheus metrics in the text exposition format.
 ///
 /// Request counts and durations by method, route pattern and status, and the database pool's
-/// idle and in-use connections.
+/// idle and in-use connections, and the statements sent to the database
+/// (`kpi_db_statements_total`).
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String))

@@ -231,7 +231,7 @@ pub async fn get_organization(
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
     let organization = state
-        .read(auth, move |conn, caller| {
+        .read_one(auth, move |conn, caller| {
             Organization::try_from(organizations::get(conn, caller, id, Access::Read)?)
         })
         .await?;

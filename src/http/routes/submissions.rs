@@ -314,7 +314,7 @@ pub async fn list_submissions(
         status: query.status,
     };
     let rows = state
-        .read(auth, move |conn, caller| {
+        .read_one(auth, move |conn, caller| {
             submissions::list(conn, caller.report_scope(), &filter, page)
         })
         .await?;
@@ -386,13 +386,13 @@ pub async fn get_submission(
     id: Path<i64>,
 ) -> Result<HttpResponse> {
     let id = id.into_inner();
-    let held = state
-        .read(auth, move |conn, caller| {
-            submissions::get(conn, caller, id, Access::Read)
+    let view = state
+        .read_one(auth, move |conn, caller| {
+            submissions::read(conn, caller, id)
         })
         .await?;
-    let version = held.view.submission.version;
-    Ok(with_etag(&Submission::from(held.view), version))
+    let version = view.submission.version;
+    Ok(with_etag(&Submission::from(view), version))
 }
 
 /// The fields of `Submission` a patch cannot name.

@@ -18,7 +18,7 @@ pub(crate) struct SubmissionRow {
     id: i64,
     evaluation_id: i64,
     indicator_id: i64,
-    organization_id: i64,
+    pub(super) organization_id: i64,
     period: String,
     value: Option<f64>,
     narrative: Option<String>,

@@ -132,6 +132,16 @@ impl TestApp {
         )
         .expect("fixtures");
         drop(conn);
+        Some(Self::serving(engine, config, dir).await)
+    }
+
+    /// A second instance of the service on this one's database (the national deployment runs
+    /// many): its own pool, caller cache and listener.
+    pub async fn another_instance(&self) -> TestApp {
+        Self::serving(self.engine, self.config.clone(), None).await
+    }
+
+    async fn serving(engine: Engine, config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         let state = provincial_kpi::startup::build_state(&config).expect("state");
         let service = Rc::new(
             test::init_service(provincial_kpi::http::app(state, &config.cors_origins)).await,
@@ -150,13 +160,13 @@ impl TestApp {
                 }
             })
         });
-        Some(TestApp {
+        TestApp {
             engine,
             tokens: TokenService::new(&config.jwt).expect("tokens"),
             config,
             call,
             _dir: dir,
-        })
+        }
     }
 
     /// A valid token for a role in an organization (by code), signed like the service's own.
