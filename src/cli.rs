@@ -1,5 +1,7 @@
-//! The command line: `serve` (default), `migrate`, `openapi`, `user create`, `import`.
+//! The command line: `serve` (default), `migrate`, `openapi`, `user create`, `import`,
+//! `generate`.
 
+mod generate;
 mod import;
 mod progress;
 
@@ -60,6 +62,15 @@ pub enum Command {
     /// that file.
     #[command(after_help = import::EXIT_STATUS)]
     Import(import::ImportArgs),
+    /// Fill an EMPTY database with one national fiscal year, for benchmarks and demonstrations.
+    ///
+    /// Provinces (ISO 3166-2:TH) with their provincial offices and agencies, one active
+    /// evaluation per province with the same framework shape and the same two rounds, accounts
+    /// (admin; per province PROVINCE.admin and PROVINCE.supervisor; per agency AGENCY.officer,
+    /// all with the password of KPI_PASSWORD), and a year of reports with late, missing, draft
+    /// and returned ones, written through the batch intake. Deterministic from --seed. Applies
+    /// pending migrations first; refuses a database that holds organizations.
+    Generate(generate::GenerateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +142,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import::run(&Config::from_env()?, &args),
+        Command::Generate(args) => generate::run(&Config::from_env()?, &args),
     }
 }
 

@@ -1,6 +1,7 @@
-//! What `import` shows while it works, on standard error: on a terminal a bar (bytes of the
-//! file read, so the ETA holds for rows of any length; rows and rows/s beside it) and a spinner
-//! for each phase after it; elsewhere (a log, a pipe, CI) plain lines, one every 10,000 rows
+//! What `import` and `generate` show while they work, on standard error: on a terminal a bar
+//! (`import`: bytes of the file read, so the ETA holds for rows of any length, rows and rows/s
+//! beside it; `generate`: places of reports done, reports and reports/s beside it) and a
+//! spinner for each phase; elsewhere (a log, a pipe, CI) plain lines, one every 10,000 rows
 //! and one at each phase. Each phase leaves one line behind in both forms.
 
 use std::io::IsTerminal;
@@ -12,7 +13,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 const PLAIN_EVERY: usize = 10_000;
 
 pub struct Progress {
-    /// The file's size in bytes (0 when unknown).
+    /// The command the plain lines start with (`import: …`).
+    command: &'static str,
+    /// What the rows are called in the bar and the lines (`rows`, `reports`).
+    unit: &'static str,
+    /// What happened to them, in the plain lines (`read`, `written`).
+    verb: &'static str,
+    /// The whole the bar fills: the file's size in bytes, or a count (0 when unknown).
     size: u64,
     started: Instant,
     phase_started: Instant,
@@ -39,6 +46,9 @@ impl Progress {
         }
         let now = Instant::now();
         Self {
+            command: "import",
+            unit: "rows",
+            verb: "read",
             size,
             started: now,
             phase_started: now,
@@ -48,25 +58,68 @@ impl Progress {
         }
     }
 
+    /// Shows nothing yet: `phase` starts a spinner, `count` a bar. The plain lines start with
+    /// `command`; the bar counts `unit`s, `verb` in the plain lines (`reports`, `written`).
+    pub fn quiet(command: &'static str, (unit, verb): (&'static str, &'static str)) -> Self {
+        let now = Instant::now();
+        Self {
+            command,
+            unit,
+            verb,
+            size: 0,
+            started: now,
+            phase_started: now,
+            bar: None,
+            terminal: std::io::stderr().is_terminal(),
+            next_line: PLAIN_EVERY,
+        }
+    }
+
+    /// Starts a phase with a bar of `total` steps (`advance` moves it, `finish` ends it);
+    /// off a terminal, a first line saying `what`.
+    pub fn count(&mut self, total: u64, what: &str) {
+        let unit = self.unit;
+        self.size = total;
+        self.started = Instant::now();
+        self.phase_started = self.started;
+        self.next_line = PLAIN_EVERY;
+        if self.terminal {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(style("[{wide_bar}] {percent:>3}%  {msg}  ETA {eta}"));
+            bar.set_message(format!("0 {unit}"));
+            self.bar = Some(bar);
+        } else {
+            eprintln!("{}: {what}", self.command);
+        }
+    }
+
     /// `rows` read so far, `read` bytes of the file consumed.
     pub fn reading(&mut self, rows: usize, read: u64) {
+        self.advance(rows, read);
+    }
+
+    /// `rows` done so far, `position` of the bar's whole reached.
+    pub fn advance(&mut self, rows: usize, position: u64) {
         let rate = per_second(rows, self.started.elapsed());
+        let unit = self.unit;
         match &self.bar {
             Some(bar) => {
-                bar.set_position(read.min(self.size));
-                bar.set_message(format!("{rows} rows, {rate} rows/s"));
+                bar.set_position(position.min(self.size));
+                bar.set_message(format!("{rows} {unit}, {rate} {unit}/s"));
             }
             None if rows >= self.next_line => {
                 self.next_line = rows - rows % PLAIN_EVERY + PLAIN_EVERY;
                 let elapsed = self.started.elapsed().as_secs_f64();
-                let done = read.min(self.size) as f64 / self.size.max(1) as f64;
+                let done = position.min(self.size) as f64 / self.size.max(1) as f64;
                 let left = if done > 0.0 {
                     elapsed * (1.0 - done) / done
                 } else {
                     0.0
                 };
                 eprintln!(
-                    "import: {rows} rows read ({:.0} %), {rate} rows/s, about {left:.1} s left",
+                    "{}: {rows} {unit} {} ({:.0} %), {rate} {unit}/s, about {left:.1} s left",
+                    self.command,
+                    self.verb,
                     done * 100.0
                 );
             }
@@ -102,7 +155,7 @@ impl Progress {
             spinner.enable_steady_tick(Duration::from_millis(100));
             self.bar = Some(spinner);
         } else {
-            eprintln!("import: {text}");
+            eprintln!("{}: {text}", self.command);
         }
     }
 
@@ -113,11 +166,11 @@ impl Progress {
         }
     }
 
-    fn prefix(&self) -> &'static str {
+    fn prefix(&self) -> String {
         if self.terminal {
-            ""
+            String::new()
         } else {
-            "import: "
+            format!("{}: ", self.command)
         }
     }
 }

@@ -13,6 +13,7 @@ mod evaluations;
 mod exports;
 mod fixtures;
 mod framework_document;
+mod generate;
 mod guards;
 mod import;
 mod indicators;
