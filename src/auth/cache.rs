@@ -53,7 +53,11 @@ impl CallerCache {
         if self.epoch.current() == Some(epoch) {
             let mut entries = self.lock();
             if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+                // Entries of past epochs first; then, if the current one alone fills it, all.
+                entries.retain(|_, (read_in, _)| *read_in == epoch);
+                if entries.len() >= MAX_ENTRIES {
+                    entries.clear();
+                }
             }
             entries.insert(key, (epoch, facts.clone()));
         }

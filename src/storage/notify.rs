@@ -8,16 +8,21 @@
 //!   and moves the epoch before the response leaves;
 //! - anyone else's (another instance, `psql`, a migration): on PostgreSQL, triggers on `users`
 //!   and `organizations` (migration `caller_facts_notify`) `NOTIFY kpi_caller_facts` when the
-//!   change commits, and a listener thread per instance moves the epoch when it hears it. While
-//!   the listener is not connected, nothing is cached (`current` is None).
+//!   change commits, and a listener thread per instance moves the epoch when it hears it.
+//!
+//! A listener that hears nothing may be deaf (a firewall that silently dropped an idle
+//! connection, a transaction-mode pooler that never delivers): so it also listens on a channel
+//! of its own and pings itself every `PING_EVERY`; caching is allowed only until `LEASE` after
+//! the last ping it heard. Deaf, hung, disconnected or dead, the listener stops renewing, and
+//! within `LEASE` callers are read from the database again (`current` is None).
 //!
 //! SQLite runs as one instance on one server and its caller query never leaves the process:
 //! nothing is cached there, so there is nothing to tell.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Weak;
-use std::time::Duration;
+use std::sync::{LazyLock, Weak};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
@@ -33,24 +38,42 @@ const LISTEN_POLL: Duration = Duration::from_millis(1);
 /// Waited between attempts to (re)connect the listener; nothing is cached meanwhile.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
+/// How often the listener pings itself, and how long after the last ping it heard caching is
+/// still allowed: a change can go unheard for at most `LEASE`, whatever happens to the listener.
+const PING_EVERY: Duration = Duration::from_millis(500);
+const LEASE: Duration = Duration::from_secs(2);
+
+/// Milliseconds are counted from here (an `Instant` cannot live in an atomic).
+static EPOCH_CLOCK: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn clock_ms() -> u64 {
+    u64::try_from(EPOCH_CLOCK.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A number that moves whenever the caller facts may have changed; a cached caller is good
 /// only for the epoch it was read in.
 #[derive(Debug, Default)]
 pub struct CallerFactsEpoch {
     epoch: AtomicU64,
     listening: AtomicBool,
+    /// `clock_ms` until which the listener is known to hear (its last ping heard + `LEASE`).
+    heard_until: AtomicU64,
 }
 
 impl CallerFactsEpoch {
-    /// The current epoch, or None when changes by others could go unheard (SQLite, or the
-    /// listener not connected): then callers are read from the database every time.
+    /// The current epoch, or None when changes by others could go unheard (SQLite, the
+    /// listener not connected, or not heard from within its lease): then callers are read from
+    /// the database every time.
     pub fn current(&self) -> Option<u64> {
-        // The flag first: an epoch read after it was seen set belongs to a listening period.
-        if self.listening.load(Ordering::Acquire) {
-            Some(self.epoch.load(Ordering::Acquire))
-        } else {
-            None
-        }
+        // The flags first: an epoch read after they were seen set belongs to a heard period.
+        let heard = self.listening.load(Ordering::Acquire)
+            && clock_ms() < self.heard_until.load(Ordering::Acquire);
+        heard.then(|| self.epoch.load(Ordering::Acquire))
+    }
+
+    fn heard_ping(&self) {
+        let until = clock_ms().saturating_add(u64::try_from(LEASE.as_millis()).unwrap_or(0));
+        self.heard_until.store(until, Ordering::Release);
     }
 
     /// Every caller cached so far is stale.
@@ -88,14 +111,20 @@ pub(super) fn listen_for_caller_facts(
         .name("caller-facts-listener".into())
         .spawn(move || {
             while epoch.strong_count() > 0 {
-                match PgConnection::establish(&url).map_err(|e| e.to_string()).and_then(|mut conn| {
-                    conn.batch_execute(&format!("LISTEN {CALLER_FACTS_CHANNEL}"))
+                // A channel only this listener hears, for its pings.
+                let own = format!("kpi_listener_{}", uuid::Uuid::new_v4().simple());
+                let connected = PgConnection::establish(&url)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut conn| {
+                        conn.batch_execute(&format!(
+                            "LISTEN {CALLER_FACTS_CHANNEL}; LISTEN {own}"
+                        ))
                         .map(|()| conn)
                         .map_err(|e| e.to_string())
-                }) {
+                    });
+                match connected {
                     Ok(conn) => {
-                        let lost = listen(conn, &epoch);
-                        if let Some(error) = lost {
+                        if let Some(error) = listen(conn, &own, &epoch) {
                             tracing::warn!(%error, "the caller-facts listener lost its connection; callers are read from the database until it is back");
                         }
                     }
@@ -109,19 +138,29 @@ pub(super) fn listen_for_caller_facts(
     Ok(())
 }
 
-/// Moves the epoch at every notification until the connection fails (its error) or the
-/// instance is gone (None).
-fn listen(mut conn: PgConnection, epoch: &Weak<CallerFactsEpoch>) -> Option<String> {
+/// Moves the epoch at every change notification and renews the lease at every ping heard on
+/// `own`, until the connection fails (its error) or the instance is gone (None).
+fn listen(mut conn: PgConnection, own: &str, epoch: &Weak<CallerFactsEpoch>) -> Option<String> {
+    let ping = format!("NOTIFY {own}");
+    let mut last_ping: Option<Instant> = None;
     match epoch.upgrade() {
         Some(epoch) => epoch.set_listening(true),
         None => return None,
     }
-    loop {
-        let mut heard = false;
+    let failure = loop {
+        if last_ping.is_none_or(|at| at.elapsed() >= PING_EVERY) {
+            if let Err(error) = conn.batch_execute(&ping) {
+                break error.to_string();
+            }
+            last_ping = Some(Instant::now());
+        }
+        let mut changed = false;
+        let mut pinged = false;
         let mut failure = None;
         for notification in conn.notifications_iter() {
             match notification {
-                Ok(_) => heard = true,
+                Ok(heard) if heard.channel == own => pinged = true,
+                Ok(_) => changed = true,
                 Err(error) => {
                     failure = Some(error.to_string());
                     break;
@@ -130,14 +169,20 @@ fn listen(mut conn: PgConnection, epoch: &Weak<CallerFactsEpoch>) -> Option<Stri
         }
         // The instance is gone: None ends the thread.
         let epoch = epoch.upgrade()?;
-        if heard {
+        if changed {
             epoch.changed();
         }
-        if failure.is_some() {
-            epoch.set_listening(false);
-            return failure;
+        if pinged {
+            epoch.heard_ping();
+        }
+        if let Some(failure) = failure {
+            break failure;
         }
         drop(epoch);
         std::thread::sleep(LISTEN_POLL);
+    };
+    if let Some(epoch) = epoch.upgrade() {
+        epoch.set_listening(false);
     }
+    Some(failure)
 }

@@ -76,8 +76,9 @@ pub struct Pooled {
 
 /// A connection that came back within this long is trusted without a `SELECT 1` at check-out
 /// (under load, that is every one: the ping was one of a GET's six round trips). One idle
-/// longer, or suspect, is pinged, and replaced when the ping fails — so a restarted database
-/// costs at most the requests that were already running on its old connections.
+/// longer, or suspect, is pinged, and replaced when the ping fails. The price: after a database
+/// restart, each connection used in the last second fails one request with a 503 (retryable)
+/// before it is replaced — at most the pool's size per instance.
 const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
 
 struct PoolManager {
@@ -277,7 +278,12 @@ fn transaction<T>(
             }
         },
         Err(error) => {
-            Manager::rollback_transaction(conn)?;
+            // A rollback that fails too (the connection died mid-transaction) leaves the
+            // connection broken, and the pool drops it (`has_broken`); the request's own error
+            // (a 503 for a closed connection) is the one to answer with, not the rollback's.
+            if let Err(rollback) = Manager::rollback_transaction(conn) {
+                tracing::warn!(%rollback, "rolling back after an error failed too");
+            }
             Err(error)
         }
     }

@@ -282,3 +282,120 @@ async fn dropped_connections_are_replaced() {
     })
     .await;
 }
+
+/// A listener that hears nothing may be deaf (a firewall silently dropped its idle connection):
+/// it pings itself, and when its pings stop coming back the instance stops trusting its cache
+/// within the lease. Simulated by stopping the listener's backend process (SIGSTOP).
+#[actix_web::test]
+async fn a_deaf_listener_stops_the_cache_within_its_lease() {
+    crate::support::run(Engine::Postgres, |app| async move {
+        let token = login_token(&app, "energy.officer").await;
+        get(&app, &token, "/api/v1/me").await;
+        let listener_pid = backend_pids(
+            &app,
+            "query LIKE 'LISTEN%' OR query LIKE 'NOTIFY kpi_listener_%'",
+        );
+        assert_eq!(listener_pid.len(), 1, "one listener: {listener_pid:?}");
+        signal(listener_pid[0], "-STOP");
+        sql(
+            &app,
+            "",
+            "UPDATE users SET disabled = true WHERE username = 'energy.officer'",
+        );
+        let refused = {
+            let started = Instant::now();
+            loop {
+                let response = app.get("/api/v1/me").bearer(&token).send().await;
+                if response.status.as_u16() == 401 || started.elapsed() > Duration::from_secs(5) {
+                    break response.status.as_u16();
+                }
+                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        signal(listener_pid[0], "-CONT");
+        assert_eq!(
+            refused, 401,
+            "a deaf listener kept the cache beyond its lease"
+        );
+    })
+    .await;
+}
+
+/// A connection that dies in the middle of a transaction (here: terminated while it waits for
+/// a lock) answers 503, the request's own error, not the failed rollback's 500.
+#[actix_web::test]
+async fn a_connection_lost_mid_transaction_is_a_503() {
+    crate::support::run(Engine::Postgres, |app| async move {
+        let (_, indicator, peo) = report_target(&app, "E.1", "YST-PEO").await;
+        let officer = app.token("agency_officer", Some("YST-PEO"));
+        get(&app, &officer, "/api/v1/me").await;
+        let mut locker = provincial_kpi::storage::ConnectionManager::new(app.config.database_url.clone())
+            .establish()
+            .expect("connect");
+        use diesel::connection::SimpleConnection;
+        locker
+            .batch_execute("BEGIN; LOCK TABLE evaluations IN ACCESS EXCLUSIVE MODE")
+            .expect("lock");
+        let filing = app
+            .post("/api/v1/submissions")
+            .bearer(&officer)
+            .json(&json!({"indicator_id": indicator, "organization_id": peo, "period": "2022-01", "value": 1000}))
+            .send();
+        let killer = async {
+            let started = Instant::now();
+            while backend_pids(&app, "wait_event_type = 'Lock'").is_empty() {
+                assert!(started.elapsed() < Duration::from_secs(10), "the filing never waited");
+                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            }
+            sql(
+                &app,
+                "",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            );
+        };
+        let (response, ()) = futures_util::future::join(filing, killer).await;
+        locker.batch_execute("ROLLBACK").expect("unlock");
+        response.assert_problem(503, "unavailable");
+        // And the service goes on.
+        post(
+            &app,
+            &officer,
+            "/api/v1/submissions",
+            json!({"indicator_id": indicator, "organization_id": peo, "period": "2022-01", "value": 1000}),
+        )
+        .await;
+    })
+    .await;
+}
+
+/// Backend process ids of this test's database matching `condition` (on pg_stat_activity).
+fn backend_pids(app: &TestApp, condition: &str) -> Vec<i32> {
+    use diesel::prelude::*;
+    use diesel::sql_types::Integer;
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = Integer)]
+        pid: i32,
+    }
+    let mut conn = provincial_kpi::storage::ConnectionManager::new(app.config.database_url.clone())
+        .establish()
+        .expect("connect");
+    diesel::sql_query(format!(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid() AND ({condition})"
+    ))
+    .load::<Pid>(&mut conn)
+    .expect("pg_stat_activity")
+    .into_iter()
+    .map(|row| row.pid)
+    .collect()
+}
+
+fn signal(pid: i32, which: &str) {
+    let status = std::process::Command::new("kill")
+        .args([which, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill {which} {pid}");
+}

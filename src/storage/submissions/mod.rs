@@ -273,11 +273,18 @@ fn reported_indicator(
         Some(own) => role_of(conn, indicator.id, own)?,
         None => None,
     };
-    // Locked before the caller is known to see it: the lock of a refused request ends with
-    // its transaction, and one read instead of two is the common case's round trip saved.
-    let evaluation = evaluations::find_for_share(conn, indicator.evaluation_id)?
-        .filter(|e| own_role.is_some() || caller.visibility().includes(Some(e.province_id)))
-        .ok_or_else(missing)?;
+    // An assigned organization may report whatever the province: its evaluation is locked in
+    // the one read. Any other caller's view is checked on the unlocked row first, so a caller
+    // who cannot see the evaluation never holds (or waits for) a lock on it.
+    let evaluation = if own_role.is_some() {
+        evaluations::find_for_share(conn, indicator.evaluation_id)?
+    } else {
+        evaluations::find(conn, indicator.evaluation_id)?
+            .filter(|e| caller.visibility().includes(Some(e.province_id)))
+            .ok_or_else(missing)?;
+        evaluations::find_for_share(conn, indicator.evaluation_id)?
+    }
+    .ok_or_else(missing)?;
     Ok((indicator, evaluation, own_role))
 }
 

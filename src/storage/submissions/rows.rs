@@ -134,3 +134,23 @@ impl<'a> StateRecord<'a> {
 pub(crate) fn json_state(state: &ReportState) -> Result<String> {
     serde_json::to_string(state).map_err(|e| Error::Internal(format!("history: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `create` reads `RETURNING all_columns` into `SubmissionRow` by position (MultiConnection
+    /// has no `as_returning`): the struct's fields must stay in the table's column order.
+    #[test]
+    fn the_row_reads_the_columns_in_the_table_s_order() {
+        let by_struct = diesel::debug_query::<diesel::pg::Pg, _>(
+            &submissions::table.select(SubmissionRow::as_select()),
+        )
+        .to_string();
+        let by_table = diesel::debug_query::<diesel::pg::Pg, _>(
+            &submissions::table.select(submissions::all_columns),
+        )
+        .to_string();
+        assert_eq!(by_struct, by_table);
+    }
+}
