@@ -35,7 +35,9 @@ use crate::policy::Caller;
 /// indicator, organization): of a counted status now (`SubmissionStatus::is_counted`), first
 /// submitted by `as_of` ($1), of a period in the pair's window and due by `as_of` (`bounds`:
 /// the window's start to the earlier of its end and `Period::last_due_by` with the
-/// evaluation's deadline day), of a reporting assignment (`AssignmentRole::reports`).
+/// evaluation's deadline day). Not filtered by assignment: the domain reads the facts of
+/// reporting assignments only (`RoundFacts::assignments`, from `reporting_assignments`), so the
+/// rule stays there and no report or group pays a probe of its assignment.
 /// `received_months` and `on_time_months` are `MonthSet` bits: 2^(months from the window's
 /// start; `start_index` = the start's year × 12 + month). `latest` is the value of the latest
 /// received period: the report at that period, found by the one-per-period unique index. $2 =
@@ -43,12 +45,11 @@ use crate::policy::Caller;
 /// (`{bounds}`: $3 … $7, $8 … $12, …), so one statement reads every pair: one row per (pair,
 /// indicator, organization), never one per report, and the same text on both engines.
 ///
-/// Reports are grouped first; each group then looks up its assignment and its latest report by
-/// their unique indexes (scalar subqueries, one index probe per group, which no planner turns
-/// into a hash of every assignment in the country). At national size (1.3 M reports) a join per
-/// report let PostgreSQL start from every assignment nationwide (1.3 s for one province's
-/// summary), and a window function ranking every report cost more than the grouping itself
-/// (issue 14).
+/// Reports are grouped first (an index-only range scan of `submissions_facts`); each group then
+/// finds its latest report by the one-per-period unique index (a scalar subquery: one probe per
+/// group). At national size (1.3 M reports) the assignment joined per report let PostgreSQL
+/// start from every assignment nationwide (1.3 s for one province's summary), and a window
+/// function ranking every report cost more than the grouping itself (issue 14).
 static FACTS: LazyLock<String> = LazyLock::new(|| {
     let quoted = |names: Vec<&str>| {
         names
@@ -91,12 +92,8 @@ SELECT g.k, g.indicator_id, g.organization_id, g.received, g.received_months, g.
        (SELECT latest.value FROM submissions latest
         WHERE latest.indicator_id = g.indicator_id AND latest.organization_id = g.organization_id
           AND latest.period = g.latest_period) AS latest
-FROM grouped g
-WHERE (SELECT a.role FROM assignments a
-       WHERE a.indicator_id = g.indicator_id AND a.organization_id = g.organization_id)
-      IN ({reporting})",
+FROM grouped g",
         counted = quoted(counted),
-        reporting = quoted(reporting_roles()),
     )
 });
 

@@ -207,14 +207,20 @@ pub struct Summary {
     pub lagging: Vec<i64>,
 }
 
+/// A summary's lookups by (indicator, organization).
+struct ByPair<'a> {
+    received: HashMap<(i64, i64), &'a ReceivedFacts>,
+    assignments: HashMap<(i64, i64), &'a ReportingAssignment>,
+}
+
 impl RoundFacts {
     /// The summary: every indicator assessed, then components, overall, organizations.
     pub fn summarize(&self) -> Result<Summary, MissingBaseline> {
-        let received = self.received_by_pair();
+        let pairs = self.by_pair();
         let indicators = self
             .indicators
             .iter()
-            .map(|indicator| self.assess(indicator, &received))
+            .map(|indicator| self.assess(indicator, &pairs))
             .collect::<Result<Vec<_>, _>>()?;
         let components: Vec<ComponentResult> = self
             .components
@@ -259,25 +265,35 @@ impl RoundFacts {
     /// One indicator's result with every reporting organization's part (the drill-down);
     /// None when the indicator is not among the facts.
     pub fn indicator(&self, indicator_id: i64) -> Result<Option<IndicatorResult>, MissingBaseline> {
-        let received = self.received_by_pair();
+        let pairs = self.by_pair();
         self.indicators
             .iter()
             .find(|indicator| indicator.id == indicator_id)
-            .map(|indicator| self.assess(indicator, &received))
+            .map(|indicator| self.assess(indicator, &pairs))
             .transpose()
     }
 
-    fn received_by_pair(&self) -> HashMap<(i64, i64), &ReceivedFacts> {
-        self.received
-            .iter()
-            .map(|facts| ((facts.indicator_id, facts.organization_id), facts))
-            .collect()
+    /// The received facts and the reporting assignments by (indicator, organization): looked up
+    /// for every pair of a summary (at national size, rankings assess 77 × 30 × 50 of them).
+    fn by_pair(&self) -> ByPair<'_> {
+        ByPair {
+            received: self
+                .received
+                .iter()
+                .map(|facts| ((facts.indicator_id, facts.organization_id), facts))
+                .collect(),
+            assignments: self
+                .assignments
+                .iter()
+                .map(|a| ((a.indicator_id, a.organization_id), a))
+                .collect(),
+        }
     }
 
     fn assess(
         &self,
         indicator: &IndicatorInput,
-        received: &HashMap<(i64, i64), &ReceivedFacts>,
+        pairs: &ByPair<'_>,
     ) -> Result<IndicatorResult, MissingBaseline> {
         let (span_start, span_end) = self.calendar.span;
         let months =
@@ -290,14 +306,11 @@ impl RoundFacts {
         let mut organizations = Vec::new();
         let mut values = Vec::new();
         for organization in &self.organizations {
-            let Some(assignment) = self
-                .assignments
-                .iter()
-                .find(|a| a.indicator_id == indicator.id && a.organization_id == organization.id)
-            else {
+            let key = (indicator.id, organization.id);
+            let Some(assignment) = pairs.assignments.get(&key).copied() else {
                 continue;
             };
-            let facts = received.get(&(indicator.id, organization.id)).copied();
+            let facts = pairs.received.get(&key).copied();
             let mut pair = Tally::default();
             let mut missing = Vec::new();
             for period in &expected {
