@@ -23,6 +23,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -310,15 +311,23 @@ class Server:
 class Postgres:
     """A throwaway cluster, as tests/api/support/postgres.rs starts one."""
 
-    def __init__(self, work):
+    def __init__(self, work, data_from=None):
+        """A new cluster, or (`data_from`) a copy of a stopped cluster's data directory."""
         self.dir = os.path.join(work.path, "pg")
         self.data = os.path.join(self.dir, "data")
         os.makedirs(self.dir)
         self.as_postgres = os.geteuid() == 0
+        if data_from:
+            shutil.copytree(data_from, self.data, symlinks=True)
         if self.as_postgres:
             subprocess.run(["chown", "-R", "postgres:postgres", self.dir], check=True)
-        self.run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--encoding=UTF8",
-                 "--locale=C.UTF-8", "--no-sync")
+        if not data_from:
+            self.run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--encoding=UTF8",
+                     "--locale=C.UTF-8", "--no-sync")
+        self.start()
+        work.pg = self
+
+    def start(self):
         for _ in range(5):
             self.port = free_port()
             options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
@@ -326,7 +335,6 @@ class Postgres:
             started = self.run("pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "server.log"),
                                "-o", options, "-w", "-t", "60", "start", check=False)
             if started.returncode == 0:
-                work.pg = self
                 return
         raise SystemExit("PostgreSQL did not start: " + open(os.path.join(self.dir, "server.log")).read())
 
@@ -384,24 +392,43 @@ def build_world(server, token):
     return evaluation["id"]
 
 
-def timed(server, path, body, content_type, token, expect, label):
-    """One request: (seconds, report, rss before kB, peak kB)."""
-    server.api("GET", "/api/v1/me", token)  # warm: a pooled connection, the token path
-    before = server.status("VmRSS")
-    reset = server.reset_peak()
-    sampled = [before]
-    done = threading.Event()
+class PeakRss:
+    """The server's peak RSS (kB) between start() and stop(): VmHWM after a reset through
+    /proc/PID/clear_refs, and VmRSS sampled every 5 ms as a cross-check (and the figure where
+    the reset is not allowed)."""
 
-    def sample():
-        while not done.is_set():
+    def __init__(self, server):
+        self.server = server
+
+    def start(self):
+        self.before = self.server.status("VmRSS")
+        self.reset = self.server.reset_peak()
+        self.sampled = [self.before]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while not self.done.is_set():
             try:
-                sampled.append(server.status("VmRSS"))
+                self.sampled.append(self.server.status("VmRSS"))
             except (OSError, SystemExit):
                 return
             time.sleep(0.005)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    def stop(self):
+        """(RSS before kB, peak kB)."""
+        self.done.set()
+        self.thread.join()
+        peak = max(max(self.sampled), self.server.status("VmHWM") if self.reset else 0)
+        return self.before, peak
+
+
+def timed(server, path, body, content_type, token, expect, label):
+    """One request: (seconds, report, rss before kB, peak kB)."""
+    server.api("GET", "/api/v1/me", token)  # warm: a pooled connection, the token path
+    rss = PeakRss(server).start()
     headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}"}
     perf = None
     if os.environ.get("BENCH_PERF_DIR"):
@@ -414,12 +441,10 @@ def timed(server, path, body, content_type, token, expect, label):
     start = time.perf_counter()
     status, data, _ = server.request("POST", path, body, headers)
     seconds = time.perf_counter() - start
-    done.set()
+    before, peak = rss.stop()
     if perf:
         perf.send_signal(signal.SIGINT)
         perf.wait()
-    sampler.join()
-    peak = max(max(sampled), server.status("VmHWM") if reset else 0)
     if status != 200:
         raise SystemExit(f"batch: {status} {data[:2000].decode(errors='replace')}")
     report = json.loads(data)
@@ -469,7 +494,7 @@ def postgres_own(pg, work, reference, target):
     literals = ", ".join(f"format('{f}', {c})" for f, c in zip(formats, COLUMNS))
     lines = pg.psql(reference, f"SELECT '(' || concat_ws(', ', {literals}) || ')' FROM submissions "
                                f"ORDER BY id").splitlines()
-    path = os.path.join(work.path, "upsert.sql")
+    path = os.path.join(work.path, f"upsert-{target}.sql")
     with open(path, "w") as f:
         f.write("BEGIN;\n")
         for i in range(0, len(lines), CHUNK):
@@ -488,23 +513,25 @@ def postgres_own(pg, work, reference, target):
     return len(lines), count, seconds
 
 
-def run_engine(engine, args, work, batch):
+def run_engine(engine, args, work, batch, prefix="", formats=("json", "csv")):
+    """The batch measurement on one engine; `prefix` names its databases (scripts/bench runs it
+    more than once in one work directory), `formats` the request bodies (JSON always: the
+    database's own upsert reads the rows it wrote)."""
     secret = base64.b64encode(os.urandom(48)).decode()
+    names = {name: f"{prefix}{name}" for name in ("setup", "json", "csv", "own")}
     if engine == "sqlite":
-        paths = {name: os.path.join(work.path, f"{name}.sqlite3") for name in
-                 ("setup", "json", "csv", "own")}
+        paths = {name: os.path.join(work.path, f"{db}.sqlite3") for name, db in names.items()}
         urls = {name: f"sqlite://{path}" for name, path in paths.items()}
     else:
         pg = work.pg or Postgres(work)
-        for name in ("setup",):
-            pg.psql("postgres", f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0")
-        urls = {name: pg.url(name) for name in ("setup", "json", "csv", "own")}
+        pg.psql("postgres", f"CREATE DATABASE {names['setup']} ENCODING 'UTF8' TEMPLATE template0")
+        urls = {name: pg.url(db) for name, db in names.items()}
 
     log(f"{engine}: an admin, then the province, 69 units and the framework through the API")
     env = dict(os.environ, DATABASE_URL=urls["setup"], KPI_PASSWORD=PASSWORD, RUST_LOG="warn")
     subprocess.run([args.binary, "user", "create", "--username", "bench.admin", "--role", "admin",
                     "--name", "ผู้ดูแลระบบ (bench)"], env=env, check=True, stdout=subprocess.DEVNULL)
-    server = Server(work, args.binary, urls["setup"], secret, f"{engine}-setup")
+    server = Server(work, args.binary, urls["setup"], secret, f"{engine}-{prefix}setup")
     login, _ = server.api("POST", "/api/v1/auth/token", None,
                           {"username": "bench.admin", "password": PASSWORD})
     token = login["access_token"]
@@ -517,7 +544,7 @@ def run_engine(engine, args, work, batch):
             sqlite_copy(paths["setup"], paths[name])
     else:
         for name in ("json", "csv", "own"):
-            pg.psql("postgres", f"CREATE DATABASE {name} TEMPLATE setup")
+            pg.psql("postgres", f"CREATE DATABASE {names[name]} TEMPLATE {names['setup']}")
 
     n = len(batch)
     rows = []
@@ -525,8 +552,9 @@ def run_engine(engine, args, work, batch):
                        "/api/v1/submissions/batch"),
               "csv": (csv_body(batch), "text/csv",
                       f"/api/v1/submissions/batch?evaluation_id={evaluation_id}&atomic=false")}
+    bodies = {fmt: body for fmt, body in bodies.items() if fmt in formats or fmt == "json"}
     for fmt, (body, content_type, path) in bodies.items():
-        server = Server(work, args.binary, urls[fmt], secret, f"{engine}-{fmt}")
+        server = Server(work, args.binary, urls[fmt], secret, f"{engine}-{prefix}{fmt}")
         log(f"{engine} {fmt}: {n} items, {len(body) / 1e6:.1f} MB")
         first = timed(server, path, body, content_type, token,
                       {"created": n, "rejected": 0}, f"{engine}-{fmt}")
@@ -541,7 +569,7 @@ def run_engine(engine, args, work, batch):
     if engine == "sqlite":
         written, count, own = sqlite_own(paths["json"], paths["own"])
     else:
-        written, count, own = postgres_own(pg, work, "json", "own")
+        written, count, own = postgres_own(pg, work, names["json"], names["own"])
     if written != n or count != n:
         raise SystemExit(f"{engine}: the service wrote {written} reports, the copy has {count}")
     return [(engine, fmt, n, seconds, own[1] if "again" in fmt else own[0], before, peak)
