@@ -71,11 +71,11 @@ SCENARIOS = [
 ]
 
 TARGETS = {  # issue 14, "Targets"; printed beside the figures
-    "get": "service >= 60% of the database's rate (PostgreSQL)",
+    "get": "PostgreSQL: service >= 60% of its main SELECT's rate",
     "list": None,
-    "create": "service >= 60% of the database's rate",
+    "create": "service >= 60% of the database's rate for its statements",
     "summary": "p50 <= 20 ms",
-    "rankings": "p50 <= 1 s (PostgreSQL)",
+    "rankings": "PostgreSQL: p50 <= 1 s",
     "batch": "SQLite >= 150,000 items/s; PostgreSQL >= 50% of its own multi-row upsert",
     "rss": "peak RSS <= 64 MB under the read load",
 }
@@ -96,15 +96,21 @@ def percentile(values, p):
 # Data: generate (or reuse a cached copy)
 
 
-def migrations_digest(engine):
+def sources_digest(engine):
+    """What a generated database depends on besides the arguments: the engine's migrations and
+    the generator's source (a cached copy of an older generator's output is not reused)."""
     digest = hashlib.sha256()
-    base = os.path.join(ROOT, "migrations", engine)
-    for folder, _, files in sorted(os.walk(base)):
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            digest.update(os.path.relpath(path, base).encode())
-            with open(path, "rb") as f:
-                digest.update(f.read())
+    paths = [os.path.join(ROOT, "migrations", engine), os.path.join(ROOT, "src", "cli", "generate"),
+             os.path.join(ROOT, "src", "cli", "generate.rs")]
+    for base in paths:
+        found = [(base, [""])] if os.path.isfile(base) else [
+            (folder, sorted(files)) for folder, _, files in sorted(os.walk(base))]
+        for folder, files in found:
+            for name in files:
+                path = os.path.join(folder, name) if name else folder
+                digest.update(os.path.relpath(path, ROOT).encode())
+                with open(path, "rb") as f:
+                    digest.update(f.read())
     return digest.hexdigest()
 
 
@@ -132,7 +138,7 @@ class Database:
     def __init__(self, engine, args, work):
         self.engine, self.work = engine, work
         key = hashlib.sha256(json.dumps([engine, generate_args(args.scale),
-                                         migrations_digest(engine)]).encode()).hexdigest()[:16]
+                                         sources_digest(engine)]).encode()).hexdigest()[:16]
         cached = os.path.join(args.cache, f"{engine}-{args.scale}-{key}") if args.cache else None
         self.cached = bool(cached and os.path.exists(os.path.join(cached, "manifest.json")))
         self.generate_seconds = None
@@ -689,9 +695,13 @@ def postgres_slot_table(database, slots):
         "(" + ", ".join([str(n)] + ["'" + str(s[k]).replace("'", "''") + "'" for k in SLOT_KEYS]) + ")"
         for n, s in enumerate(slots))
     columns = ", ".join(f"{k} text" for k in SLOT_KEYS)
-    database.pg.psql(database.name, f"DROP TABLE IF EXISTS bench_slots; "
-                                    f"CREATE TABLE bench_slots (n int PRIMARY KEY, {columns}); "
-                                    f"INSERT INTO bench_slots VALUES {rows}; ANALYZE bench_slots")
+    sql = (f"DROP TABLE IF EXISTS bench_slots; "
+           f"CREATE TABLE bench_slots (n int PRIMARY KEY, {columns}); "
+           f"INSERT INTO bench_slots VALUES {rows}; ANALYZE bench_slots;")
+    done = subprocess.run(database.pg.psql_command(database.name), input=sql, text=True,
+                          capture_output=True)  # on standard input: too long for an argument
+    if done.returncode != 0:
+        raise SystemExit(f"psql: {done.stderr}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -706,6 +716,17 @@ def sqlite_connect(path):
     return con
 
 
+def returned_id_column(sql):
+    """Where the new report's id is in the row an `INSERT INTO submissions … RETURNING` gives."""
+    if not re.match(r"\s*INSERT INTO [`\"]?submissions[`\"]? ", sql):
+        return None
+    clause = re.search(r"\bRETURNING\s+(.*)$", sql, re.S)
+    if not clause:
+        return None
+    columns = [c.strip() for c in clause[1].split(",")]
+    return next((i for i, c in enumerate(columns) if re.fullmatch(r"(?:\S+\.)?[`\"]?id[`\"]?", c)), 0)
+
+
 def sqlite_transaction(con, statements, slot=None, mapping=None):
     returned = None
     for statement in statements:
@@ -715,8 +736,10 @@ def sqlite_transaction(con, statements, slot=None, mapping=None):
                       else slot[mapping[str(p)]] if p is not None and str(p) in mapping
                       else p for p in params]
         rows = con.execute(statement["sql"], params).fetchall()
-        if mapping and statement["sql"].lstrip().startswith("INSERT INTO `submissions`") and rows:
-            returned = rows[0][0]
+        if mapping and rows:
+            column = returned_id_column(statement["sql"])
+            if column is not None:
+                returned = rows[0][column]
 
 
 def sqlite_worker(path, statements, mode, limit, slots, mapping, barrier, queue):
@@ -795,16 +818,23 @@ def ensure_wrk():
     raise SystemExit("wrk is not installed (scripts/bench installs it with apt-get)")
 
 
-def metrics_non_2xx(server):
-    """{status: count} of every non-2xx answer so far (the server's own counter)."""
-    status, data, _ = server.request("GET", "/metrics")
-    counts = {}
-    for match in re.finditer(r'^http_requests_total\{([^}]*)\} (\d+)', data.decode(), re.M):
+def counters(server):
+    """The server's own counters so far (/metrics): every non-2xx answer by status, the
+    requests answered (but /metrics), and the statements sent to the database
+    (kpi_db_statements_total, where the binary has it)."""
+    _, data, _ = server.request("GET", "/metrics")
+    text = data.decode()
+    non_2xx, requests = {}, 0
+    for match in re.finditer(r'^http_requests_total\{(.*)\} (\d+)$', text, re.M):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', match[1]))
-        code = labels.get("status", "")
+        code, count = labels.get("status", ""), int(match[2])
+        if labels.get("route") != "/metrics":
+            requests += count
         if not code.startswith("2"):
-            counts[code] = counts.get(code, 0) + int(match[2])
-    return counts
+            non_2xx[code] = non_2xx.get(code, 0) + count
+    statements = re.search(r"^kpi_db_statements_total (\d+)", text, re.M)
+    return {"non_2xx": non_2xx, "requests": requests,
+            "statements": int(statements[1]) if statements else None}
 
 
 def run_wrk(server, url_path, connections, threads, seconds, timeout, script, env):
@@ -824,7 +854,6 @@ def run_wrk(server, url_path, connections, threads, seconds, timeout, script, en
 
 def measure_http(server, scenario, kind, request, args, work, targets=None):
     method, path, token, _ = request
-    before = metrics_non_2xx(server)
     if kind == "rate":
         connections, threads, seconds, timeout = args.connections, args.threads, args.seconds, 10
     else:
@@ -841,21 +870,25 @@ def measure_http(server, scenario, kind, request, args, work, targets=None):
     elif kind == "rate":
         # Warm-up, not counted: the pool's connections, their prepared statements, caches.
         run_wrk(server, path, connections, threads, max(1, seconds // 5), timeout, script, env)
-        before = metrics_non_2xx(server)
     else:
         send(server, method, path, token, None)
+    before = counters(server)
     load = os.getloadavg()[0]
     rss = PeakRss(server).start()
     figures = run_wrk(server, path, connections, threads, seconds, timeout, script, env)
     rss_before, rss_peak = rss.stop()
-    after = metrics_non_2xx(server)
-    non_2xx = {code: after.get(code, 0) - before.get(code, 0) for code in after}
+    after = counters(server)
+    non_2xx = {code: after["non_2xx"].get(code, 0) - before["non_2xx"].get(code, 0)
+               for code in after["non_2xx"]}
     non_2xx = {code: n for code, n in non_2xx.items() if n}
+    answered = after["requests"] - before["requests"]
     socket_errors = sum(figures["socket_errors"].values())
     result = {"tool": "wrk", "connections": connections, "threads": threads, "load_1min": load,
               "rss_before_mb": rss_before / 1024, "rss_peak_mb": rss_peak / 1024,
               "non_2xx": non_2xx, "socket_errors": figures["socket_errors"],
-              "errors": sum(non_2xx.values()) + socket_errors, "wrk": figures}
+              "errors": sum(non_2xx.values()) + socket_errors, "wrk": figures,
+              "statements_per_request": (after["statements"] - before["statements"]) / answered
+              if answered and after["statements"] is not None else None}
     if scenario == "create":
         result["requests"] = figures["answered"]
         result["rate"] = figures["answered"] / (figures["window_us"] / 1e6)
@@ -868,6 +901,43 @@ def measure_http(server, scenario, kind, request, args, work, targets=None):
     latency = figures["latency_us"]
     result.update({"p50_ms": latency["p50"] / 1000, "p99_ms": latency["p99"] / 1000,
                    "mean_ms": latency["mean"] / 1000})
+    return result
+
+
+# The statement that reads the resource itself, whose rate alone issue 14's GET target is
+# measured against ("pgbench's rate for its main SELECT").
+MAIN_STATEMENT = {
+    "get": r"\s*SELECT\b.*?\bFROM\s+\(*\s*[`\"]?submissions[`\"]?",
+    "list": r"\s*SELECT\b.*?\bFROM\s+\(*\s*[`\"]?submissions[`\"]?",
+}
+
+
+def database_figure(engine, database, work, args, label, statements, kind, slots=None,
+                    mapping=None, floor_us=None):
+    """The database's own rate (or latency) for `statements` as one transaction, by pgbench or
+    the sqlite3 harness; with `slots`, each transaction creates the next slot's report."""
+    load = os.getloadavg()[0]
+    if engine == "postgres":
+        script, defines = pgbench_script(database, statements, mapping if slots else None)
+        clients = POOL[engine] if kind == "rate" else 1
+        name = f"{engine}-{label}"
+        if slots:
+            defines.update({"k": "0", "clients": str(clients)})
+            result = pgbench(database, work, name, script, defines, clients,
+                             transactions=len(slots) // clients)
+            result["note"] = ("one statement a transaction more than the service's: the slot "
+                              "lookup that names a report not filed yet")
+        else:
+            result = pgbench(database, work, name, script, defines, clients,
+                             seconds=args.seconds, latencies=kind == "latency")
+        result["script"] = script
+    else:
+        processes = (os.cpu_count() or 1) if kind == "rate" else 1
+        result = sqlite_harness(database.path, statements, kind, args.seconds, processes,
+                                slots, mapping)
+        result["harness_floor_us_per_statement"] = round(floor_us, 2)
+    result["statements"] = len(statements)
+    result["load_1min"] = load
     return result
 
 
@@ -888,16 +958,23 @@ def run_engine(engine, args, work):
     if not service_slots or not database_slots:
         raise SystemExit("set-up: no report left to create")
 
-    # The capture: one request of each scenario, the create filing the first service target
-    # whose values are told apart from each other.
+    # The capture: one request of each scenario after one like it (the steady state: a warm
+    # pooled connection, the caller's facts cached where the service caches them); the create
+    # files the first service target whose values are told apart from each other, after
+    # another report of the same officer.
     capture_index = next((i for i, s in enumerate(service_slots) if slot_values(s, -1)), 0)
     capture_slot = service_slots.pop(capture_index)
+    warm_index = next((i for i, s in enumerate(service_slots)
+                       if s["organization_id"] == capture_slot["organization_id"]), 0)
+    warm_slot = service_slots.pop(warm_index)
     requests = requests_of(manifest, tokens, capture_slot)
     log(f"{engine}: capturing the statements of one request of each scenario")
     capture = Capture(engine, database, args, work, secret)
     captured = {}
     try:
         for scenario, _, _ in SCENARIOS:
+            warm = requests_of(manifest, tokens, warm_slot)[scenario]
+            send(capture.server, *warm)
             statements, answer = capture.run(*requests[scenario])
             captured[scenario] = {"statements": statements, "answer": answer}
             log(f"{engine} {scenario}: {len(statements)} statements")
@@ -922,38 +999,25 @@ def run_engine(engine, args, work):
         server.stop()
 
     log(f"{engine}: the database's own rate for the same statements")
-    own = {}
+    own, main = {}, {}
     if engine == "postgres":
         postgres_slot_table(database, database_slots)
-    else:
-        floor_us = sqlite_floor(database.path)
+    floor_us = sqlite_floor(database.path) if engine == "sqlite" else None
     for scenario, _, kind in SCENARIOS:
         statements = captured[scenario]["statements"]
         write = scenario == "create"
-        load = os.getloadavg()[0]
-        if engine == "postgres":
-            script, defines = pgbench_script(database, statements, mapping if write else None)
-            clients = POOL[engine] if kind == "rate" else 1
-            if write:
-                per_client = len(database_slots) // clients
-                defines.update({"k": "0", "clients": str(clients)})
-                own[scenario] = pgbench(database, work, f"{engine}-{scenario}", script, defines,
-                                        clients, transactions=per_client)
-                own[scenario]["note"] = ("one more statement a transaction than the service's: "
-                                         "the slot lookup that names a fresh report")
-            else:
-                own[scenario] = pgbench(database, work, f"{engine}-{scenario}", script, defines,
-                                        clients, seconds=args.seconds,
-                                        latencies=kind == "latency")
-            own[scenario]["script"] = script
-        else:
-            processes = (os.cpu_count() or 1) if kind == "rate" else 1
-            own[scenario] = sqlite_harness(
-                database.path, statements, kind, args.seconds, processes,
-                database_slots if write else None, mapping if write else None)
-            own[scenario]["harness_floor_us_per_statement"] = round(floor_us, 2)
-        own[scenario]["load_1min"] = load
+        own[scenario] = database_figure(
+            engine, database, work, args, scenario, statements, kind,
+            database_slots if write else None, mapping if write else None, floor_us)
         log(f"{engine} {scenario}: database {own[scenario]['tps']:.0f} tx/s")
+        pattern = MAIN_STATEMENT.get(scenario)
+        chosen = [st for st in statements if pattern and re.match(pattern, st["sql"], re.S)]
+        if chosen:
+            chosen = max(chosen, key=lambda st: len(st["sql"]))  # the resource's own columns
+            main[scenario] = database_figure(engine, database, work, args, f"{scenario}-main",
+                                             [chosen], kind, floor_us=floor_us)
+            main[scenario]["sql"] = chosen["sql"]
+            log(f"{engine} {scenario}: its main statement alone {main[scenario]['tps']:.0f} /s")
 
     batches = []
     for items in args.batches:
@@ -971,7 +1035,7 @@ def run_engine(engine, args, work):
         "generate_seconds": database.generate_seconds,
         "seconds": time.perf_counter() - started,
         "captured": {s: [shorten(x) for x in c["statements"]] for s, c in captured.items()},
-        "service": service, "database": own, "batch": batches,
+        "service": service, "database": own, "database_main": main, "batch": batches,
         "create_targets": {"service": len(service_slots), "database": len(database_slots)},
     }
 
@@ -985,15 +1049,21 @@ def rows_of(result):
     rows = []
     for scenario, what, kind in SCENARIOS:
         service, own = result["service"][scenario], result["database"][scenario]
-        statements = len(result["captured"][scenario])
+        main = result["database_main"].get(scenario)
         row = {"scenario": scenario, "what": what, "engine": engine, "kind": kind,
-               "statements_per_request": statements, "rss_peak_mb": service["rss_peak_mb"],
-               "errors": service["errors"], "target": TARGETS[scenario]}
+               "statements_captured": len(result["captured"][scenario]),
+               "statements_under_load": service["statements_per_request"],
+               "rss_peak_mb": service["rss_peak_mb"], "errors": service["errors"],
+               "target": TARGETS[scenario]}
         if kind == "rate":
             row.update({"service": service["rate"], "database": own["tps"],
-                        "ratio": service["rate"] / own["tps"], "unit": "req/s vs tx/s"})
-            if scenario in ("get", "create"):
-                row["met"] = row["ratio"] >= 0.6 if (engine == "postgres" or scenario == "create") else None
+                        "ratio": service["rate"] / own["tps"], "unit": "/s"})
+            if main:
+                row.update({"database_main": main["tps"], "ratio_main": service["rate"] / main["tps"]})
+            if scenario == "get" and engine == "postgres" and main:
+                row["met"] = row["ratio_main"] >= 0.6
+            elif scenario == "create":
+                row["met"] = row["ratio"] >= 0.6
         else:
             row.update({"service_p50_ms": service["p50_ms"], "service_p99_ms": service["p99_ms"],
                         "database_p50_ms": own["p50_ms"], "database_p99_ms": own["p99_ms"],
@@ -1012,7 +1082,8 @@ def rows_of(result):
         row = {"scenario": f"batch {batch['items'] // 1000}k", "what": "batch intake, one JSON request",
                "engine": engine, "kind": "rate", "service": batch["rate"],
                "database": batch["database_rate"], "ratio": ratio, "unit": "items/s",
-               "rss_peak_mb": batch["rss_peak_mb"], "statements_per_request": None, "errors": 0,
+               "rss_peak_mb": batch["rss_peak_mb"], "statements_captured": None,
+               "statements_under_load": None, "errors": 0,
                "target": TARGETS["batch"] if batch["items"] >= 100_000 else None}
         if batch["items"] >= 100_000:
             row["met"] = batch["rate"] >= 150_000 if engine == "sqlite" else ratio >= 0.5
@@ -1025,30 +1096,39 @@ def mark(met):
 
 
 def table(rows):
-    out = [f"{'scenario':<10} {'engine':<9} {'service':>18} {'database':>18} {'ratio':>7}  "
-           f"{'peak RSS':>9} {'stmts':>5} {'errors':>6}  target"]
+    out = [f"{'scenario':<10} {'engine':<8} {'service':>15} {'database':>15} {'ratio':>5} "
+           f"{'main stmt':>10} {'ratio':>5} {'RSS MB':>6} {'stmts':>7} {'errors':>6}  target"]
     for row in rows:
         if row["kind"] == "rate":
-            unit = "items/s" if row["unit"] == "items/s" else "/s"
-            service = f"{row['service']:,.0f} {unit}"
-            database = f"{row['database']:,.0f} {unit}"
+            unit = " items/s" if row["unit"] == "items/s" else "/s"
+            service = f"{row['service']:,.0f}{unit}"
+            database = f"{row['database']:,.0f}{unit}"
         else:
             service = f"{row['service_p50_ms']:.1f}/{row['service_p99_ms']:.1f} ms"
             database = f"{row['database_p50_ms']:.1f}/{row['database_p99_ms']:.1f} ms"
+        main = f"{row['database_main']:,.0f}/s" if row.get("database_main") else ""
+        main_ratio = f"{row['ratio_main']:.0%}" if row.get("ratio_main") else ""
         target = row.get("target") or ""
         if target:
             target += mark(row.get("met"))
         if "rss_met" in row and not row["rss_met"]:
             target += ("; " if target else "") + "RSS > 64 MB"
-        statements = "" if row["statements_per_request"] is None else row["statements_per_request"]
-        out.append(f"{row['scenario']:<10} {row['engine']:<9} {service:>18} {database:>18} "
-                   f"{row['ratio']:>6.0%}  {row['rss_peak_mb']:>7.1f}MB {statements:>5} "
-                   f"{row['errors']:>6}  {target}")
-    out.append("service: wrk requests/s over loopback, or p50/p99 of one request at a time; "
-               "database: the captured statements of one request as one transaction, by pgbench "
-               "(PostgreSQL) or Python's sqlite3 (SQLite); ratio: service ÷ database rate, or "
-               "database p50 ÷ service p50; batch: items/s of one request against the "
-               "database's own multi-row upsert of the same rows; stmts: statements per request.")
+        statements = ""
+        if row["statements_captured"] is not None:
+            statements = str(row["statements_captured"])
+            if row["statements_under_load"] is not None:
+                statements += f"/{row['statements_under_load']:.1f}"
+        out.append(f"{row['scenario']:<10} {row['engine']:<8} {service:>15} {database:>15} "
+                   f"{row['ratio']:>5.0%} {main:>10} {main_ratio:>5} {row['rss_peak_mb']:>6.1f} "
+                   f"{statements:>7} {row['errors']:>6}  {target}")
+    out.append(
+        "service: wrk on loopback, requests/s (64 connections) or p50/p99 of one request at a time. "
+        "database: the statements captured from one request, run as the service ran them, by "
+        "pgbench (PostgreSQL) or Python's sqlite3 (SQLite): transactions/s or p50/p99. ratio: "
+        "service ÷ database rate, or database p50 ÷ service p50. main stmt: the rate of the "
+        "request's main SELECT alone (issue 14's GET target). stmts: captured / measured under "
+        "load (kpi_db_statements_total ÷ requests). batch: items/s of one JSON request against "
+        "the database's own multi-row upsert of the same rows (scripts/bench_intake.py).")
     return "\n".join(out)
 
 
@@ -1078,7 +1158,18 @@ def versions(args):
                 ["wrk", "-v"], capture_output=True, text=True).stderr.strip().splitlines()[0],
             "pgbench": output([pgbench_binary(), "--version"]) if "postgres" in args.engines else None,
             "postgres": output([os.path.join(PG_BIN, "postgres"), "--version"]),
-            "python_sqlite3": sqlite3.sqlite_version, "gdb": output(["gdb", "--version"])}
+            "python_sqlite3": sqlite3.sqlite_version, "gdb": output(["gdb", "--version"]),
+            "service_libsqlite3_sys": locked_version("libsqlite3-sys")}
+
+
+def locked_version(package):
+    """A crate's version in Cargo.lock (the service's SQLite is libsqlite3-sys's bundled one)."""
+    try:
+        with open(os.path.join(ROOT, "Cargo.lock")) as f:
+            match = re.search(rf'name = "{re.escape(package)}"\nversion = "([^"]+)"', f.read())
+        return match[1] if match else None
+    except OSError:
+        return None
 
 
 def git_commit():
