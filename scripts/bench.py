@@ -29,6 +29,7 @@ import base64
 import datetime
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -606,6 +607,9 @@ def typed_sql(database, statement):
     return casted
 
 
+PGBENCH_MAX_VARIABLES = 250
+
+
 def pgbench_script(database, statements, mapping=None):
     """A pgbench script of the captured statements, their parameters as variables (-D), and
     for a create, the report's values from the slot table (one lookup, `\\gset s_`)."""
@@ -623,6 +627,12 @@ def pgbench_script(database, statements, mapping=None):
             if mapping and value in mapping:
                 key = mapping[value]
                 return ":ret_id" if key == "returned_id" else f":s_{key}"
+            if len(params) > PGBENCH_MAX_VARIABLES:
+                # pgbench takes at most 255 variables a command (the rankings' VALUES list
+                # has more): a literal, as untyped as a parameter; no colon, or pgbench
+                # would read a variable in it.
+                escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\x3a")
+                return f"E'{escaped}'"
             name = f"p{i}_{match[1]}"
             defines[name] = value
             return ":" + name
@@ -648,7 +658,11 @@ PGBENCH_FIGURE = {
 
 
 def pgbench(database, work, label, script, defines, clients, seconds=None, transactions=None,
-            latencies=False):
+            latencies=False, custom_plans=False):
+    """pgbench's figures for `script`. `custom_plans`: every execution planned with its values
+    (plan_cache_mode = force_custom_plan), as PostgreSQL plans the statements the service sends
+    unnamed (its raw SQL: the summary's and the rankings' facts); pgbench's prepared statements
+    would otherwise switch to a generic plan after five runs, which the service never does."""
     path = os.path.join(work.path, f"pgbench-{label}.sql")
     with open(path, "w") as f:
         f.write(script)
@@ -663,7 +677,10 @@ def pgbench(database, work, label, script, defines, clients, seconds=None, trans
         os.makedirs(logs, exist_ok=True)
         command += ["-l", "--log-prefix", os.path.join(logs, "tx")]
     command.append(database.name)
-    done = subprocess.run(command, capture_output=True, text=True, cwd=work.path)
+    env = dict(os.environ)
+    if custom_plans:
+        env["PGOPTIONS"] = "-c plan_cache_mode=force_custom_plan"
+    done = subprocess.run(command, capture_output=True, text=True, cwd=work.path, env=env)
     if done.returncode != 0:
         raise SystemExit(f"pgbench {label} failed:\n{done.stderr[-3000:]}\n{done.stdout[-1500:]}")
     figures = {}
@@ -673,6 +690,7 @@ def pgbench(database, work, label, script, defines, clients, seconds=None, trans
     if figures["failed"]:
         raise SystemExit(f"pgbench {label}: {figures['failed']:.0f} failed transactions\n{done.stderr[-2000:]}")
     result = {"tool": "pgbench", "clients": clients, "tps": figures["tps"],
+              "plan_cache_mode": "force_custom_plan" if custom_plans else "auto",
               "transactions": int(figures["processed"] or 0),
               "latency_avg_ms": figures["latency_ms"], "command": " ".join(
                   c if len(c) < 120 else c[:60] + "…" for c in command)}
@@ -761,7 +779,7 @@ def sqlite_worker(path, statements, mode, limit, slots, mapping, barrier, queue)
                 sqlite_transaction(con, statements)
                 samples.append(time.perf_counter() - t)
                 count += 1
-                if t >= deadline:
+                if t >= deadline and (mode != "latency" or count >= 6):
                     break
         elapsed = time.perf_counter() - started
         con.close()
@@ -871,7 +889,10 @@ def measure_http(server, scenario, kind, request, args, work, targets=None):
         # Warm-up, not counted: the pool's connections, their prepared statements, caches.
         run_wrk(server, path, connections, threads, max(1, seconds // 5), timeout, script, env)
     else:
+        # One request at a time: at least 6 of them, however slow (rankings on SQLite).
+        started = time.perf_counter()
         send(server, method, path, token, None)
+        seconds = max(seconds, min(300, math.ceil(6 * (time.perf_counter() - started))))
     before = counters(server)
     load = os.getloadavg()[0]
     rss = PeakRss(server).start()
@@ -884,6 +905,7 @@ def measure_http(server, scenario, kind, request, args, work, targets=None):
     answered = after["requests"] - before["requests"]
     socket_errors = sum(figures["socket_errors"].values())
     result = {"tool": "wrk", "connections": connections, "threads": threads, "load_1min": load,
+              "duration_asked": seconds,
               "rss_before_mb": rss_before / 1024, "rss_peak_mb": rss_peak / 1024,
               "non_2xx": non_2xx, "socket_errors": figures["socket_errors"],
               "errors": sum(non_2xx.values()) + socket_errors, "wrk": figures,
@@ -913,27 +935,32 @@ MAIN_STATEMENT = {
 
 
 def database_figure(engine, database, work, args, label, statements, kind, slots=None,
-                    mapping=None, floor_us=None):
+                    mapping=None, floor_us=None, seconds=None):
     """The database's own rate (or latency) for `statements` as one transaction, by pgbench or
     the sqlite3 harness; with `slots`, each transaction creates the next slot's report."""
     load = os.getloadavg()[0]
+    seconds = seconds or args.seconds
     if engine == "postgres":
         script, defines = pgbench_script(database, statements, mapping if slots else None)
         clients = POOL[engine] if kind == "rate" else 1
         name = f"{engine}-{label}"
+        # Latency scenarios, whose time is their big raw statement's plan: planned as the
+        # service's unnamed statement is. (In rate scenarios an unnamed statement is a cheap
+        # lookup, and re-planning every prepared one would only slow the database's figure.)
+        custom = kind == "latency" and any(st["protocol"] == "unnamed" for st in statements)
         if slots:
             defines.update({"k": "0", "clients": str(clients)})
             result = pgbench(database, work, name, script, defines, clients,
-                             transactions=len(slots) // clients)
+                             transactions=len(slots) // clients, custom_plans=custom)
             result["note"] = ("one statement a transaction more than the service's: the slot "
                               "lookup that names a report not filed yet")
         else:
             result = pgbench(database, work, name, script, defines, clients,
-                             seconds=args.seconds, latencies=kind == "latency")
+                             seconds=seconds, latencies=kind == "latency", custom_plans=custom)
         result["script"] = script
     else:
         processes = (os.cpu_count() or 1) if kind == "rate" else 1
-        result = sqlite_harness(database.path, statements, kind, args.seconds, processes,
+        result = sqlite_harness(database.path, statements, kind, seconds, processes,
                                 slots, mapping)
         result["harness_floor_us_per_statement"] = round(floor_us, 2)
     result["statements"] = len(statements)
@@ -1008,7 +1035,8 @@ def run_engine(engine, args, work):
         write = scenario == "create"
         own[scenario] = database_figure(
             engine, database, work, args, scenario, statements, kind,
-            database_slots if write else None, mapping if write else None, floor_us)
+            database_slots if write else None, mapping if write else None, floor_us,
+            service[scenario]["duration_asked"])
         log(f"{engine} {scenario}: database {own[scenario]['tps']:.0f} tx/s")
         pattern = MAIN_STATEMENT.get(scenario)
         chosen = [st for st in statements if pattern and re.match(pattern, st["sql"], re.S)]
