@@ -18,8 +18,8 @@ For each engine:
      and connections; peak RSS sampled; every non-2xx answer (from the server's /metrics) and
      every socket error counted;
   5. the database's own figure for the captured statements: pgbench (-M prepared) with a
-     script of them, or the sqlite3 harness below, with as many clients as the service has
-     pool connections (PostgreSQL) or processes as cores (SQLite);
+     script of them, with as many clients as the service has pool connections, or bench/sqlite
+     (the service's own SQLite from Rust), a thread per core;
   6. batch intake of 10 k and 100 k items: scripts/bench_intake.py's measurement (its own
      Yasothon-sized evaluation; the database's own multi-row upsert of the same rows).
 """
@@ -193,17 +193,6 @@ class Database:
         shutil.rmtree(cached, ignore_errors=True)
         os.rename(partial, cached)
         log(f"{self.engine}: the generated database is cached in {cached}")
-
-    def query(self, sql):
-        """Rows of a query, as text, straight from the database (set-up only)."""
-        if self.engine == "sqlite":
-            con = sqlite3.connect(self.path)
-            try:
-                return [[None if v is None else str(v) for v in row]
-                        for row in con.execute(sql).fetchall()]
-            finally:
-                con.close()
-        return [line.split("|") for line in self.pg.psql(self.name, sql).splitlines()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,15 +712,7 @@ def postgres_slot_table(database, slots):
 
 
 # ---------------------------------------------------------------------------------------------
-# The database's own figure: SQLite (Python's sqlite3 module, one process per core)
-
-
-def sqlite_connect(path):
-    con = sqlite3.connect(path, isolation_level=None, cached_statements=512)
-    for pragma in ("busy_timeout = 5000", "journal_mode = WAL", "synchronous = NORMAL",
-                   "foreign_keys = ON"):
-        con.execute(f"PRAGMA {pragma}")  # as the service's connections (src/storage/mod.rs)
-    return con
+# The database's own figure: SQLite (bench/sqlite, the service's own SQLite from Rust)
 
 
 def returned_id_column(sql):
@@ -745,85 +726,64 @@ def returned_id_column(sql):
     return next((i for i, c in enumerate(columns) if re.fullmatch(r"(?:\S+\.)?[`\"]?id[`\"]?", c)), 0)
 
 
-def sqlite_transaction(con, statements, slot=None, mapping=None):
-    returned = None
+def netstring(value):
+    data = str(value).encode()
+    return str(len(data)).encode() + b":" + data
+
+
+def typed(value):
+    """(kind, text) of a value for bench/sqlite's plan."""
+    if value is None:
+        return ("n", "")
+    if isinstance(value, bool):
+        return ("i", int(value))
+    if isinstance(value, int):
+        return ("i", value)
+    if isinstance(value, float):
+        return ("f", repr(value))
+    if isinstance(value, str):
+        return ("t", value)
+    raise SystemExit(f"the SQLite harness cannot bind {value!r}")
+
+
+def sqlite_plan(path, statements, mode, seconds, threads, slots=None, mapping=None):
+    """The plan bench/sqlite reads (its main.rs says the format)."""
+    fields = [path, mode, seconds, threads, 6, len(statements)]
     for statement in statements:
-        params = statement["params"]
-        if mapping:
-            params = [returned if mapping.get(str(p)) == "returned_id"
-                      else slot[mapping[str(p)]] if p is not None and str(p) in mapping
-                      else p for p in params]
-        rows = con.execute(statement["sql"], params).fetchall()
-        if mapping and rows:
-            column = returned_id_column(statement["sql"])
-            if column is not None:
-                returned = rows[0][column]
+        column = returned_id_column(statement["sql"]) if mapping else None
+        fields += [statement["sql"], "1" if statement["protocol"] == "exec" else "0",
+                   "" if column is None else column, len(statement["params"])]
+        for param in statement["params"]:
+            key = mapping.get(str(param)) if mapping and param is not None else None
+            if key == "returned_id":
+                fields += ["r", ""]
+            elif key:
+                fields += ["s", SLOT_KEYS.index(key)]
+            else:
+                fields += list(typed(param))
+    if slots:
+        fields += [len(SLOT_KEYS), len(slots)]
+        for slot in slots:
+            for key in SLOT_KEYS:
+                fields += list(typed(slot[key]))
+    else:
+        fields += [0, 0]
+    return b"".join(netstring(f) for f in fields)
 
 
-def sqlite_worker(path, statements, mode, limit, slots, mapping, barrier, queue):
-    try:
-        con = sqlite_connect(path)
-        count, samples = 0, []
-        barrier.wait(timeout=60)
-        started = time.perf_counter()
-        if slots is not None:
-            for slot in slots:
-                t = time.perf_counter()
-                sqlite_transaction(con, statements, slot, mapping)
-                samples.append(time.perf_counter() - t)
-            count = len(slots)
-        else:
-            deadline = started + limit
-            while True:
-                t = time.perf_counter()
-                sqlite_transaction(con, statements)
-                samples.append(time.perf_counter() - t)
-                count += 1
-                if t >= deadline and (mode != "latency" or count >= 6):
-                    break
-        elapsed = time.perf_counter() - started
-        con.close()
-        queue.put((count, elapsed, samples if mode == "latency" else []))
-    except BaseException as error:  # the parent reports it; it must not wait forever
-        queue.put(f"{type(error).__name__}: {error}")
-        barrier.abort()
-
-
-def sqlite_harness(path, statements, mode, seconds, processes, slots=None, mapping=None):
-    context = multiprocessing.get_context("fork")
-    barrier, queue = context.Barrier(processes), context.Queue()
-    workers = []
-    for index in range(processes):
-        share = slots[index::processes] if slots is not None else None
-        worker = context.Process(target=sqlite_worker, args=(
-            path, statements, mode, seconds, share, mapping, barrier, queue))
-        worker.start()
-        workers.append(worker)
-    results = [queue.get() for _ in workers]
-    for worker in workers:
-        worker.join()
-    failed = [r for r in results if isinstance(r, str)]
-    if failed:
-        raise SystemExit(f"the SQLite harness failed: {failed[0]}")
-    count = sum(r[0] for r in results)
-    elapsed = max(r[1] for r in results)
-    result = {"tool": "python sqlite3", "processes": processes, "tps": count / elapsed,
-              "transactions": count, "seconds": elapsed}
+def sqlite_harness(args, path, statements, mode, seconds, threads, slots=None, mapping=None):
+    plan = sqlite_plan(path, statements, mode, seconds, threads, slots, mapping)
+    done = subprocess.run([args.sqlite_harness], input=plan, capture_output=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench-sqlite failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    figures = json.loads(done.stdout)
+    result = {"tool": "bench-sqlite (bench/sqlite, libsqlite3-sys)", "threads": threads,
+              "tps": figures["transactions"] / figures["seconds"],
+              "transactions": figures["transactions"], "seconds": figures["seconds"],
+              "sqlite_version": figures["sqlite_version"]}
     if mode == "latency":
-        result.update(latency_summary([s * 1000 for r in results for s in r[2]]))
+        result.update(latency_summary(figures["samples_ms"]))
     return result
-
-
-def sqlite_floor(path, seconds=1.0):
-    """The harness's own cost of one statement: execute + fetchall of `SELECT 1`."""
-    con = sqlite_connect(path)
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for _ in range(1000):
-            con.execute("SELECT 1").fetchall()
-        count += 1000
-    con.close()
-    return (time.perf_counter() - started) / count * 1e6
 
 
 # ---------------------------------------------------------------------------------------------
@@ -935,9 +895,9 @@ MAIN_STATEMENT = {
 
 
 def database_figure(engine, database, work, args, label, statements, kind, slots=None,
-                    mapping=None, floor_us=None, seconds=None):
+                    mapping=None, seconds=None):
     """The database's own rate (or latency) for `statements` as one transaction, by pgbench or
-    the sqlite3 harness; with `slots`, each transaction creates the next slot's report."""
+    bench/sqlite; with `slots`, each transaction creates the next slot's report."""
     load = os.getloadavg()[0]
     seconds = seconds or args.seconds
     if engine == "postgres":
@@ -959,10 +919,9 @@ def database_figure(engine, database, work, args, label, statements, kind, slots
                              seconds=seconds, latencies=kind == "latency", custom_plans=custom)
         result["script"] = script
     else:
-        processes = (os.cpu_count() or 1) if kind == "rate" else 1
-        result = sqlite_harness(database.path, statements, kind, seconds, processes,
+        threads = (os.cpu_count() or 1) if kind == "rate" else 1
+        result = sqlite_harness(args, database.path, statements, kind, seconds, threads,
                                 slots, mapping)
-        result["harness_floor_us_per_statement"] = round(floor_us, 2)
     result["statements"] = len(statements)
     result["load_1min"] = load
     return result
@@ -1029,13 +988,12 @@ def run_engine(engine, args, work):
     own, main = {}, {}
     if engine == "postgres":
         postgres_slot_table(database, database_slots)
-    floor_us = sqlite_floor(database.path) if engine == "sqlite" else None
     for scenario, _, kind in SCENARIOS:
         statements = captured[scenario]["statements"]
         write = scenario == "create"
         own[scenario] = database_figure(
             engine, database, work, args, scenario, statements, kind,
-            database_slots if write else None, mapping if write else None, floor_us,
+            database_slots if write else None, mapping if write else None,
             service[scenario]["duration_asked"])
         log(f"{engine} {scenario}: database {own[scenario]['tps']:.0f} tx/s")
         pattern = MAIN_STATEMENT.get(scenario)
@@ -1043,7 +1001,7 @@ def run_engine(engine, args, work):
         if chosen:
             chosen = max(chosen, key=lambda st: len(st["sql"]))  # the resource's own columns
             main[scenario] = database_figure(engine, database, work, args, f"{scenario}-main",
-                                             [chosen], kind, floor_us=floor_us)
+                                             [chosen], kind)
             main[scenario]["sql"] = chosen["sql"]
             log(f"{engine} {scenario}: its main statement alone {main[scenario]['tps']:.0f} /s")
 
@@ -1123,7 +1081,7 @@ def mark(met):
     return "" if met is None else (" ok" if met else " MISSED")
 
 
-def table(rows):
+def table(rows, connections):
     out = [f"{'scenario':<10} {'engine':<8} {'service':>15} {'database':>15} {'ratio':>5} "
            f"{'main stmt':>10} {'ratio':>5} {'RSS MB':>6} {'stmts':>7} {'errors':>6}  target"]
     for row in rows:
@@ -1150,9 +1108,10 @@ def table(rows):
                    f"{row['ratio']:>5.0%} {main:>10} {main_ratio:>5} {row['rss_peak_mb']:>6.1f} "
                    f"{statements:>7} {row['errors']:>6}  {target}")
     out.append(
-        "service: wrk on loopback, requests/s (64 connections) or p50/p99 of one request at a time. "
+        f"service: wrk on loopback, requests/s ({connections} connections) or p50/p99 of one "
+        "request at a time. "
         "database: the statements captured from one request, run as the service ran them, by "
-        "pgbench (PostgreSQL) or Python's sqlite3 (SQLite): transactions/s or p50/p99. ratio: "
+        "pgbench (PostgreSQL) or bench/sqlite (SQLite): transactions/s or p50/p99. ratio: "
         "service ÷ database rate, or database p50 ÷ service p50. main stmt: the rate of the "
         "request's main SELECT alone (issue 14's GET target). stmts: captured / measured under "
         "load (kpi_db_statements_total ÷ requests). batch: items/s of one JSON request against "
@@ -1186,7 +1145,7 @@ def versions(args):
                 ["wrk", "-v"], capture_output=True, text=True).stderr.strip().splitlines()[0],
             "pgbench": output([pgbench_binary(), "--version"]) if "postgres" in args.engines else None,
             "postgres": output([os.path.join(PG_BIN, "postgres"), "--version"]),
-            "python_sqlite3": sqlite3.sqlite_version, "gdb": output(["gdb", "--version"]),
+            "gdb": output(["gdb", "--version"]),
             "service_libsqlite3_sys": locked_version("libsqlite3-sys")}
 
 
@@ -1214,6 +1173,7 @@ def git_commit():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
+    parser.add_argument("--sqlite-harness", required=True, help="bench/sqlite's binary")
     parser.add_argument("--work", required=True)
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--scale", default="full", choices=sorted(SCALES))
@@ -1244,7 +1204,7 @@ def main():
         work.cleanup()
     rows = [row for result in results for row in rows_of(result)]
     print()
-    print(table(rows))
+    print(table(rows, args.connections))
     document = {
         "command": args.command, "started_at": started.isoformat(), "finished_at": utc_now().isoformat(),
         "git": git_commit(), "machine": machine(), "versions": versions(args),
