@@ -5,7 +5,8 @@ PostgreSQL, in one run. bench/README.md says how to read what it prints and writ
 For each engine:
   1. data: `provincial-kpi generate` fills an empty database (national size by default) and
      writes its manifest; a copy of the result may be kept under the cache directory, keyed by
-     the generate arguments and the engine's migrations, and reused by later runs;
+     the generate arguments, the engine's migrations and the generator's source, and reused by
+     later runs;
   2. set-up through the API: two more evaluations of the manifest's province (the next two
      fiscal years, the same framework, active), an agency officer account for every reporting
      agency, and every (indicator, agency, month) of those two evaluations as the targets of
@@ -126,11 +127,7 @@ def generate(args, url, manifest_path):
     env = dict(os.environ, DATABASE_URL=url, KPI_PASSWORD=PASSWORD, RUST_LOG="warn")
     command = [args.binary, "generate", *generate_args(args.scale), "--manifest", manifest_path]
     log("generate: " + " ".join(command[1:]))
-    started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stdin=subprocess.DEVNULL)
-    with open(manifest_path) as f:
-        manifest = json.load(f)
-    return manifest, time.perf_counter() - started
 
 
 class Database:
@@ -142,7 +139,6 @@ class Database:
                                          sources_digest(engine)]).encode()).hexdigest()[:16]
         cached = os.path.join(args.cache, f"{engine}-{args.scale}-{key}") if args.cache else None
         self.cached = bool(cached and os.path.exists(os.path.join(cached, "manifest.json")))
-        self.generate_seconds = None
         manifest_path = os.path.join(work.path, f"manifest-{engine}.json")
         if engine == "sqlite":
             self.path = os.path.join(work.path, "kpi.sqlite3")
@@ -176,8 +172,7 @@ class Database:
             self.url = self.pg.url(self.name)
         with open(manifest_path) as f:
             self.manifest = json.load(f)
-        if self.generate_seconds is None:
-            self.generate_seconds = self.manifest.get("seconds")
+        self.generate_seconds = self.manifest.get("seconds")  # the generator's own, cached or not
 
     def keep(self, cached, items):
         """Copies the fresh database into the cache (whole, or not at all)."""
@@ -348,7 +343,14 @@ def parse_pg_log(text):
             statements[-1]["params"] = params
         elif level in ("ERROR", "FATAL", "PANIC"):
             raise SystemExit(f"PostgreSQL logged an error during the capture: {message}")
-    return statements
+    # Not the request's: a connection that only listens and notifies (the service's listener
+    # of account changes, and its heartbeat).
+    listener = re.compile(r"\s*(LISTEN|UNLISTEN|NOTIFY)\b", re.I)
+    backends = {}
+    for statement in statements:
+        backends.setdefault(statement["backend"], []).append(statement)
+    others = {b for b, own in backends.items() if all(listener.match(s["sql"]) for s in own)}
+    return [s for s in statements if s["backend"] not in others]
 
 
 GDB_COMMANDS = r"""set pagination off
@@ -746,9 +748,10 @@ def typed(value):
     raise SystemExit(f"the SQLite harness cannot bind {value!r}")
 
 
-def sqlite_plan(path, statements, mode, seconds, threads, slots=None, mapping=None):
+def sqlite_plan(path, statements, mode, seconds, threads, slots=None, mapping=None,
+                keep_plans=False):
     """The plan bench/sqlite reads (its main.rs says the format)."""
-    fields = [path, mode, seconds, threads, 6, len(statements)]
+    fields = [path, mode, seconds, threads, 6, "1" if keep_plans else "0", len(statements)]
     for statement in statements:
         column = returned_id_column(statement["sql"]) if mapping else None
         fields += [statement["sql"], "1" if statement["protocol"] == "exec" else "0",
@@ -771,8 +774,9 @@ def sqlite_plan(path, statements, mode, seconds, threads, slots=None, mapping=No
     return b"".join(netstring(f) for f in fields)
 
 
-def sqlite_harness(args, path, statements, mode, seconds, threads, slots=None, mapping=None):
-    plan = sqlite_plan(path, statements, mode, seconds, threads, slots, mapping)
+def sqlite_harness(args, path, statements, mode, seconds, threads, slots=None, mapping=None,
+                   keep_plans=False):
+    plan = sqlite_plan(path, statements, mode, seconds, threads, slots, mapping, keep_plans)
     done = subprocess.run([args.sqlite_harness], input=plan, capture_output=True)
     if done.returncode != 0:
         raise SystemExit(f"bench-sqlite failed: {done.stderr.decode(errors='replace')[-2000:]}")
@@ -780,7 +784,7 @@ def sqlite_harness(args, path, statements, mode, seconds, threads, slots=None, m
     result = {"tool": "bench-sqlite (bench/sqlite, libsqlite3-sys)", "threads": threads,
               "tps": figures["transactions"] / figures["seconds"],
               "transactions": figures["transactions"], "seconds": figures["seconds"],
-              "sqlite_version": figures["sqlite_version"]}
+              "sqlite_version": figures["sqlite_version"], "keep_plans": keep_plans}
     if mode == "latency":
         result.update(latency_summary(figures["samples_ms"]))
     return result
@@ -922,6 +926,12 @@ def database_figure(engine, database, work, args, label, statements, kind, slots
         threads = (os.cpu_count() or 1) if kind == "rate" else 1
         result = sqlite_harness(args, database.path, statements, kind, seconds, threads,
                                 slots, mapping)
+        if kind == "rate" and not slots:
+            # For the service's owners: the same with each statement's plan kept (QPSG), what
+            # the service's connections would get from sqlite3_db_config(…ENABLE_QPSG…).
+            kept = sqlite_harness(args, database.path, statements, kind, seconds, threads,
+                                  keep_plans=True)
+            result["kept_plans_tps"] = kept["tps"]
     result["statements"] = len(statements)
     result["load_1min"] = load
     return result
