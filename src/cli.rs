@@ -159,6 +159,11 @@ fn read_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("KPI_PASSWORD") {
         return Ok(password);
     }
+    password_from_stdin()
+}
+
+/// One line of standard input, without its line ending (`user create`, `generate`).
+fn password_from_stdin() -> anyhow::Result<String> {
     eprintln!("password (from standard input):");
     let mut line = String::new();
     std::io::stdin()

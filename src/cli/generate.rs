@@ -15,7 +15,6 @@ mod places;
 mod reports;
 mod write;
 
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -79,13 +78,7 @@ struct Sample {
 
 fn password(args: &GenerateArgs) -> anyhow::Result<String> {
     if args.password_stdin {
-        eprintln!("password (from standard input):");
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("reading the password from standard input")?;
-        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+        return super::password_from_stdin();
     }
     std::env::var("KPI_PASSWORD").map_err(|_| {
         anyhow::anyhow!(
