@@ -90,6 +90,17 @@ pub struct ReportFacts {
 }
 
 impl Caller {
+    /// A command-line tool or the demo acting with an admin's rights under its own name
+    /// (`import`, `demo`, `generate`), as `Actor::system` signs its changes.
+    pub fn system(subject: &str) -> Self {
+        Self {
+            subject: subject.into(),
+            name: subject.into(),
+            role: Role::Admin,
+            organization: None,
+        }
+    }
+
     pub fn province_id(&self) -> Option<i64> {
         self.organization.as_ref().and_then(|org| org.province_id)
     }

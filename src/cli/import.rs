@@ -24,7 +24,7 @@ use crate::domain::batch::Lang;
 use crate::error::{Error, FieldError};
 use crate::http::csv::CsvWriter;
 use crate::intake::csv::REASON_COLUMN;
-use crate::policy::{Caller, Role};
+use crate::policy::Caller;
 use crate::storage::audit::Actor;
 use crate::storage::batch::{self, Batch, BatchReport};
 use crate::storage::{self, write_transaction, ConnectionManager};
@@ -109,12 +109,7 @@ pub fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let mut conn = ConnectionManager::new(config.database_url.clone())
         .establish()
         .context("connecting to the database")?;
-    let caller = Caller {
-        subject: "import".into(),
-        name: "import".into(),
-        role: Role::Admin,
-        organization: None,
-    };
+    let caller = Caller::system("import");
     let actor = Actor::system("import");
     // As the API does before reading a body: a wrong or closed evaluation is refused before
     // a large file is read.

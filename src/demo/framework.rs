@@ -10,7 +10,7 @@ use crate::domain::organization::OrganizationKind;
 use crate::domain::period::{FiscalYear, Frequency, Period};
 use crate::domain::scoring::{AcrossOrgs, Category, OverTime, ScoreBasis};
 use crate::error::Result;
-use crate::policy::{Caller, Role};
+use crate::policy::Caller;
 use crate::storage::audit::Actor;
 use crate::storage::evaluations::{self, EvaluationFields};
 use crate::storage::framework;
@@ -255,12 +255,7 @@ pub fn framework_document() -> FrameworkDocument {
 /// The demo evaluation: Yasothon FY 2565, span Sep 2564 – Sep 2565, activated.
 pub fn seed_framework(conn: &mut DbConnection) -> Result<i64> {
     let actor = Actor::system("demo");
-    let system = Caller {
-        subject: "demo".into(),
-        name: "demo".into(),
-        role: Role::Admin,
-        organization: None,
-    };
+    let system = Caller::system("demo");
     let province = organizations::find_by_code(conn, "TH-35")?
         .ok_or_else(|| crate::error::Error::Internal("the demo province is missing".into()))?;
     let evaluation = evaluations::create(

@@ -277,12 +277,7 @@ pub fn seed_if_empty(conn: &mut DbConnection) -> Result<Option<Seeded>> {
 /// The organizations and accounts alone (also the test fixture of every API test).
 pub fn seed_organizations_and_accounts(conn: &mut DbConnection) -> Result<Vec<DemoAccount>> {
     let actor = Actor::system("demo");
-    let system = Caller {
-        subject: "demo".into(),
-        name: "demo".into(),
-        role: Role::Admin,
-        organization: None,
-    };
+    let system = Caller::system("demo");
     for (code, name_th, name_en, kind, parent) in ORGANIZATIONS {
         let parent_id = match parent {
             Some(parent) => organizations::find_by_code(conn, parent)?.map(|p| p.id),

@@ -4,7 +4,7 @@
 use crate::domain::period::Period;
 use crate::domain::round::RoundFields;
 use crate::error::{Error, Result};
-use crate::policy::{Caller, Role};
+use crate::policy::Caller;
 use crate::storage::audit::Actor;
 use crate::storage::rounds::{self, RoundRow};
 use crate::storage::{evaluations, DbConnection};
@@ -25,12 +25,7 @@ fn month(text: &str) -> Result<Period> {
 /// as the demo's system actor like the framework; returns them in order.
 pub fn seed_rounds(conn: &mut DbConnection, evaluation_id: i64) -> Result<Vec<RoundRow>> {
     let actor = Actor::system("demo");
-    let system = Caller {
-        subject: "demo".into(),
-        name: "demo".into(),
-        role: Role::Admin,
-        organization: None,
-    };
+    let system = Caller::system("demo");
     let evaluation = evaluations::find(conn, evaluation_id)?
         .ok_or_else(|| Error::Internal("the demo evaluation is missing".into()))?;
     ROUNDS

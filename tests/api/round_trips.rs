@@ -399,3 +399,55 @@ fn signal(pid: i32, which: &str) {
         .expect("kill");
     assert!(status.success(), "kill {which} {pid}");
 }
+
+/// The concurrent case of the cache: a burst of requests on two instances while the account is
+/// disabled. Each answers 200 (read before the change) or 401, never an error; once the
+/// disabling response is back, a burst on that instance is refused to the last request, and
+/// the other instance refuses within milliseconds.
+#[actix_web::test]
+async fn a_burst_across_two_instances_around_a_disable() {
+    crate::support::run(Engine::Postgres, |first| async move {
+        let second = first.another_instance().await;
+        let token = login_token(&first, "energy.officer").await;
+        let id = user_id(&first, "energy.officer").await;
+        for instance in [&first, &second] {
+            get(instance, &token, "/api/v1/me").await;
+        }
+        let admin = first.admin();
+        let disable = first
+            .patch(&format!("/api/v1/users/{id}"))
+            .bearer(&admin)
+            .header("If-Match", "*")
+            .json(&json!({"disabled": true}))
+            .send();
+        let (during_first, (during_second, disabled)) = futures_util::future::join(
+            burst(&first, &token, 16),
+            futures_util::future::join(burst(&second, &token, 16), disable),
+        )
+        .await;
+        disabled.assert_status(200);
+        for response in during_first.iter().chain(&during_second) {
+            let status = response.status.as_u16();
+            assert!(
+                status == 200 || status == 401,
+                "a request answered {status}"
+            );
+        }
+        for response in burst(&first, &token, 16).await {
+            response.assert_problem(401, "unauthorized");
+        }
+        until_status(&second, &token, "/api/v1/me", 401).await;
+        for response in burst(&second, &token, 16).await {
+            response.assert_problem(401, "unauthorized");
+        }
+    })
+    .await;
+}
+
+/// `n` GETs of /me as `token` at once.
+async fn burst(instance: &TestApp, token: &str, n: usize) -> Vec<crate::support::TestResponse> {
+    let requests: Vec<_> = (0..n)
+        .map(|_| instance.get("/api/v1/me").bearer(token).send())
+        .collect();
+    futures_util::future::join_all(requests).await
+}

@@ -62,12 +62,7 @@ pub struct Counts {
 
 /// The system account the generator writes as, with an admin's rights.
 pub fn system_caller() -> Caller {
-    Caller {
-        subject: SUBJECT.into(),
-        name: SUBJECT.into(),
-        role: Role::Admin,
-        organization: None,
-    }
+    Caller::system(SUBJECT)
 }
 
 /// The evaluation span: `months` from the fiscal year's October.
