@@ -379,29 +379,30 @@ class Store:
 
 
 def verify(store, ledger, label):
-    """Checks the database against the ledger; returns (lost, wrong, half applied)."""
+    """Checks the database against the ledger; returns the sets of (lost, wrong, half applied)
+    reports or batches, so that one loss seen at several kills counts once."""
     acked, pending, empty, groups = ledger.snapshot()
     stored = store.reports()
-    lost = wrong = half = 0
+    lost, wrong, half = set(), set(), set()
     for key, value in acked.items():
         have = stored.get(key)
         if have != value and have not in pending.get(key, ()):
-            lost += 1
-            if lost <= 5:
+            lost.add(key)
+            if len(lost) <= 5:
                 ledger.fail(f"{label}: report {key} acknowledged with {value}, stored {have}")
     for key, have in stored.items():
         if key in empty:
-            half += 1
+            half.add(key)
             ledger.fail(f"{label}: report {key} of a refused atomic batch is stored ({have})")
         elif have != acked.get(key) and have not in pending.get(key, ()):
-            wrong += 1
-            if wrong <= 5:
+            wrong.add(key)
+            if len(wrong) <= 5:
                 ledger.fail(f"{label}: report {key} holds {have}, never sent for it")
     for keys, values, before in groups:
         applied = any(stored.get(k) == v for k, v in zip(keys, values))
         kept = any(stored.get(k) == b for k, b in zip(keys, before))
         if applied and kept:
-            half += 1
+            half.add(tuple(keys))
             ledger.fail(f"{label}: atomic batch half applied: {list(zip(keys, values, before))}")
     return lost, wrong, half
 
@@ -429,9 +430,9 @@ def replay(server, ledger, sample, rng, label):
 
 def prepare(engine, args, work):
     """The generated database, a server on it, and the writers' world."""
-    db = bench.Database(engine, SimpleNamespace(scale="small", cache=None, binary=args.binary),
-                        work)
-    server = Server(work, args.binary, db.url, args.secret, f"{engine}-setup")
+    setup = args.setup_binary or args.binary
+    db = bench.Database(engine, SimpleNamespace(scale="small", cache=None, binary=setup), work)
+    server = Server(work, setup, db.url, args.secret, f"{engine}-setup")
     tokens, targets = bench.set_up(server, db.manifest)
     codes = {}
     evaluations = sorted({slots[0]["evaluation_id"] for slots in targets})
@@ -478,7 +479,8 @@ def crash_engine(engine, args, work):
     target.server = server
     writers, stop = start_writers(args, slots, ledger, target, tokens, codes, args.seed, "crash")
     log(f"{engine}: {len(slots)} slots, {args.writers} writers, {args.kills} kills")
-    lost = wrong = half = replayed = mismatches = checks = 0
+    lost, wrong, half = set(), set(), set()
+    replayed = mismatches = checks = 0
     for kill in range(1, args.kills + 1):
         time.sleep(rng.uniform(args.min_run, args.max_run))
         target.server = None
@@ -486,7 +488,7 @@ def crash_engine(engine, args, work):
         time.sleep(0.05)  # the writers see their connections go
         label = f"{engine} kill {kill}"
         l, w, h = verify(store, ledger, label)
-        lost, wrong, half = lost + l, wrong + w, half + h
+        lost, wrong, half = lost | l, wrong | w, half | h
         if engine == "sqlite" or kill % 10 == 0 or kill == args.kills:
             checks += 1
             problem = store.integrity()
@@ -499,7 +501,7 @@ def crash_engine(engine, args, work):
         if kill % 10 == 0 or kill == args.kills:
             with ledger.lock:
                 acked = len(ledger.acked)
-            log(f"{engine}: {kill} kills, {acked} reports acknowledged, lost {lost}")
+            log(f"{engine}: {kill} kills, {acked} reports acknowledged, lost {len(lost)}")
     stop.set()
     for writer in writers:
         writer.join(timeout=120)
@@ -507,7 +509,7 @@ def crash_engine(engine, args, work):
     replayed, mismatches = replayed + n, mismatches + m
     server.stop()
     l, w, h = verify(store, ledger, f"{engine} end")
-    lost, wrong, half = lost + l, wrong + w, half + h
+    lost, wrong, half = len(lost | l), len(wrong | w), len(half | h)
     checks += 1
     problem = store.integrity()
     if problem:
@@ -531,13 +533,13 @@ def crash_engine(engine, args, work):
 # Graceful shutdown
 
 
-def connect_refused(port):
+def connect_refused(port, timeout=2.0):
     """True when a new TCP connection to the port is refused (or not answered)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
             # Accepted by the kernel backlog but maybe never served: ask for something.
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            s.settimeout(2)
+            s.settimeout(timeout)
             data = s.recv(64)
             return not data.startswith(b"HTTP/1.1 200")
     except OSError:
@@ -554,6 +556,7 @@ def shutdown_engine(engine, args, work):
     writers, stop = start_writers(args, slots, ledger, target, tokens, codes, args.seed,
                                   "shutdown")
     exits, refused_new, served_new, idle_closed, violations = [], 0, 0, 0, 0
+    refusal_delays = []
     for round_ in range(1, args.rounds + 1):
         # Idle keep-alive connections: one request each, then nothing.
         idle = []
@@ -566,12 +569,20 @@ def shutdown_engine(engine, args, work):
         port = server.port
         sent = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.05)
-        if connect_refused(port):
-            refused_new += 1
-        else:
+        # The signal is handled asynchronously: within a second, new connections must stop
+        # being served, while the process is still finishing what it runs.
+        refusing_after = None
+        while time.monotonic() - sent < 1.0:
+            if connect_refused(port, timeout=0.3):
+                refusing_after = time.monotonic() - sent
+                break
+            time.sleep(0.02)
+        if refusing_after is None:
             served_new += 1
-            ledger.fail(f"{engine} round {round_}: a new connection was served after SIGTERM")
+            ledger.fail(f"{engine} round {round_}: new connections still served 1 s after SIGTERM")
+        else:
+            refused_new += 1
+            refusal_delays.append(refusing_after)
         try:
             server.proc.wait(timeout=args.bound + 5)
         except subprocess.TimeoutExpired:
@@ -605,7 +616,7 @@ def shutdown_engine(engine, args, work):
                     ledger.fail(f"{engine} round {round_}: report {key} = {value} committed, "
                                 f"but its client saw the connection close without an answer")
             writer.closed.clear()
-        lost, wrong, half = verify(store, ledger, f"{engine} round {round_}")
+        verify(store, ledger, f"{engine} round {round_}")
         server = restart(work, args, db, f"{engine}-r{round_}")
         target.server = server
         log(f"{engine} round {round_}: exit {took:.2f} s after SIGTERM")
@@ -613,7 +624,7 @@ def shutdown_engine(engine, args, work):
     for writer in writers:
         writer.join(timeout=120)
     server.stop()
-    lost, wrong, half = verify(store, ledger, f"{engine} end")
+    lost, wrong, half = (len(found) for found in verify(store, ledger, f"{engine} end"))
     c = ledger.counts
     return {
         "engine": engine, "rounds": args.rounds,
@@ -622,6 +633,7 @@ def shutdown_engine(engine, args, work):
         "refused_before_sent": c["refused"],
         "committed_but_closed": violations,
         "new_connection_refused": refused_new, "new_connection_served": served_new,
+        "refusing_after_seconds_max": round(max(refusal_delays, default=0), 3),
         "idle_keepalive_closed": idle_closed,
         "exit_seconds_max": round(max(exits), 2), "exit_seconds_mean": round(sum(exits) / len(exits), 2),
         "bound": args.bound, "lost": lost, "wrong_values": wrong, "half_applied": half,
@@ -634,6 +646,9 @@ def main():
     parser.add_argument("--mode", choices=["crash", "shutdown"], default="crash")
     parser.add_argument("--binary", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--setup-binary", default=None,
+                        help="the binary that prepares the data (default --binary): a build "
+                             "broken on purpose, to show the checks fail, still gets its world")
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
@@ -674,7 +689,8 @@ def main():
             print(f"{result['engine']}: {result['rounds']} SIGTERMs under load, exit after "
                   f"{result['exit_seconds_mean']} s mean / {result['exit_seconds_max']} s max "
                   f"(bound {result['bound']} s), new connections refused "
-                  f"{result['new_connection_refused']}/{result['rounds']}, "
+                  f"{result['new_connection_refused']}/{result['rounds']} (within "
+                  f"{result['refusing_after_seconds_max']} s), "
                   f"{result['acknowledged']} writes acknowledged, "
                   f"{result['closed_without_answer']} closed without an answer of which committed "
                   f"{result['committed_but_closed']}, lost {result['lost']}, "
