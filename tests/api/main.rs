@@ -5,6 +5,7 @@ mod support;
 mod assignments;
 mod audit;
 mod auth;
+mod backup;
 mod batch;
 mod components;
 mod contract;
