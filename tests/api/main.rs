@@ -25,6 +25,7 @@ mod problems;
 mod rankings;
 mod round_trips;
 mod rounds;
+mod security;
 mod snapshots;
 mod submissions;
 mod summary;
