@@ -766,10 +766,9 @@ def typed(value):
     raise SystemExit(f"the SQLite harness cannot bind {value!r}")
 
 
-def sqlite_plan(path, statements, mode, seconds, threads, slots=None, mapping=None,
-                keep_plans=False):
+def sqlite_plan(path, statements, mode, seconds, threads, slots=None, mapping=None):
     """The plan bench/sqlite reads (its main.rs says the format)."""
-    fields = [path, mode, seconds, threads, 6, "1" if keep_plans else "0", len(statements)]
+    fields = [path, mode, seconds, threads, 6, len(statements)]
     for statement in statements:
         column = returned_id_column(statement["sql"]) if mapping else None
         fields += [statement["sql"], "1" if statement["protocol"] == "exec" else "0",
@@ -792,9 +791,8 @@ def sqlite_plan(path, statements, mode, seconds, threads, slots=None, mapping=No
     return b"".join(netstring(f) for f in fields)
 
 
-def sqlite_harness(args, path, statements, mode, seconds, threads, slots=None, mapping=None,
-                   keep_plans=False):
-    plan = sqlite_plan(path, statements, mode, seconds, threads, slots, mapping, keep_plans)
+def sqlite_harness(args, path, statements, mode, seconds, threads, slots=None, mapping=None):
+    plan = sqlite_plan(path, statements, mode, seconds, threads, slots, mapping)
     done = subprocess.run([args.sqlite_harness], input=plan, capture_output=True)
     if done.returncode != 0:
         raise SystemExit(f"bench-sqlite failed: {done.stderr.decode(errors='replace')[-2000:]}")
@@ -802,7 +800,7 @@ def sqlite_harness(args, path, statements, mode, seconds, threads, slots=None, m
     result = {"tool": "bench-sqlite (bench/sqlite, libsqlite3-sys)", "threads": threads,
               "tps": figures["transactions"] / figures["seconds"],
               "transactions": figures["transactions"], "seconds": figures["seconds"],
-              "sqlite_version": figures["sqlite_version"], "keep_plans": keep_plans}
+              "sqlite_version": figures["sqlite_version"]}
     if mode == "latency":
         result.update(latency_summary(figures["samples_ms"]))
     return result
@@ -944,12 +942,6 @@ def database_figure(engine, database, work, args, label, statements, kind, slots
         threads = (os.cpu_count() or 1) if kind == "rate" else 1
         result = sqlite_harness(args, database.path, statements, kind, seconds, threads,
                                 slots, mapping)
-        if kind == "rate" and not slots:
-            # For the service's owners: the same with each statement's plan kept (QPSG), what
-            # the service's connections would get from sqlite3_db_config(…ENABLE_QPSG…).
-            kept = sqlite_harness(args, database.path, statements, kind, seconds, threads,
-                                  keep_plans=True)
-            result["kept_plans_tps"] = kept["tps"]
     result["statements"] = len(statements)
     result["load_1min"] = load
     return result

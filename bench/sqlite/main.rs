@@ -7,7 +7,7 @@
 //! written by `scripts/bench.py` (`sqlite_plan`):
 //!
 //! ```text
-//! database, mode ("rate" | "latency"), seconds, threads, min_samples, keep_plans ("1" | "0"),
+//! database, mode ("rate" | "latency"), seconds, threads, min_samples,
 //! statement count,
 //!   per statement: sql, exec ("1": sent through sqlite3_exec), returns_id (a column, or ""),
 //!     parameter count, per parameter: kind, value
@@ -18,8 +18,9 @@
 //! ```
 //!
 //! Each thread opens its own connection as the service does (busy timeout, WAL, `synchronous =
-//! NORMAL`, foreign keys; with keep_plans, unlike the service, the query planner stability
-//! guarantee, below) and runs the statements as one transaction, again and again: a
+//! NORMAL`, foreign keys; built, as the service is, with the flags of `.cargo/config.toml`:
+//! the query planner stability guarantee) and runs the statements as one transaction, again
+//! and again: a
 //! statement the service sent through `sqlite3_exec` (transaction control) goes the same way;
 //! the others are prepared once per connection, as diesel caches them, bound, stepped through
 //! every row with every column read, and reset. With slots (creating reports), each thread
@@ -44,7 +45,6 @@ struct Plan {
     seconds: f64,
     threads: usize,
     min_samples: usize,
-    keep_plans: bool,
     statements: Vec<Statement>,
     /// Per slot, its values by key number.
     slots: Option<Vec<Vec<Value>>>,
@@ -124,7 +124,6 @@ impl Reader<'_> {
         let seconds = self.number()?;
         let threads = self.number::<usize>()?.max(1);
         let min_samples = self.number()?;
-        let keep_plans = self.field()? == "1";
         let count: usize = self.number()?;
         let mut statements = Vec::with_capacity(count);
         for _ in 0..count {
@@ -161,7 +160,6 @@ impl Reader<'_> {
             seconds,
             threads,
             min_samples,
-            keep_plans,
             statements,
             slots,
         })
@@ -173,7 +171,7 @@ struct Connection {
 }
 
 impl Connection {
-    fn open(path: &str, keep_plans: bool) -> Result<Self, Error> {
+    fn open(path: &str) -> Result<Self, Error> {
         let path = CString::new(path)?;
         let mut db = ptr::null_mut();
         let flags = ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_NOMUTEX;
@@ -181,22 +179,6 @@ impl Connection {
         let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags, ptr::null()) };
         let conn = Self { db };
         conn.check(rc)?;
-        if keep_plans {
-            // A prepared statement keeps its plan (the query planner stability guarantee). The
-            // bundled SQLite is built with STAT4, which otherwise prepares a statement again at
-            // every run whose bound values could change its plan, as the service's connections
-            // do: parsing and planning again, or a better plan for those values.
-            // SAFETY: a valid connection handle; this option takes an int and an out-pointer.
-            let rc = unsafe {
-                ffi::sqlite3_db_config(
-                    db,
-                    ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
-                    1 as c_int,
-                    ptr::null_mut::<c_int>(),
-                )
-            };
-            conn.check(rc)?;
-        }
         for pragma in [
             "PRAGMA busy_timeout = 5000",
             "PRAGMA journal_mode = WAL",
@@ -354,7 +336,7 @@ fn transaction(
 }
 
 fn worker(plan: &Plan, index: usize, start: Instant) -> Result<Run, Error> {
-    let conn = Connection::open(&plan.database, plan.keep_plans)?;
+    let conn = Connection::open(&plan.database)?;
     let mut prepared = Vec::with_capacity(plan.statements.len());
     for statement in &plan.statements {
         let sql = CString::new(statement.sql.as_str())?;

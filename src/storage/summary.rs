@@ -39,12 +39,13 @@ use crate::policy::Caller;
 /// reporting assignments only (`RoundFacts::assignments`, from `reporting_assignments`), so the
 /// rule stays there and no report or group pays a probe of its assignment.
 /// `received_months` and `on_time_months` are `MonthSet` bits: 2^(months from the window's
-/// start; `start_index` = the start's year × 12 + month, as the report's `month_index`).
+/// start; `start_index` = the start's year × 12 + month, as `month_index`).
 /// `latest` is the value of the latest received period, for the indicators that read it
 /// (`scoring::reads_latest`, else NULL): the report at that period, found by the one-per-period
 /// unique index. $2 = 0 for every indicator, else one. `bounds` is a `VALUES` list of one row of binds per pair
 /// (`{bounds}`: $3 … $7, $8 … $12, …), so one statement reads every pair: one row per (pair,
-/// indicator, organization), never one per report, and the same text on both engines.
+/// indicator, organization), never one per report; the same text on both engines but for the
+/// report's month (`{month_index}`).
 ///
 /// Reports are grouped first (an index-only range scan of `submissions_facts`); each group of
 /// an indicator reading it then finds its latest report by the one-per-period unique index (a
@@ -64,8 +65,7 @@ static FACTS: LazyLock<String> = LazyLock::new(|| {
         .filter(|status| status.is_counted())
         .map(|status| status.as_str())
         .collect();
-    // `month_index`: the report's year × 12 + month, a generated column (migration 000010).
-    let month_bit = "(CAST(1 AS BIGINT) << (s.month_index - b.start_index))";
+    let month_bit = "(CAST(1 AS BIGINT) << ({month_index} - b.start_index))";
     format!(
         "\
 WITH bounds (k, evaluation_id, first_period, last_period, start_index) AS (
@@ -121,8 +121,26 @@ fn reading_latest() -> String {
 const FIXED_BINDS: usize = 2;
 const BINDS_PER_BOUND: usize = 5;
 
-/// The facts statement for `pairs` rows of `bounds`.
-fn facts_sql(pairs: usize) -> String {
+/// A report's year × 12 + month: on PostgreSQL the column the database generates from
+/// `period` (migration 000010; parsing the period per report was a third of a national
+/// ranking), on SQLite parsed from `period` (a virtual column in the covering index would make
+/// SQLite read every report's row for it, and its parsing is cheap).
+fn month_index(conn: &DbConnection) -> &'static str {
+    match conn {
+        DbConnection::Postgres(_) => "s.month_index",
+        DbConnection::Sqlite(_) => {
+            "(CAST(SUBSTR(s.period, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR(s.period, 6, 2) AS INTEGER))"
+        }
+    }
+}
+
+/// A period's year × 12 + month: what `month_index` is for a report.
+fn month_number(period: Period) -> i32 {
+    period.year() * 12 + i32::try_from(period.month()).unwrap_or(1)
+}
+
+/// The facts statement for `pairs` rows of `bounds`, for `conn`'s engine.
+fn facts_sql(conn: &DbConnection, pairs: usize) -> String {
     let rows: Vec<String> = (0..pairs)
         .map(|i| {
             let first = FIXED_BINDS + i * BINDS_PER_BOUND + 1;
@@ -132,7 +150,9 @@ fn facts_sql(pairs: usize) -> String {
             format!("({})", binds.join(", "))
         })
         .collect();
-    FACTS.replace("{bounds}", &rows.join(", "))
+    FACTS
+        .replace("{bounds}", &rows.join(", "))
+        .replace("{month_index}", month_index(conn))
 }
 
 #[derive(QueryableByName)]
@@ -357,7 +377,7 @@ fn received_facts(
         .filter_map(|(k, request)| {
             let (start, end) = request.window;
             let last = end.min(Period::last_due_by(as_of, deadline_day(request.evaluation)));
-            let start_index = start.year() * 12 + i32::try_from(start.month()).unwrap_or(1);
+            let start_index = month_number(start);
             (start <= last).then_some((k, request.evaluation.id, start, last, start_index))
         })
         .collect();
@@ -365,7 +385,7 @@ fn received_facts(
     if bounds.is_empty() {
         return Ok(received);
     }
-    let sql = facts_sql(bounds.len());
+    let sql = facts_sql(conn, bounds.len());
     let mut query = diesel::sql_query(engine_sql(conn, &sql))
         .into_boxed::<MultiBackend>()
         .bind::<Timestamp, _>(as_of.naive_utc())
@@ -399,6 +419,55 @@ fn received_facts(
         });
     }
     Ok(received)
+}
+
+#[derive(QueryableByName)]
+struct PostgresPlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+#[derive(QueryableByName)]
+struct SqlitePlanLine {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// How the engine would run the facts statement for one evaluation over `window` (`EXPLAIN`
+/// on PostgreSQL, `EXPLAIN QUERY PLAN` on SQLite), one line per plan node: for the test that
+/// the statement reads only its covering index, whatever else changes around it.
+pub fn explain_facts(
+    conn: &mut DbConnection,
+    evaluation_id: i64,
+    (first, last): (Period, Period),
+) -> Result<Vec<String>> {
+    let sql = facts_sql(conn, 1);
+    let start_index = month_number(first);
+    let explain = match conn {
+        DbConnection::Postgres(_) => "EXPLAIN ",
+        DbConnection::Sqlite(_) => "EXPLAIN QUERY PLAN ",
+    };
+    let query = diesel::sql_query(engine_sql(conn, &format!("{explain}{sql}")))
+        .into_boxed::<MultiBackend>()
+        .bind::<Timestamp, _>(Utc::now().naive_utc())
+        .bind::<BigInt, _>(0_i64)
+        .bind::<BigInt, _>(0_i64)
+        .bind::<BigInt, _>(evaluation_id)
+        .bind::<Text, _>(first.to_string())
+        .bind::<Text, _>(last.to_string())
+        .bind::<Integer, _>(start_index);
+    Ok(match conn {
+        DbConnection::Postgres(_) => query
+            .load::<PostgresPlanLine>(conn)?
+            .into_iter()
+            .map(|row| row.line)
+            .collect(),
+        DbConnection::Sqlite(_) => query
+            .load::<SqlitePlanLine>(conn)?
+            .into_iter()
+            .map(|row| row.detail)
+            .collect(),
+    })
 }
 
 /// One report of the drill-down's list, as it is now.

@@ -35,6 +35,7 @@ both_engines!(
     weights_that_no_longer_sum_to_100_after_a_mid_year_change,
     who_reads_the_summary_and_the_drill_down,
     a_national_round_summary_runs_in_a_constant_number_of_queries,
+    the_facts_statement_reads_only_its_covering_index,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1746,4 +1747,45 @@ async fn a_national_round_summary_runs_in_a_constant_number_of_queries(app: Test
         counted - imported,
         counted.elapsed()
     );
+}
+
+/// The facts statement of summaries and rankings reads only the `submissions_facts` index,
+/// never the reports' rows (issue 14: at national size that is 121 MB of index instead of
+/// 867 MB of table), and PostgreSQL does not compile it (the service's connections turn JIT
+/// off: compiling cost more than running; an empty table's plan would not show it, so the
+/// setting is read). PostgreSQL is asked with sequential and bitmap
+/// scans off, so the plan shows what the index allows, not what a small table's statistics
+/// prefer; SQLite's plan does not depend on statistics.
+async fn the_facts_statement_reads_only_its_covering_index(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    use provincial_kpi::storage::DbConnection;
+    let mut conn = ConnectionManager::new(app.config.database_url.clone())
+        .establish()
+        .expect("connect");
+    if let DbConnection::Postgres(pg) = &mut conn {
+        pg.batch_execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+            .expect("planner settings");
+    }
+    let window = (
+        "2021-10".parse().expect("period"),
+        "2022-09".parse().expect("period"),
+    );
+    let plan = provincial_kpi::storage::summary::explain_facts(&mut conn, 1, window)
+        .expect("explain")
+        .join("\n");
+    let covered = match conn {
+        DbConnection::Postgres(_) => "Index Only Scan using submissions_facts on submissions s",
+        DbConnection::Sqlite(_) => "SEARCH s USING COVERING INDEX submissions_facts",
+    };
+    assert!(plan.contains(covered), "{plan}");
+    if let DbConnection::Postgres(pg) = &mut conn {
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            jit: String,
+        }
+        let setting: Setting =
+            diesel::RunQueryDsl::get_result(diesel::sql_query("SHOW jit"), pg).expect("SHOW jit");
+        assert_eq!(setting.jit, "off");
+    }
 }
