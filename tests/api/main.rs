@@ -27,5 +27,6 @@ mod rounds;
 mod snapshots;
 mod submissions;
 mod summary;
+mod two_instances;
 mod users;
 mod worklist;
