@@ -601,6 +601,23 @@ def typed_sql(database, statement):
 PGBENCH_MAX_VARIABLES = 250
 
 
+def service_session_options():
+    """What the service sets on each of its PostgreSQL connections (`POSTGRES_SESSION` in
+    src/storage/pool.rs, read from there so the two never differ), as PGOPTIONS for pgbench:
+    the database's figure is for the same statements under the same settings."""
+    with open(os.path.join(ROOT, "src", "storage", "pool.rs")) as f:
+        found = re.search(r'POSTGRES_SESSION: &str = "([^"]*)"', f.read())
+    if not found:
+        raise SystemExit("src/storage/pool.rs: POSTGRES_SESSION not found")
+    options = []
+    for setting in found[1].split(";"):
+        match = re.fullmatch(r"\s*SET (\w+) = (\w+)\s*", setting)
+        if not match:
+            raise SystemExit(f"POSTGRES_SESSION: cannot pass {setting!r} to pgbench")
+        options.append(f"-c {match[1]}={match[2]}")
+    return options
+
+
 def pgbench_script(database, statements, mapping=None):
     """A pgbench script of the captured statements, their parameters as variables (-D), and
     for a create, the report's values from the slot table (one lookup, `\\gset s_`)."""
@@ -668,9 +685,10 @@ def pgbench(database, work, label, script, defines, clients, seconds=None, trans
         os.makedirs(logs, exist_ok=True)
         command += ["-l", "--log-prefix", os.path.join(logs, "tx")]
     command.append(database.name)
-    env = dict(os.environ)
+    options = service_session_options()
     if custom_plans:
-        env["PGOPTIONS"] = "-c plan_cache_mode=force_custom_plan"
+        options.append("-c plan_cache_mode=force_custom_plan")
+    env = dict(os.environ, PGOPTIONS=" ".join(options))
     done = subprocess.run(command, capture_output=True, text=True, cwd=work.path, env=env)
     if done.returncode != 0:
         raise SystemExit(f"pgbench {label} failed:\n{done.stderr[-3000:]}\n{done.stdout[-1500:]}")

@@ -213,7 +213,9 @@ def run_engine(engine, args, work):
     return {
         "engine": engine, "scale": args.scale, "seconds": duration, "peak_rate": peak,
         "rate": rate, "load": args.load, "connections": args.connections,
-        "requests": sum(w["requests"] for w in windows), "created": sum(w["created"] for w in windows),
+        "requests": sum(w["requests"] for w in windows),
+        "achieved_rate": sum(w["requests"] for w in windows) / sum(w["seconds"] for w in windows),
+        "created": sum(w["created"] for w in windows),
         "errors": errors, "server_non_2xx": non_2xx, "windows": windows,
         "rss_samples_mb": samples, "rss_first_mb": rss[0], "rss_last_mb": rss[-1],
         "rss_max_mb": max(rss), "rss_slope_mb_per_hour": trend * 3600,
@@ -227,8 +229,8 @@ def summary(result):
     p99 = " ".join(f"{w['p99_ms']:.0f}" for w in r["windows"])
     peak = f"{r['peak_rate']:.0f}" if r["peak_rate"] else "(given)"
     return "\n".join([
-        f"{r['engine']}: {r['seconds']:.0f} s at {r['rate']} req/s (peak {peak}, "
-        f"load {r['load']}), {r['requests']} requests ({r['created']} creates), "
+        f"{r['engine']}: {r['seconds']:.0f} s at {r['rate']} req/s asked (peak {peak}, "
+        f"load {r['load']}), {r['achieved_rate']:.0f} req/s held, {r['requests']} requests ({r['created']} creates), "
         f"errors {r['errors']} {r['server_non_2xx'] or ''}",
         f"  RSS first {r['rss_first_mb']:.1f} MB, last {r['rss_last_mb']:.1f} MB, max "
         f"{r['rss_max_mb']:.1f} MB; trend {r['rss_slope_mb_per_hour']:+.2f} MB/h "

@@ -1,6 +1,7 @@
 //! The command line: `serve` (default), `migrate`, `openapi`, `user create`, `import`,
-//! `generate`.
+//! `generate`, `backup`.
 
+mod backup;
 mod generate;
 mod import;
 mod progress;
@@ -71,6 +72,13 @@ pub enum Command {
     /// and returned ones, written through the batch intake. Deterministic from --seed. Applies
     /// pending migrations first; refuses a database that holds organizations.
     Generate(generate::GenerateArgs),
+    /// Write a consistent copy of the SQLite database to a new FILE while the server serves.
+    ///
+    /// SQLite's VACUUM INTO: one snapshot of every committed transaction, synced to disk; an
+    /// existing FILE is refused. On PostgreSQL use pg_dump -Fc / pg_restore (README, "Backup and
+    /// restore").
+    #[command(after_help = backup::EXIT_STATUS)]
+    Backup(backup::BackupArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +151,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import(args) => import::run(&Config::from_env()?, &args),
         Command::Generate(args) => generate::run(&Config::from_env()?, &args),
+        Command::Backup(args) => backup::run(&Config::from_env()?, &args),
     }
 }
 

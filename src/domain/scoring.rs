@@ -77,6 +77,13 @@ impl SubmissionStatus {
     }
 }
 
+/// Whether an indicator scored on `basis` combining `over_time` reads `ValueFacts::latest`:
+/// only the value basis combining by the latest period does. Storage finds the latest value
+/// for those indicators alone (a probe per organization; 40 % of a national year's indicators).
+pub fn reads_latest(basis: ScoreBasis, over_time: OverTime) -> bool {
+    basis == ScoreBasis::Value && over_time == OverTime::Latest
+}
+
 /// One organization's received values of one indicator in a window, summed up: what the
 /// database returns per (indicator, organization) instead of every report.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,7 +93,8 @@ pub struct ValueFacts {
     pub sum: f64,
     pub min: f64,
     pub max: f64,
-    /// The value of its latest received period.
+    /// The value of its latest received period. Read only where `reads_latest`; storage may
+    /// leave it NaN for the others.
     pub latest: f64,
 }
 

@@ -20,7 +20,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
-use actix_web::middleware::{from_fn, Condition};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse};
 use utoipa::OpenApi as _;
@@ -88,6 +88,8 @@ pub fn app(
         .route("/", web::get().to(to_swagger_ui))
         .default_service(web::to(fallback))
         .wrap(Condition::new(!cors_origins.is_empty(), cors(cors_origins)))
+        // No browser runs a JSON, CSV or problem body as a page (OWASP API8).
+        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         .wrap(from_fn(observe::observe))
         // Outermost: routing, metrics and logs see the normalized request.
         .wrap(from_fn(normalize))

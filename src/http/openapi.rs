@@ -16,6 +16,8 @@ use crate::domain::text::TEXT_PATTERN;
 use crate::error::FieldError;
 use crate::storage::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 
+mod links;
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
@@ -522,5 +524,6 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         }
     }
     drop_unused_responses(&mut api);
+    links::add(&mut api);
     api
 }

@@ -21,6 +21,7 @@ macro_rules! update_versioned {
 
 pub mod assignments;
 pub mod audit;
+pub mod backup;
 pub mod batch;
 pub mod components;
 pub mod evaluations;

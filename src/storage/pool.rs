@@ -19,6 +19,14 @@ use super::DbConnection;
 use crate::config::DatabaseUrl;
 use crate::error::{Error, Result};
 
+/// Set on every PostgreSQL connection the service opens. No JIT compilation: the service's
+/// statements are short or, for summaries and rankings, one grouped scan, and PostgreSQL's
+/// cost estimate of the summary's facts statement (its latest-value probes) crosses
+/// `jit_above_cost`, so each summary spent 30–50 ms compiling a 15 ms statement and a ranking
+/// about 1 s (issue 14, `EXPLAIN ANALYZE` at national size). `scripts/bench.py` gives pgbench
+/// the same setting (`POSTGRES_SESSION` there), so both sides run the same plans.
+pub const POSTGRES_SESSION: &str = "SET jit = off";
+
 /// Opens connections to the engine `DATABASE_URL` names. The derive's own `establish` would
 /// try each engine in turn, and SQLite accepts any string as a file name.
 #[derive(Debug, Clone)]
@@ -33,7 +41,13 @@ impl ConnectionManager {
 
     pub fn establish(&self) -> ConnectionResult<DbConnection> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.batch_execute(POSTGRES_SESSION).map_err(|e| {
+                    ConnectionError::BadConnection(format!("{POSTGRES_SESSION} failed: {e}"))
+                })?;
+                Ok(DbConnection::Postgres(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // busy_timeout first, so switching to WAL waits rather than fails; NORMAL in

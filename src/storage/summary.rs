@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Integer, Text, Timestamp};
+use diesel::sql_types::{BigInt, Double, Integer, Nullable, Text, Timestamp};
 
 use super::assignments::reporting_roles;
 use super::components::ComponentRow;
@@ -23,7 +23,7 @@ use super::schema::{
 use super::{decode, engine_sql, to_utc, written, Access, DbConnection, MultiBackend};
 use crate::domain::criteria::Criteria;
 use crate::domain::period::Period;
-use crate::domain::scoring::{SubmissionStatus, ValueFacts};
+use crate::domain::scoring::{reads_latest, OverTime, ScoreBasis, SubmissionStatus, ValueFacts};
 use crate::domain::summary::{
     Calendar, ComponentInput, IndicatorInput, MonthSet, OrganizationInput, ReceivedFacts,
     ReportingAssignment, RoundFacts,
@@ -39,15 +39,16 @@ use crate::policy::Caller;
 /// reporting assignments only (`RoundFacts::assignments`, from `reporting_assignments`), so the
 /// rule stays there and no report or group pays a probe of its assignment.
 /// `received_months` and `on_time_months` are `MonthSet` bits: 2^(months from the window's
-/// start; `start_index` = the start's year × 12 + month). `latest` is the value of the latest
-/// received period: the report at that period, found by the one-per-period unique index. $2 =
-/// 0 for every indicator, else one. `bounds` is a `VALUES` list of one row of binds per pair
+/// start; `start_index` = the start's year × 12 + month, as the report's `month_index`).
+/// `latest` is the value of the latest received period, for the indicators that read it
+/// (`scoring::reads_latest`, else NULL): the report at that period, found by the one-per-period
+/// unique index. $2 = 0 for every indicator, else one. `bounds` is a `VALUES` list of one row of binds per pair
 /// (`{bounds}`: $3 … $7, $8 … $12, …), so one statement reads every pair: one row per (pair,
 /// indicator, organization), never one per report, and the same text on both engines.
 ///
-/// Reports are grouped first (an index-only range scan of `submissions_facts`); each group then
-/// finds its latest report by the one-per-period unique index (a scalar subquery: one probe per
-/// group). At national size (1.3 M reports) the assignment joined per report let PostgreSQL
+/// Reports are grouped first (an index-only range scan of `submissions_facts`); each group of
+/// an indicator reading it then finds its latest report by the one-per-period unique index (a
+/// scalar subquery: one probe per such group). At national size (1.3 M reports) the assignment joined per report let PostgreSQL
 /// start from every assignment nationwide (1.3 s for one province's summary), and a window
 /// function ranking every report cost more than the grouping itself (issue 14).
 static FACTS: LazyLock<String> = LazyLock::new(|| {
@@ -63,8 +64,8 @@ static FACTS: LazyLock<String> = LazyLock::new(|| {
         .filter(|status| status.is_counted())
         .map(|status| status.as_str())
         .collect();
-    let month_bit = "(CAST(1 AS BIGINT) << (CAST(SUBSTR(s.period, 1, 4) AS INTEGER) * 12 \
-         + CAST(SUBSTR(s.period, 6, 2) AS INTEGER) - b.start_index))";
+    // `month_index`: the report's year × 12 + month, a generated column (migration 000010).
+    let month_bit = "(CAST(1 AS BIGINT) << (s.month_index - b.start_index))";
     format!(
         "\
 WITH bounds (k, evaluation_id, first_period, last_period, start_index) AS (
@@ -89,13 +90,32 @@ grouped AS (
 )
 SELECT g.k, g.indicator_id, g.organization_id, g.received, g.received_months, g.on_time_months,
        g.value_sum, g.value_min, g.value_max,
-       (SELECT latest.value FROM submissions latest
-        WHERE latest.indicator_id = g.indicator_id AND latest.organization_id = g.organization_id
-          AND latest.period = g.latest_period) AS latest
-FROM grouped g",
+       CASE WHEN (i.score_basis, i.over_time) IN ({reading_latest}) THEN
+           (SELECT latest.value FROM submissions latest
+            WHERE latest.indicator_id = g.indicator_id
+              AND latest.organization_id = g.organization_id
+              AND latest.period = g.latest_period)
+       END AS latest
+FROM grouped g
+JOIN indicators i ON i.id = g.indicator_id",
         counted = quoted(counted),
+        reading_latest = reading_latest(),
     )
 });
+
+/// The (score basis, over time) pairs that read the latest value (`scoring::reads_latest`),
+/// as a list of SQL row values: `('value', 'latest')`.
+fn reading_latest() -> String {
+    let mut pairs = Vec::new();
+    for basis in ScoreBasis::ALL {
+        for over_time in OverTime::ALL {
+            if reads_latest(*basis, *over_time) {
+                pairs.push(format!("('{}', '{}')", basis.as_str(), over_time.as_str()));
+            }
+        }
+    }
+    pairs.join(", ")
+}
 
 /// Binds before `bounds`' ($1 `as_of`, $2 the one indicator), and per row of `bounds`.
 const FIXED_BINDS: usize = 2;
@@ -135,8 +155,9 @@ struct FactsRow {
     value_min: f64,
     #[diesel(sql_type = Double)]
     value_max: f64,
-    #[diesel(sql_type = Double)]
-    latest: f64,
+    /// NULL for an indicator that does not read it (`scoring::reads_latest`).
+    #[diesel(sql_type = Nullable<Double>)]
+    latest: Option<f64>,
 }
 
 /// What one summary is of: an evaluation and a round's window.
@@ -372,7 +393,8 @@ fn received_facts(
                 sum: row.value_sum,
                 min: row.value_min,
                 max: row.value_max,
-                latest: row.latest,
+                // Read only where `reads_latest`, which is where the statement finds it.
+                latest: row.latest.unwrap_or(f64::NAN),
             },
         });
     }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::both_engines;
 use crate::fixtures::{backfill, get, patch, post, put_framework};
-use crate::support::{encode, TestApp};
+use crate::support::{encode, Engine, TestApp};
 
 both_engines!(
     provinces_ranked_with_ties_and_scope,
@@ -310,14 +310,18 @@ fn counted_ranking(app: &TestApp) -> (usize, usize) {
 
 /// One query for the rounds with their evaluations and provinces, then the summary's four
 /// (components, indicators, reporting assignments, grouped facts) for every evaluation at
-/// once: as many for one evaluation as for four.
+/// once: as many for one evaluation as for four. PostgreSQL's one more sets the grouping's
+/// memory for the transaction.
 async fn a_ranking_reads_in_a_constant_number_of_queries(app: TestApp) {
-    const QUERIES: usize = 5;
+    let queries = match app.engine {
+        Engine::Sqlite => 5,
+        Engine::Postgres => 6,
+    };
     let yasothon = evaluation(&app, "TH-35", "YST-PEO", false).await;
     report(&app, yasothon, "YST-PEO", [80.0, 80.0, 80.0], false).await;
     round(&app, yasothon, ROUND, "2021-10", "2021-12").await;
     let (one, fact_rows) = counted_ranking(&app);
-    assert_eq!((one, fact_rows), (QUERIES, 1));
+    assert_eq!((one, fact_rows), (queries, 1));
 
     let samut_prakan = evaluation(&app, "TH-11", "SPK-PO", false).await;
     report(&app, samut_prakan, "SPK-PO", [90.0, 90.0, 90.0], false).await;
@@ -331,7 +335,7 @@ async fn a_ranking_reads_in_a_constant_number_of_queries(app: TestApp) {
     let (many, fact_rows) = counted_ranking(&app);
     assert_eq!(
         (many, fact_rows),
-        (QUERIES, 4),
+        (queries, 4),
         "as many statements as for one"
     );
     let ranking = rankings(&app, &app.admin(), ROUND).await;
