@@ -65,7 +65,8 @@ pub enum DbConnection {
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// Any two instances may start at once; they take turns at the migrations under this lock.
+/// Any two instances may start at once; they take turns at the migrations under this lock
+/// (PostgreSQL; on SQLite the file's writer lock, `run_migrations`).
 const MIGRATION_LOCK_ID: i64 = 0x6b70_695f_6d69_6772; // "kpi_migr"
 
 diesel::define_sql_function! {
@@ -92,14 +93,21 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
                 .with_context(|| format!("creating the database directory {}", dir.display()))?;
         }
     }
-    let mut conn = ConnectionManager::new(url.clone())
-        .establish()
-        .with_context(|| format!("connecting to {}", url.redacted()))?;
+    let mut conn =
+        connect_for_migrations(url).with_context(|| format!("connecting to {}", url.redacted()))?;
     let applied = match &mut conn {
+        // One `BEGIN IMMEDIATE` around them all (each migration a savepoint inside): the
+        // file's writer lock is the migration lock, so a second process starting at once waits
+        // (busy timeout), then finds nothing pending. Without it both read "all pending" and
+        // the second fails on a table the first just created.
         DbConnection::Sqlite(conn) => conn
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("applying SQLite migrations: {e}"))?
-            .len(),
+            .immediate_transaction(|conn| {
+                conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|applied| applied.len())
+            })
+            .map_err(|e: Box<dyn std::error::Error + Send + Sync>| {
+                anyhow::anyhow!("applying SQLite migrations: {e}")
+            })?,
         DbConnection::Postgres(conn) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))
                 .execute(conn)
@@ -115,6 +123,26 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
         }
     };
     Ok(applied)
+}
+
+/// A connection to migrate with. On a new SQLite file, the first connections turn it to WAL,
+/// which takes the file's exclusive lock without waiting for the busy timeout: a process
+/// starting beside another may see "database is locked" here, and tries again for a while.
+fn connect_for_migrations(url: &DatabaseUrl) -> diesel::ConnectionResult<DbConnection> {
+    let manager = ConnectionManager::new(url.clone());
+    let started = std::time::Instant::now();
+    loop {
+        match manager.establish() {
+            Err(error)
+                if matches!(url, DatabaseUrl::Sqlite(_))
+                    && error.to_string().contains("database is locked")
+                    && started.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// True when the database answers and no embedded migration is pending (for `/readyz`).

@@ -504,7 +504,7 @@ fn both_engines_have_the_same_tables_and_columns() {
     assert_eq!(sqlite_columns, postgres_columns);
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
@@ -512,7 +512,7 @@ fn free_port() -> u16 {
 }
 
 /// A minimal HTTP/1.1 exchange over a fresh connection (no client library needed).
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,
@@ -547,18 +547,18 @@ fn http(
     (status, body)
 }
 
-struct Server {
-    child: Child,
-    port: u16,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Server {
-    fn start(database: &str) -> Server {
+    pub(crate) fn start(database: &str) -> Server {
         Self::start_logging(database, None)
     }
 
     /// With `log`, JSON log lines at info level go to that file.
-    fn start_logging(database: &str, log: Option<&std::path::Path>) -> Server {
+    pub(crate) fn start_logging(database: &str, log: Option<&std::path::Path>) -> Server {
         let port = free_port();
         let stderr = match log {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),

@@ -29,5 +29,6 @@ mod security;
 mod snapshots;
 mod submissions;
 mod summary;
+mod two_instances;
 mod users;
 mod worklist;
