@@ -166,7 +166,6 @@ impl From<diesel::result::Error> for Error {
                     ("code", "code"),
                     ("username", "username"),
                     ("organization", "organization_id"),
-                    ("idempotency", "Idempotency-Key"),
                 ]
                 .into_iter()
                 .find(|(needle, _)| text.contains(needle))

@@ -96,7 +96,7 @@ pub fn claim(conn: &mut DbConnection, request: &KeyedRequest) -> Result<Claim> {
         }
         diesel::delete(idempotency_keys::table.find(id)).execute(conn)?;
     }
-    diesel::insert_into(idempotency_keys::table)
+    let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::actor.eq(&request.actor),
             idempotency_keys::request_path.eq(&request.path),
@@ -105,8 +105,18 @@ pub fn claim(conn: &mut DbConnection, request: &KeyedRequest) -> Result<Claim> {
             idempotency_keys::state.eq("in_progress"),
             idempotency_keys::created_at.eq(timestamp),
         ))
-        .execute(conn)?;
-    Ok(Claim::Proceed)
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(Claim::Proceed),
+        // A repeat that raced its first request (on this instance or another) to the key's
+        // unique index and lost: the first is in progress, and a retry gets its replay
+        // (tests/api/two_instances.rs). Not a duplicate of the resource.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(Claim::InProgress),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Stores the first response, in the same transaction as the work it answers for.
