@@ -487,6 +487,29 @@ const LINKS: &[LinkRow] = &[
         "submission_history",
         FIRST,
     ),
+    // A workflow step takes If-Match as an option: the first report of a page (asked for by
+    // status) goes straight to the step its state allows.
+    (
+        "list_submissions",
+        "200",
+        "SubmitFirstSubmission",
+        "submit_submission",
+        FIRST,
+    ),
+    (
+        "list_submissions",
+        "200",
+        "ApproveFirstSubmission",
+        "approve_submission",
+        FIRST,
+    ),
+    (
+        "list_submissions",
+        "200",
+        "ReturnFirstSubmission",
+        "return_submission",
+        FIRST,
+    ),
     // Rounds, their summaries and snapshots.
     ("create_round", "201", "GetRound", "get_round", READ),
     ("create_round", "201", "PatchRound", "patch_round", CHANGE),

@@ -66,7 +66,11 @@ pub fn rankings(rankings: &Rankings) -> Result<Vec<u8>> {
 fn properties(
     as_of: chrono::DateTime<chrono::Utc>,
 ) -> std::result::Result<DocProperties, XlsxError> {
-    let created = ExcelDateTime::from_timestamp(as_of.timestamp())?;
+    // Excel's dates run from 1900 to 9999; a valid `as_of` outside them (1815) dates the
+    // workbook at the nearer bound instead of failing the request (found by scripts/fuzz).
+    const FIRST: i64 = -2_208_988_800; // 1900-01-01T00:00:00Z
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let created = ExcelDateTime::from_timestamp(as_of.timestamp().clamp(FIRST, LAST))?;
     Ok(DocProperties::new().set_creation_datetime(&created))
 }
 
