@@ -470,14 +470,20 @@ def sigkill(server):
         server.work.servers.remove(server)
 
 
+def under_load(engine, args, work, mode):
+    """The engine's prepared database and server, with the writers already sending to it."""
+    db, server, tokens, codes, slots, evaluations = prepare(engine, args, work)
+    ledger, target = Ledger(), Target()
+    target.server = server
+    writers, stop = start_writers(args, slots, ledger, target, tokens, codes, args.seed, mode)
+    return db, server, slots, Store(engine, db, evaluations), ledger, target, writers, stop
+
+
 def crash_engine(engine, args, work):
     started = time.monotonic()
-    db, server, tokens, codes, slots, evaluations = prepare(engine, args, work)
-    store = Store(engine, db, evaluations)
-    ledger, target = Ledger(), Target()
+    db, server, slots, store, ledger, target, writers, stop = under_load(engine, args, work,
+                                                                         "crash")
     rng = random.Random(args.seed)
-    target.server = server
-    writers, stop = start_writers(args, slots, ledger, target, tokens, codes, args.seed, "crash")
     log(f"{engine}: {len(slots)} slots, {args.writers} writers, {args.kills} kills")
     lost, wrong, half = set(), set(), set()
     replayed = mismatches = checks = 0
@@ -548,13 +554,9 @@ def connect_refused(port, timeout=2.0):
 
 def shutdown_engine(engine, args, work):
     started = time.monotonic()
-    db, server, tokens, codes, slots, evaluations = prepare(engine, args, work)
-    store = Store(engine, db, evaluations)
-    ledger, target = Ledger(), Target()
+    db, server, slots, store, ledger, target, writers, stop = under_load(engine, args, work,
+                                                                         "shutdown")
     rng = random.Random(args.seed)
-    target.server = server
-    writers, stop = start_writers(args, slots, ledger, target, tokens, codes, args.seed,
-                                  "shutdown")
     exits, refused_new, served_new, idle_closed, violations = [], 0, 0, 0, 0
     refusal_delays = []
     for round_ in range(1, args.rounds + 1):

@@ -6,22 +6,9 @@
 -- over that window ("window_us", "answered", "not_201").
 package.path = os.getenv("BENCH_WRK_DIR") .. "/?.lua;" .. package.path
 local report = require("report")
-local ffi = require("ffi")
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-  int clock_gettime(int clock, bench_timespec *tp);
-]]
-local now_ts = ffi.new("bench_timespec")
-local function now_us()
-  ffi.C.clock_gettime(1, now_ts) -- CLOCK_MONOTONIC
-  return tonumber(now_ts.tv_sec) * 1000000 + math.floor(tonumber(now_ts.tv_nsec) / 1000)
-end
-
-local threads = {}
-function setup(thread)
-  thread:set("thread_index", #threads)
-  table.insert(threads, thread)
-end
+local now_us = report.now_us
+local threads = report.threads
+setup = report.setup
 
 local targets, sent = {}, 0
 first_us, last_us, answered, not_201 = 0, 0, 0, 0

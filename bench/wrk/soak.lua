@@ -7,22 +7,9 @@
 -- 1/(SOAK_RATE/threads) intervals to its connections, catching up at most SOAK_CATCH_UP_MS.
 package.path = os.getenv("BENCH_WRK_DIR") .. "/?.lua;" .. package.path
 local report = require("report")
-local ffi = require("ffi")
-ffi.cdef [[
-  typedef struct { long tv_sec; long tv_nsec; } soak_timespec;
-  int clock_gettime(int clock, soak_timespec *tp);
-]]
-local now_ts = ffi.new("soak_timespec")
-local function now_us()
-  ffi.C.clock_gettime(1, now_ts) -- CLOCK_MONOTONIC
-  return tonumber(now_ts.tv_sec) * 1000000 + math.floor(tonumber(now_ts.tv_nsec) / 1000)
-end
-
-local threads = {}
-function setup(thread)
-  thread:set("thread_index", #threads)
-  table.insert(threads, thread)
-end
+local now_us = report.now_us
+local threads = report.threads
+setup = report.setup
 
 local reads, targets, mix, deletes = {}, {}, {}, {}
 local turn, next_target, interval_us, next_us, catch_up_us = 0, 0, 0, 0, 0
