@@ -39,19 +39,20 @@ use crate::policy::Caller;
 /// reporting assignments only (`RoundFacts::assignments`, from `reporting_assignments`), so the
 /// rule stays there and no report or group pays a probe of its assignment.
 /// `received_months` and `on_time_months` are `MonthSet` bits: 2^(months from the window's
-/// start; `start_index` = the start's year × 12 + month, as `month_index`).
-/// `latest` is the value of the latest received period, for the indicators that read it
-/// (`scoring::reads_latest`, else NULL): the report at that period, found by the one-per-period
-/// unique index. $2 = 0 for every indicator, else one. `bounds` is a `VALUES` list of one row of binds per pair
-/// (`{bounds}`: $3 … $7, $8 … $12, …), so one statement reads every pair: one row per (pair,
-/// indicator, organization), never one per report; the same text on both engines but for the
-/// report's month (`{month_index}`).
+/// start; `start_index` = the start's year × 12 + month, as `month_index`). `latest` is the
+/// value of the latest received period, for the indicators that read it
+/// (`scoring::reads_latest`, else NULL): the report at that period, found by the
+/// one-per-period unique index. $2 = 0 for every indicator, else one. `bounds` is a `VALUES`
+/// list of one row of binds per pair (`{bounds}`: $3 … $7, $8 … $12, …), so one statement
+/// reads every pair: one row per (pair, indicator, organization), never one per report; the
+/// same text on both engines but for the report's month (`{month_index}`).
 ///
 /// Reports are grouped first (an index-only range scan of `submissions_facts`); each group of
 /// an indicator reading it then finds its latest report by the one-per-period unique index (a
-/// scalar subquery: one probe per such group). At national size (1.3 M reports) the assignment joined per report let PostgreSQL
-/// start from every assignment nationwide (1.3 s for one province's summary), and a window
-/// function ranking every report cost more than the grouping itself (issue 14).
+/// scalar subquery: one probe per such group). At national size (1.3 M reports) the assignment
+/// joined per report let PostgreSQL start from every assignment nationwide (1.3 s for one
+/// province's summary), and a window function ranking every report cost more than the
+/// grouping itself (issue 14).
 static FACTS: LazyLock<String> = LazyLock::new(|| {
     let quoted = |names: Vec<&str>| {
         names
