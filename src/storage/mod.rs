@@ -93,8 +93,9 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
                 .with_context(|| format!("creating the database directory {}", dir.display()))?;
         }
     }
-    let mut conn =
-        connect_for_migrations(url).with_context(|| format!("connecting to {}", url.redacted()))?;
+    let mut conn = ConnectionManager::new(url.clone())
+        .establish()
+        .with_context(|| format!("connecting to {}", url.redacted()))?;
     let applied = match &mut conn {
         // One `BEGIN IMMEDIATE` around them all (each migration a savepoint inside): the
         // file's writer lock is the migration lock, so a second process starting at once waits
@@ -123,26 +124,6 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
         }
     };
     Ok(applied)
-}
-
-/// A connection to migrate with. On a new SQLite file, the first connections turn it to WAL,
-/// which takes the file's exclusive lock without waiting for the busy timeout: a process
-/// starting beside another may see "database is locked" here, and tries again for a while.
-fn connect_for_migrations(url: &DatabaseUrl) -> diesel::ConnectionResult<DbConnection> {
-    let manager = ConnectionManager::new(url.clone());
-    let started = std::time::Instant::now();
-    loop {
-        match manager.establish() {
-            Err(error)
-                if matches!(url, DatabaseUrl::Sqlite(_))
-                    && error.to_string().contains("database is locked")
-                    && started.elapsed() < std::time::Duration::from_secs(10) =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
 }
 
 /// True when the database answers and no embedded migration is pending (for `/readyz`).

@@ -49,22 +49,39 @@ impl ConnectionManager {
                 Ok(DbConnection::Postgres(conn))
             }
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
-                // busy_timeout first, so switching to WAL waits rather than fails; NORMAL in
-                // WAL mode keeps every acknowledged commit through a process kill.
-                for pragma in [
-                    "PRAGMA busy_timeout = 5000",
-                    "PRAGMA journal_mode = WAL",
-                    "PRAGMA synchronous = NORMAL",
-                    "PRAGMA foreign_keys = ON",
-                ] {
-                    conn.batch_execute(pragma).map_err(|e| {
-                        ConnectionError::BadConnection(format!("{pragma} failed: {e}"))
-                    })?;
+                // The first connections to a new file turn it to WAL, which takes the file's
+                // exclusive lock without waiting for the busy timeout: a process starting beside
+                // another may see "database is locked" here, and tries again for a while.
+                let started = Instant::now();
+                loop {
+                    match Self::establish_sqlite(path) {
+                        Err(error)
+                            if error.to_string().contains("database is locked")
+                                && started.elapsed() < Duration::from_secs(10) =>
+                        {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        other => return other,
+                    }
                 }
-                Ok(DbConnection::Sqlite(conn))
             }
         }
+    }
+
+    fn establish_sqlite(path: &std::path::Path) -> ConnectionResult<DbConnection> {
+        let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+        // busy_timeout first, so switching to WAL waits rather than fails; NORMAL in
+        // WAL mode keeps every acknowledged commit through a process kill.
+        for pragma in [
+            "PRAGMA busy_timeout = 5000",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+        ] {
+            conn.batch_execute(pragma)
+                .map_err(|e| ConnectionError::BadConnection(format!("{pragma} failed: {e}")))?;
+        }
+        Ok(DbConnection::Sqlite(conn))
     }
 }
 
